@@ -1,0 +1,7 @@
+//! warden's pure domain.
+//!
+//! Everything here is a plain function of its inputs: no I/O, no clock (callers pass `now`), no database or HTTP
+//! types. The binary converts wire DTOs and database rows into these types at its edges.
+
+pub mod id;
+pub mod model;

@@ -1,0 +1,323 @@
+//! The observed state of a ZITADEL estate, and warden's own records about it.
+//!
+//! Every observed object lives in one environment and has a stable [`ObjectKey`]: ZITADEL's id where the object has
+//! one, else the ids that identify it joined by `/` (for example `project_id/role_key`). Only the last part of a
+//! composite key may itself contain `/`, so keys stay unambiguous.
+
+mod environment;
+mod estate;
+mod history;
+mod principal;
+mod state;
+mod text_enum;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+pub use environment::{ApiVersion, Environment};
+pub use estate::{Application, IdentityProvider, IdpOwner, Org, Project, ProjectGrant, ProjectRole};
+pub use history::{Attribution, Change, ChangeKind, FieldChange, SyncError, SyncRun, SyncStatus};
+pub use principal::{
+    HumanProfile, MachineKey, MachineProfile, Membership, MembershipScope, PersonalAccessToken, User, UserGrant,
+    UserKind, UserMetadata,
+};
+pub use state::{
+    AccessTokenType, ApplicationKind, ApplicationState, GrantState, IdpState, KeyType, OrgState, ProjectState,
+    ProviderType, UserState,
+};
+
+/// The types of object warden observes in ZITADEL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResourceKind {
+    Org,
+    Project,
+    ProjectRole,
+    User,
+    MachineKey,
+    PersonalAccessToken,
+    UserGrant,
+    Membership,
+    ProjectGrant,
+    Application,
+    IdentityProvider,
+    UserMetadata,
+}
+
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 12] = [
+        ResourceKind::Org,
+        ResourceKind::Project,
+        ResourceKind::ProjectRole,
+        ResourceKind::User,
+        ResourceKind::MachineKey,
+        ResourceKind::PersonalAccessToken,
+        ResourceKind::UserGrant,
+        ResourceKind::Membership,
+        ResourceKind::ProjectGrant,
+        ResourceKind::Application,
+        ResourceKind::IdentityProvider,
+        ResourceKind::UserMetadata,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Org => "org",
+            ResourceKind::Project => "project",
+            ResourceKind::ProjectRole => "project_role",
+            ResourceKind::User => "user",
+            ResourceKind::MachineKey => "machine_key",
+            ResourceKind::PersonalAccessToken => "personal_access_token",
+            ResourceKind::UserGrant => "user_grant",
+            ResourceKind::Membership => "membership",
+            ResourceKind::ProjectGrant => "project_grant",
+            ResourceKind::Application => "application",
+            ResourceKind::IdentityProvider => "identity_provider",
+            ResourceKind::UserMetadata => "user_metadata",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ResourceKind> {
+        ResourceKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The stable key of an observed object within its environment and kind.
+pub type ObjectKey = String;
+
+/// An object warden observes: it knows its kind and its key.
+pub trait Observed {
+    const KIND: ResourceKind;
+    fn key(&self) -> ObjectKey;
+}
+
+macro_rules! observed_by_id {
+    ($($type:ty => $kind:ident),+ $(,)?) => {
+        $(impl Observed for $type {
+            const KIND: ResourceKind = ResourceKind::$kind;
+            fn key(&self) -> ObjectKey {
+                self.id.to_string()
+            }
+        })+
+    };
+}
+
+observed_by_id!(
+    Org => Org,
+    Project => Project,
+    User => User,
+    MachineKey => MachineKey,
+    PersonalAccessToken => PersonalAccessToken,
+    UserGrant => UserGrant,
+    ProjectGrant => ProjectGrant,
+    Application => Application,
+    IdentityProvider => IdentityProvider,
+);
+
+impl Observed for ProjectRole {
+    const KIND: ResourceKind = ResourceKind::ProjectRole;
+    fn key(&self) -> ObjectKey {
+        format!("{}/{}", self.project_id, self.key)
+    }
+}
+
+impl Observed for Membership {
+    const KIND: ResourceKind = ResourceKind::Membership;
+    fn key(&self) -> ObjectKey {
+        match &self.scope {
+            MembershipScope::Instance => format!("instance/{}", self.user_id),
+            MembershipScope::Org(org_id) => format!("org/{org_id}/{}", self.user_id),
+            MembershipScope::Project { project_id, .. } => format!("project/{project_id}/{}", self.user_id),
+            MembershipScope::ProjectGrant { project_grant_id, .. } => {
+                format!("project_grant/{project_grant_id}/{}", self.user_id)
+            }
+        }
+    }
+}
+
+impl Observed for UserMetadata {
+    const KIND: ResourceKind = ResourceKind::UserMetadata;
+    fn key(&self) -> ObjectKey {
+        format!("{}/{}", self.user_id, self.key)
+    }
+}
+
+/// A batch of objects of one kind: the unit the store upserts in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectBatch {
+    Orgs(Vec<Org>),
+    Projects(Vec<Project>),
+    ProjectRoles(Vec<ProjectRole>),
+    Users(Vec<User>),
+    MachineKeys(Vec<MachineKey>),
+    PersonalAccessTokens(Vec<PersonalAccessToken>),
+    UserGrants(Vec<UserGrant>),
+    Memberships(Vec<Membership>),
+    ProjectGrants(Vec<ProjectGrant>),
+    Applications(Vec<Application>),
+    IdentityProviders(Vec<IdentityProvider>),
+    UserMetadata(Vec<UserMetadata>),
+}
+
+impl ObjectBatch {
+    pub fn kind(&self) -> ResourceKind {
+        match self {
+            ObjectBatch::Orgs(_) => ResourceKind::Org,
+            ObjectBatch::Projects(_) => ResourceKind::Project,
+            ObjectBatch::ProjectRoles(_) => ResourceKind::ProjectRole,
+            ObjectBatch::Users(_) => ResourceKind::User,
+            ObjectBatch::MachineKeys(_) => ResourceKind::MachineKey,
+            ObjectBatch::PersonalAccessTokens(_) => ResourceKind::PersonalAccessToken,
+            ObjectBatch::UserGrants(_) => ResourceKind::UserGrant,
+            ObjectBatch::Memberships(_) => ResourceKind::Membership,
+            ObjectBatch::ProjectGrants(_) => ResourceKind::ProjectGrant,
+            ObjectBatch::Applications(_) => ResourceKind::Application,
+            ObjectBatch::IdentityProviders(_) => ResourceKind::IdentityProvider,
+            ObjectBatch::UserMetadata(_) => ResourceKind::UserMetadata,
+        }
+    }
+
+    /// The keys of the objects in the batch, in order.
+    pub fn keys(&self) -> Vec<ObjectKey> {
+        fn keys_of<T: Observed>(objects: &[T]) -> Vec<ObjectKey> {
+            objects.iter().map(Observed::key).collect()
+        }
+        match self {
+            ObjectBatch::Orgs(objects) => keys_of(objects),
+            ObjectBatch::Projects(objects) => keys_of(objects),
+            ObjectBatch::ProjectRoles(objects) => keys_of(objects),
+            ObjectBatch::Users(objects) => keys_of(objects),
+            ObjectBatch::MachineKeys(objects) => keys_of(objects),
+            ObjectBatch::PersonalAccessTokens(objects) => keys_of(objects),
+            ObjectBatch::UserGrants(objects) => keys_of(objects),
+            ObjectBatch::Memberships(objects) => keys_of(objects),
+            ObjectBatch::ProjectGrants(objects) => keys_of(objects),
+            ObjectBatch::Applications(objects) => keys_of(objects),
+            ObjectBatch::IdentityProviders(objects) => keys_of(objects),
+            ObjectBatch::UserMetadata(objects) => keys_of(objects),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            ObjectBatch::Orgs(objects) => objects.len(),
+            ObjectBatch::Projects(objects) => objects.len(),
+            ObjectBatch::ProjectRoles(objects) => objects.len(),
+            ObjectBatch::Users(objects) => objects.len(),
+            ObjectBatch::MachineKeys(objects) => objects.len(),
+            ObjectBatch::PersonalAccessTokens(objects) => objects.len(),
+            ObjectBatch::UserGrants(objects) => objects.len(),
+            ObjectBatch::Memberships(objects) => objects.len(),
+            ObjectBatch::ProjectGrants(objects) => objects.len(),
+            ObjectBatch::Applications(objects) => objects.len(),
+            ObjectBatch::IdentityProviders(objects) => objects.len(),
+            ObjectBatch::UserMetadata(objects) => objects.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Everything observed in one environment, one list per kind.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Snapshot {
+    pub orgs: Vec<Org>,
+    pub projects: Vec<Project>,
+    pub project_roles: Vec<ProjectRole>,
+    pub users: Vec<User>,
+    pub machine_keys: Vec<MachineKey>,
+    pub personal_access_tokens: Vec<PersonalAccessToken>,
+    pub user_grants: Vec<UserGrant>,
+    pub memberships: Vec<Membership>,
+    pub project_grants: Vec<ProjectGrant>,
+    pub applications: Vec<Application>,
+    pub identity_providers: Vec<IdentityProvider>,
+    pub user_metadata: Vec<UserMetadata>,
+}
+
+impl Snapshot {
+    /// Appends a batch to the list of its kind.
+    pub fn extend(&mut self, batch: ObjectBatch) {
+        match batch {
+            ObjectBatch::Orgs(objects) => self.orgs.extend(objects),
+            ObjectBatch::Projects(objects) => self.projects.extend(objects),
+            ObjectBatch::ProjectRoles(objects) => self.project_roles.extend(objects),
+            ObjectBatch::Users(objects) => self.users.extend(objects),
+            ObjectBatch::MachineKeys(objects) => self.machine_keys.extend(objects),
+            ObjectBatch::PersonalAccessTokens(objects) => self.personal_access_tokens.extend(objects),
+            ObjectBatch::UserGrants(objects) => self.user_grants.extend(objects),
+            ObjectBatch::Memberships(objects) => self.memberships.extend(objects),
+            ObjectBatch::ProjectGrants(objects) => self.project_grants.extend(objects),
+            ObjectBatch::Applications(objects) => self.applications.extend(objects),
+            ObjectBatch::IdentityProviders(objects) => self.identity_providers.extend(objects),
+            ObjectBatch::UserMetadata(objects) => self.user_metadata.extend(objects),
+        }
+    }
+
+    /// How many objects of each kind the snapshot holds (every kind present, zero included).
+    pub fn counts(&self) -> BTreeMap<ResourceKind, u64> {
+        let lengths = [
+            self.orgs.len(),
+            self.projects.len(),
+            self.project_roles.len(),
+            self.users.len(),
+            self.machine_keys.len(),
+            self.personal_access_tokens.len(),
+            self.user_grants.len(),
+            self.memberships.len(),
+            self.project_grants.len(),
+            self.applications.len(),
+            self.identity_providers.len(),
+            self.user_metadata.len(),
+        ];
+        ResourceKind::ALL.into_iter().zip(lengths).map(|(kind, length)| (kind, length as u64)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::{OrgId, ProjectGrantId, ProjectId, RoleKey, UserId};
+
+    #[test]
+    fn resource_kinds_round_trip_through_text() {
+        for kind in ResourceKind::ALL {
+            assert_eq!(ResourceKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ResourceKind::parse("group"), None);
+    }
+
+    #[test]
+    fn composite_keys_name_every_part() -> Result<(), crate::id::IdError> {
+        let role = ProjectRole {
+            project_id: ProjectId::parse("10")?,
+            org_id: OrgId::parse("1")?,
+            key: RoleKey::parse("billing/admin")?,
+            display_name: String::new(),
+            group: String::new(),
+            created_at: None,
+            changed_at: None,
+        };
+        assert_eq!(role.key(), "10/billing/admin");
+        let membership = Membership {
+            user_id: UserId::parse("7")?,
+            scope: MembershipScope::ProjectGrant {
+                org_id: OrgId::parse("1")?,
+                project_id: ProjectId::parse("10")?,
+                project_grant_id: ProjectGrantId::parse("20")?,
+            },
+            roles: vec!["PROJECT_GRANT_OWNER".to_owned()],
+            created_at: None,
+            changed_at: None,
+        };
+        assert_eq!(membership.key(), "project_grant/20/7");
+        Ok(())
+    }
+}

@@ -1,0 +1,102 @@
+//! The command line. Each subcommand exists only when it works; exit codes are documented in `--help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Config, ConfigSource};
+use crate::{store, telemetry};
+
+const EXIT_CODES: &str =
+    "Exit codes:\n  0  success\n  2  invalid configuration, unreachable database, or another error";
+
+/// Identity governance for ZITADEL: sync, posture, SCIM provisioning.
+#[derive(Debug, Parser)]
+#[command(name = "warden", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Configuration file [default: ./warden.toml if it exists]
+    #[arg(long, global = true, env = "WARDEN_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or upgrade the database schema (also done on every start)
+    Migrate,
+    /// Inspect the configuration
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration, read every credential and reach the database; print the resolved configuration
+    /// with secrets redacted
+    Check,
+}
+
+/// Parses the arguments, runs the command and turns any error into one line on stderr and exit code 2.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(telemetry::LogFormat::from_env());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&anyhow::Error::new(error).context("cannot start the async runtime")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => fail(&error),
+    }
+}
+
+fn fail(error: &anyhow::Error) -> ExitCode {
+    // One line, whatever the cause chain holds.
+    let message = format!("{error:#}").replace('\n', " ");
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let (config, source) = config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Migrate => migrate(&config).await,
+        Command::Config(ConfigCommand::Check) => check_config(&config, &source).await,
+    }
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
+    let store = store::open_and_migrate(&config.database.url).await?;
+    tracing::info!(database = %config.database.url, dialect = store.dialect(), "database schema is up to date");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn check_config(config: &Config, source: &ConfigSource) -> anyhow::Result<ExitCode> {
+    let mut notes = Vec::new();
+    match &source.file {
+        Some(file) => notes.push(format!("configuration read from {} and WARDEN_* variables", file.display())),
+        None => notes.push("no configuration file; defaults and WARDEN_* variables".to_owned()),
+    }
+    for environment in &config.environments {
+        let credential = environment.credential.source().map_err(anyhow::Error::msg)?;
+        credential.resolve().with_context(|| format!("environments[{}] credential", environment.name))?;
+        notes.push(format!("environment {}: credential {credential} is readable", environment.name));
+    }
+    if config.database.url.is_sqlite() {
+        // Opening would create the file; a check should leave no trace.
+        notes.push(format!("database {}: SQLite, created on first use", config.database.url));
+    } else {
+        store::open(&config.database.url).await?;
+        notes.push(format!("database {}: reachable", config.database.url));
+    }
+    let resolved = toml::to_string_pretty(config).context("cannot render the configuration")?;
+    println!("{resolved}");
+    for note in notes {
+        println!("# {note}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,262 @@
+//! `warden.toml` plus `WARDEN_*` environment overrides, read into one typed [`Config`].
+//!
+//! Overrides use `__` between levels: `WARDEN_DATABASE__URL`, `WARDEN_SERVER__LISTEN`. Variables without `__`
+//! (`WARDEN_CONFIG`, `WARDEN_LOG`, ...) are not configuration keys and are left alone. Unknown keys are errors that
+//! name the key and the file.
+
+mod credential;
+mod database_url;
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::{Deserialize, Serialize};
+use warden_core::id::{EnvironmentName, OrgId};
+use warden_core::model::{ApiVersion, Environment};
+
+pub use credential::{Credential, CredentialConfig, CredentialError, CredentialSource, ServiceAccountKey};
+pub use database_url::DatabaseUrl;
+
+/// The file read when neither `--config` nor `WARDEN_CONFIG` names one (and only if it exists).
+pub const DEFAULT_CONFIG_FILE: &str = "warden.toml";
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub environments: Vec<EnvironmentConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    #[serde(default)]
+    pub url: DatabaseUrl,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "ServerConfig::default_listen")]
+    pub listen: SocketAddr,
+}
+
+impl ServerConfig {
+    fn default_listen() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig { listen: ServerConfig::default_listen() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentConfig {
+    pub name: String,
+    /// The ZITADEL instance's base URL, `https://acme.zitadel.cloud`.
+    pub url: String,
+    pub credential: CredentialConfig,
+    /// Organisation ids in scope; empty: every organisation the credential can see.
+    #[serde(default)]
+    pub orgs: Vec<String>,
+    /// How often `warden serve` syncs: `30s`, `15m`, `1h`, `1h30m`.
+    #[serde(default = "EnvironmentConfig::default_sync_interval")]
+    pub sync_interval: String,
+    /// `auto`, `v1` or `v2`.
+    #[serde(default = "EnvironmentConfig::default_api")]
+    pub api: String,
+    /// Parallel requests to this ZITADEL.
+    #[serde(default = "EnvironmentConfig::default_concurrency")]
+    pub concurrency: u16,
+    /// Requests per second; 0 turns the limit off. 50 is ZITADEL Cloud's limit.
+    #[serde(default = "EnvironmentConfig::default_rate_limit")]
+    pub rate_limit: u32,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl EnvironmentConfig {
+    fn default_sync_interval() -> String {
+        "15m".to_owned()
+    }
+    fn default_api() -> String {
+        "auto".to_owned()
+    }
+    fn default_concurrency() -> u16 {
+        16
+    }
+    fn default_rate_limit() -> u32 {
+        50
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("config file {0} does not exist")]
+    MissingFile(String),
+    /// Figment's message names the key and the file or variable it came from.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{key}: {message}{origin}")]
+    InvalidValue { key: String, message: String, origin: String },
+}
+
+/// Where configuration was read from, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigSource {
+    pub file: Option<PathBuf>,
+}
+
+impl ConfigSource {
+    fn origin(&self) -> String {
+        match &self.file {
+            Some(file) => format!(" (in {})", file.display()),
+            None => String::new(),
+        }
+    }
+}
+
+/// Reads the configuration: defaults, then the file (if any), then `WARDEN_*` overrides; then validates it.
+///
+/// `explicit_file` is `--config` or `WARDEN_CONFIG`; it must exist. Without it, `warden.toml` in the working
+/// directory is read if present.
+pub fn load(explicit_file: Option<&Path>) -> Result<(Config, ConfigSource), Error> {
+    let file = match explicit_file {
+        Some(path) if !path.is_file() => return Err(Error::MissingFile(path.display().to_string())),
+        Some(path) => Some(path.to_path_buf()),
+        None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|path| path.is_file()),
+    };
+    let mut figment = Figment::new();
+    if let Some(file) = &file {
+        figment = figment.merge(Toml::file_exact(file));
+    }
+    figment = figment.merge(Env::prefixed("WARDEN_").filter(|key| key.as_str().contains("__")).split("__"));
+    let config: Config = figment.extract().map_err(|error| {
+        Error::Invalid(error.into_iter().map(|error| error.to_string()).collect::<Vec<_>>().join("; "))
+    })?;
+    let source = ConfigSource { file };
+    config.validate(&source)?;
+    Ok((config, source))
+}
+
+impl Config {
+    /// Checks what serde cannot: names, URLs, durations and credential shapes. Reads no secret.
+    pub fn validate(&self, source: &ConfigSource) -> Result<(), Error> {
+        let invalid = |key: String, message: String| Error::InvalidValue { key, message, origin: source.origin() };
+        let database = self.database.url.expose();
+        if !(database.starts_with("sqlite:")
+            || database.starts_with("postgres://")
+            || database.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database.url".to_owned(),
+                format!("{} is not a sqlite:// or postgres:// URL", self.database.url.redacted()),
+            ));
+        }
+        let mut names = HashSet::new();
+        for (index, environment) in self.environments.iter().enumerate() {
+            let key = |field: &str| format!("environments[{index}].{field}");
+            environment.to_environment().map_err(|(field, message)| invalid(key(field), message))?;
+            if !names.insert(environment.name.as_str()) {
+                return Err(invalid(key("name"), format!("{:?} is used by two environments", environment.name)));
+            }
+            if environment.concurrency == 0 {
+                return Err(invalid(key("concurrency"), "must be at least 1".to_owned()));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn environment(&self, name: &str) -> Option<&EnvironmentConfig> {
+        self.environments.iter().find(|environment| environment.name == name)
+    }
+}
+
+impl EnvironmentConfig {
+    /// The environment as the store records it. The error names the offending field.
+    pub fn to_environment(&self) -> Result<Environment, (&'static str, String)> {
+        let name = EnvironmentName::parse(self.name.clone()).map_err(|error| ("name", error.to_string()))?;
+        if !(self.url.starts_with("https://") || self.url.starts_with("http://")) || self.url.len() <= "https://".len()
+        {
+            return Err(("url", format!("{:?} is not an http(s) URL", self.url)));
+        }
+        let source = self.credential.source().map_err(|message| ("credential", message))?;
+        let orgs = self
+            .orgs
+            .iter()
+            .map(|org| OrgId::parse(org.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| ("orgs", error.to_string()))?;
+        let sync_interval_seconds =
+            parse_duration_seconds(&self.sync_interval).map_err(|message| ("sync_interval", message))?;
+        let api = match ApiVersion::from_text(&self.api) {
+            ApiVersion::Unknown(other) => {
+                return Err(("api", format!("{other:?} is not one of \"auto\", \"v1\", \"v2\"")));
+            }
+            api => api,
+        };
+        Ok(Environment {
+            name,
+            url: self.url.trim_end_matches('/').to_owned(),
+            credential_reference: source.to_string(),
+            orgs,
+            sync_interval_seconds,
+            api,
+            labels: self.labels.clone(),
+        })
+    }
+}
+
+/// Parses `90s`, `15m`, `1h30m`, `1d` into seconds.
+pub fn parse_duration_seconds(text: &str) -> Result<u64, String> {
+    let invalid = || format!("{text:?} is not a duration like \"30s\", \"15m\", \"1h30m\" or \"1d\"");
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for character in text.trim().chars() {
+        if character.is_ascii_digit() {
+            digits.push(character);
+            continue;
+        }
+        let unit = match character {
+            's' => 1,
+            'm' => 60,
+            'h' => 3_600,
+            'd' => 86_400,
+            _ => return Err(invalid()),
+        };
+        let amount: u64 = digits.parse().map_err(|_| invalid())?;
+        total = amount.checked_mul(unit).and_then(|seconds| total.checked_add(seconds)).ok_or_else(invalid)?;
+        digits.clear();
+    }
+    if !digits.is_empty() || total == 0 {
+        return Err(invalid());
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_and_reject_the_rest() {
+        assert_eq!(parse_duration_seconds("30s"), Ok(30));
+        assert_eq!(parse_duration_seconds("15m"), Ok(900));
+        assert_eq!(parse_duration_seconds("1h30m"), Ok(5_400));
+        assert_eq!(parse_duration_seconds("1d"), Ok(86_400));
+        for bad in ["", "15", "m", "0s", "15 minutes", "-1m", "99999999999999999999d"] {
+            assert!(parse_duration_seconds(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! warden: identity governance for ZITADEL. The library behind the `warden` binary; `ARCHITECTURE.md` has the map.
+
+pub mod cli;
+pub mod config;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,127 @@
+//! The one storage seam: every SQL statement warden runs lives under this module.
+//!
+//! [`Store`] takes and returns `warden_core` types, grouped by aggregate (environments, observed objects, sync runs,
+//! changes). Two dialects implement it over one generic SQL core ([`sql`]): PostgreSQL, the primary store that
+//! replicas share, and SQLite, the embedded default. Each dialect has its own migrations with the same numbering.
+
+mod postgres;
+mod records;
+mod sql;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use warden_core::id::EnvironmentName;
+use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncRun};
+
+use crate::config::DatabaseUrl;
+
+pub use postgres::{create_scratch_database, drop_scratch_database};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unsupported database URL {0}: use sqlite://PATH or postgres://USER@HOST/DATABASE")]
+    UnsupportedUrl(String),
+    #[error("cannot open the database {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("environment {0} is not in the store")]
+    UnknownEnvironment(EnvironmentName),
+    #[error("sync run {0} is not in the store")]
+    UnknownSyncRun(i64),
+    #[error("stored value {table}.{column} is invalid: {message}")]
+    Corrupt { table: &'static str, column: String, message: String },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Which changes to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeQuery {
+    pub environment: Option<EnvironmentName>,
+    /// Only changes observed at or after this time.
+    pub since: Option<OffsetDateTime>,
+    pub object_kind: Option<ResourceKind>,
+    pub limit: Option<u32>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// `postgres` or `sqlite`.
+    fn dialect(&self) -> &'static str;
+
+    /// Applies the migrations this build knows and the database has not seen yet.
+    async fn migrate(&self) -> Result<(), Error>;
+
+    /// The tables and their columns, sorted: lets tests prove both dialects hold the same model.
+    async fn describe_schema(&self) -> Result<Vec<(String, Vec<String>)>, Error>;
+
+    // Environments.
+
+    async fn upsert_environment(&self, environment: &Environment) -> Result<(), Error>;
+    async fn list_environments(&self) -> Result<Vec<Environment>, Error>;
+    /// Removes an environment and everything observed and recorded in it. Returns whether it existed.
+    async fn delete_environment(&self, name: &EnvironmentName) -> Result<bool, Error>;
+
+    // Observed state.
+
+    /// Inserts or replaces a batch of objects of one kind in one transaction. Objects are matched by their key; when
+    /// a key occurs twice in the batch the last one wins.
+    async fn upsert_objects(&self, environment: &EnvironmentName, batch: &ObjectBatch) -> Result<(), Error>;
+    /// Deletes objects of one kind by key in one transaction; returns how many existed.
+    async fn delete_objects(
+        &self,
+        environment: &EnvironmentName,
+        kind: ResourceKind,
+        keys: &[ObjectKey],
+    ) -> Result<u64, Error>;
+    /// Every stored object of one kind, ordered by key.
+    async fn list_objects(&self, environment: &EnvironmentName, kind: ResourceKind) -> Result<ObjectBatch, Error>;
+
+    /// Everything stored for an environment.
+    async fn load_snapshot(&self, environment: &EnvironmentName) -> Result<Snapshot, Error> {
+        let mut snapshot = Snapshot::default();
+        for kind in ResourceKind::ALL {
+            snapshot.extend(self.list_objects(environment, kind).await?);
+        }
+        Ok(snapshot)
+    }
+
+    // Sync runs.
+
+    /// Records a new run in status `running` and returns it with its id.
+    async fn start_sync_run(&self, environment: &EnvironmentName, started_at: OffsetDateTime)
+    -> Result<SyncRun, Error>;
+    /// Stores the run's end state (status, finish time, counts, errors, request statistics).
+    async fn finish_sync_run(&self, run: &SyncRun) -> Result<(), Error>;
+    /// The most recent runs of an environment, newest first.
+    async fn list_sync_runs(&self, environment: &EnvironmentName, limit: u32) -> Result<Vec<SyncRun>, Error>;
+
+    // Changes.
+
+    /// Appends changes in one transaction.
+    async fn insert_changes(&self, changes: &[Change]) -> Result<(), Error>;
+    async fn list_changes(&self, query: &ChangeQuery) -> Result<Vec<Change>, Error>;
+}
+
+/// Opens the database a URL names (creating an SQLite file if needed) without migrating it.
+pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>, Error> {
+    let text = url.expose();
+    if text.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::open(url).await?))
+    } else if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::open(url).await?))
+    } else {
+        Err(Error::UnsupportedUrl(url.redacted()))
+    }
+}
+
+/// Opens the database and brings its schema up to date: what `warden migrate` and every start do.
+pub async fn open_and_migrate(url: &DatabaseUrl) -> Result<Arc<dyn Store>, Error> {
+    let store = open(url).await?;
+    store.migrate().await?;
+    Ok(store)
+}

@@ -1,0 +1,138 @@
+//! PostgreSQL: the primary store, shared by replicas.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
+use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, Connection, Executor, Pool, Postgres, QueryBuilder, Row};
+use time::OffsetDateTime;
+
+use crate::config::DatabaseUrl;
+use crate::store::Error;
+use crate::store::sql::{ColumnReader, Dialect, SqlStore, SqlValue};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+pub(crate) async fn open(url: &DatabaseUrl) -> Result<SqlStore<Postgres>, Error> {
+    let connect_error = |source| Error::Connect { url: url.redacted(), source };
+    let options = PgConnectOptions::from_str(url.expose()).map_err(connect_error)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(connect_error)?;
+    Ok(SqlStore { pool })
+}
+
+impl Dialect for Postgres {
+    const SHORT_NAME: &'static str = "postgres";
+    const MAX_PARAMETERS: usize = u16::MAX as usize;
+    const BINARY_ORDER: &'static str = " COLLATE \"C\"";
+
+    fn bind(builder: &mut QueryBuilder<Self>, value: SqlValue) {
+        match value {
+            SqlValue::Text(text) => builder.push_bind(text),
+            SqlValue::NullableText(text) => builder.push_bind(text),
+            SqlValue::Integer(integer) => builder.push_bind(integer),
+            SqlValue::Boolean(boolean) => builder.push_bind(boolean),
+            SqlValue::NullableBoolean(boolean) => builder.push_bind(boolean),
+            SqlValue::Time(time) => builder.push_bind(time),
+            SqlValue::Json(json) => builder.push_bind(Json(json)),
+            SqlValue::Bytes(bytes) => builder.push_bind(bytes),
+        };
+    }
+
+    async fn execute(connection: &mut PgConnection, builder: &mut QueryBuilder<Self>) -> Result<u64, sqlx::Error> {
+        Ok(connection.execute(builder.build()).await?.rows_affected())
+    }
+
+    async fn fetch_all(
+        connection: &mut PgConnection,
+        builder: &mut QueryBuilder<Self>,
+    ) -> Result<Vec<PgRow>, sqlx::Error> {
+        connection.fetch_all(builder.build()).await
+    }
+
+    async fn migrate(pool: &Pool<Self>) -> Result<(), sqlx::migrate::MigrateError> {
+        MIGRATOR.run(pool).await
+    }
+
+    async fn describe_schema(pool: &Pool<Self>) -> Result<Vec<(String, String)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT table_name::text AS table_name, column_name::text AS column_name \
+             FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' \
+             ORDER BY table_name, column_name",
+        )
+        .fetch_all(pool)
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get("table_name")?, row.try_get("column_name")?))).collect()
+    }
+}
+
+impl ColumnReader for PgRow {
+    fn text(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(column)
+    }
+
+    fn integer(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(column)
+    }
+
+    fn boolean(&self, column: &str) -> Result<Option<bool>, sqlx::Error> {
+        self.try_get(column)
+    }
+
+    fn time(&self, column: &str) -> Result<Option<OffsetDateTime>, String> {
+        self.try_get(column).map_err(|error| error.to_string())
+    }
+
+    fn json(&self, column: &str) -> Result<Option<serde_json::Value>, sqlx::Error> {
+        Ok(self.try_get::<Option<Json<serde_json::Value>>, _>(column)?.map(|json| json.0))
+    }
+
+    fn bytes(&self, column: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        self.try_get(column)
+    }
+}
+
+/// Creates an empty database beside the one `admin` names and returns its URL: each test and benchmark gets its
+/// own, so they run in parallel and leave nothing behind.
+#[allow(clippy::disallowed_methods, reason = "a unique name for a scratch database, not a domain time")]
+pub async fn create_scratch_database(admin: &DatabaseUrl, prefix: &str) -> Result<DatabaseUrl, Error> {
+    let connect_error = |source| Error::Connect { url: admin.redacted(), source };
+    let options = PgConnectOptions::from_str(admin.expose()).map_err(connect_error)?;
+    let mut connection = PgConnection::connect_with(&options).await.map_err(connect_error)?;
+    let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
+    let name = format!("{prefix}_{}_{nanos}", std::process::id());
+    // The name is ours (prefix, process id, clock), never outside input.
+    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut connection).await?;
+    let mut url = admin.expose().to_owned();
+    let path_start = url.find("://").map_or(0, |index| index + 3);
+    match url[path_start..].find('/') {
+        Some(slash) => {
+            let database_start = path_start + slash + 1;
+            let database_end = url[database_start..].find('?').map_or(url.len(), |index| database_start + index);
+            url.replace_range(database_start..database_end, &name);
+        }
+        None => {
+            url.push('/');
+            url.push_str(&name);
+        }
+    }
+    Ok(DatabaseUrl::new(url))
+}
+
+/// Drops a database made by [`create_scratch_database`], closing any connection still open to it.
+pub async fn drop_scratch_database(admin: &DatabaseUrl, scratch: &DatabaseUrl) -> Result<(), Error> {
+    let connect_error = |source| Error::Connect { url: admin.redacted(), source };
+    let options = PgConnectOptions::from_str(admin.expose()).map_err(connect_error)?;
+    let scratch_options = PgConnectOptions::from_str(scratch.expose()).map_err(connect_error)?;
+    let Some(name) = scratch_options.get_database() else { return Ok(()) };
+    let mut connection = PgConnection::connect_with(&options).await.map_err(connect_error)?;
+    let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    sqlx::raw_sql(AssertSqlSafe(drop)).execute(&mut connection).await?;
+    Ok(())
+}

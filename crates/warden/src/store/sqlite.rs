@@ -1,0 +1,124 @@
+//! SQLite: the embedded default, so a newcomer runs warden with nothing installed.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::types::Json;
+use sqlx::{Executor, Pool, QueryBuilder, Row, Sqlite};
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::config::DatabaseUrl;
+use crate::store::Error;
+use crate::store::sql::{ColumnReader, Dialect, SqlStore, SqlValue};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+pub(crate) async fn open(url: &DatabaseUrl) -> Result<SqlStore<Sqlite>, Error> {
+    let connect_error = |source| Error::Connect { url: url.redacted(), source };
+    let text = url.expose();
+    let in_memory = text.contains(":memory:") || text.contains("mode=memory");
+    let options = SqliteConnectOptions::from_str(text)
+        .map_err(connect_error)?
+        .create_if_missing(true)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    // An in-memory database lives and dies with its one connection; a file gets WAL so readers never wait.
+    let (options, max_connections) = if in_memory {
+        (options, 1)
+    } else {
+        (options.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal), 8)
+    };
+    let pool = SqlitePoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(connect_error)?;
+    Ok(SqlStore { pool })
+}
+
+/// UTC with exactly six fraction digits, so that text order is time order.
+fn format_time(time: OffsetDateTime) -> String {
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+    time.to_offset(UtcOffset::UTC).format(&format).unwrap_or_else(|_| time.unix_timestamp().to_string())
+}
+
+impl Dialect for Sqlite {
+    const SHORT_NAME: &'static str = "sqlite";
+    /// `SQLITE_MAX_VARIABLE_NUMBER` of the bundled SQLite.
+    const MAX_PARAMETERS: usize = 32_766;
+    const BINARY_ORDER: &'static str = "";
+
+    fn bind(builder: &mut QueryBuilder<Self>, value: SqlValue) {
+        match value {
+            SqlValue::Text(text) => builder.push_bind(text),
+            SqlValue::NullableText(text) => builder.push_bind(text),
+            SqlValue::Integer(integer) => builder.push_bind(integer),
+            SqlValue::Boolean(boolean) => builder.push_bind(boolean),
+            SqlValue::NullableBoolean(boolean) => builder.push_bind(boolean),
+            SqlValue::Time(time) => builder.push_bind(time.map(format_time)),
+            SqlValue::Json(json) => builder.push_bind(Json(json)),
+            SqlValue::Bytes(bytes) => builder.push_bind(bytes),
+        };
+    }
+
+    async fn execute(connection: &mut SqliteConnection, builder: &mut QueryBuilder<Self>) -> Result<u64, sqlx::Error> {
+        Ok(connection.execute(builder.build()).await?.rows_affected())
+    }
+
+    async fn fetch_all(
+        connection: &mut SqliteConnection,
+        builder: &mut QueryBuilder<Self>,
+    ) -> Result<Vec<SqliteRow>, sqlx::Error> {
+        connection.fetch_all(builder.build()).await
+    }
+
+    async fn migrate(pool: &Pool<Self>) -> Result<(), sqlx::migrate::MigrateError> {
+        MIGRATOR.run(pool).await
+    }
+
+    async fn describe_schema(pool: &Pool<Self>) -> Result<Vec<(String, String)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT m.name AS table_name, p.name AS column_name \
+             FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations' \
+             ORDER BY m.name, p.name",
+        )
+        .fetch_all(pool)
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get("table_name")?, row.try_get("column_name")?))).collect()
+    }
+}
+
+impl ColumnReader for SqliteRow {
+    fn text(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(column)
+    }
+
+    fn integer(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(column)
+    }
+
+    fn boolean(&self, column: &str) -> Result<Option<bool>, sqlx::Error> {
+        self.try_get(column)
+    }
+
+    fn time(&self, column: &str) -> Result<Option<OffsetDateTime>, String> {
+        let text: Option<String> = self.try_get(column).map_err(|error| error.to_string())?;
+        text.map(|text| OffsetDateTime::parse(&text, &Rfc3339).map_err(|error| format!("{text:?}: {error}")))
+            .transpose()
+    }
+
+    fn json(&self, column: &str) -> Result<Option<serde_json::Value>, sqlx::Error> {
+        Ok(self.try_get::<Option<Json<serde_json::Value>>, _>(column)?.map(|json| json.0))
+    }
+
+    fn bytes(&self, column: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        self.try_get(column)
+    }
+}

@@ -1,0 +1,12 @@
+//! warden's integration tests: one binary, so everything links once.
+//!
+//! Store tests run on SQLite always and on PostgreSQL when `WARDEN_TEST_DATABASE_URL` is set (CI sets it; under
+//! `CI=true` its absence is a failure, so the PostgreSQL half can never be skipped silently).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly by design")]
+#![allow(unreachable_pub, reason = "a test binary exports nothing")]
+
+mod cli;
+mod fixtures;
+mod store_contract;
+mod support;

@@ -1,0 +1,282 @@
+//! The store contract: every case runs on SQLite and on PostgreSQL, through `Arc<dyn Store>` only.
+
+use std::sync::Arc;
+
+use time::Duration;
+use time::macros::datetime;
+use warden::store::{ChangeQuery, Error, Store};
+use warden_core::id::{EnvironmentName, SyncRunId};
+use warden_core::model::{
+    Attribution, Change, ChangeKind, FieldChange, ObjectBatch, Observed, ResourceKind, Snapshot, SyncError,
+    SyncStatus, UserKind, UserState,
+};
+
+use crate::fixtures::{self, CHANGED};
+use crate::support::contract_tests;
+
+contract_tests!(
+    every_kind_round_trips_unchanged,
+    upserting_replaces_by_key_and_the_last_duplicate_wins,
+    deleting_removes_only_the_named_keys_of_one_environment,
+    objects_need_a_known_environment,
+    environments_are_upserted_listed_and_deleted_with_everything_in_them,
+    sync_runs_are_started_finished_and_listed_newest_first,
+    changes_are_appended_and_queried_by_environment_time_and_kind,
+    ten_thousand_users_are_upserted_in_one_call,
+    empty_batches_and_key_lists_are_no_ops,
+);
+
+fn name(text: &str) -> EnvironmentName {
+    EnvironmentName::parse(text).unwrap()
+}
+
+fn sort_by_key<T: Observed>(objects: &mut [T]) {
+    objects.sort_by_key(|object| object.key().into_bytes());
+}
+
+/// The store lists by key in byte order; so does this.
+fn sorted(mut snapshot: Snapshot) -> Snapshot {
+    sort_by_key(&mut snapshot.orgs);
+    sort_by_key(&mut snapshot.projects);
+    sort_by_key(&mut snapshot.project_roles);
+    sort_by_key(&mut snapshot.users);
+    sort_by_key(&mut snapshot.machine_keys);
+    sort_by_key(&mut snapshot.personal_access_tokens);
+    sort_by_key(&mut snapshot.user_grants);
+    sort_by_key(&mut snapshot.memberships);
+    sort_by_key(&mut snapshot.project_grants);
+    sort_by_key(&mut snapshot.applications);
+    sort_by_key(&mut snapshot.identity_providers);
+    sort_by_key(&mut snapshot.user_metadata);
+    snapshot
+}
+
+async fn store_estate(store: &dyn Store, environment: &str) -> Snapshot {
+    store.upsert_environment(&fixtures::environment(environment)).await.unwrap();
+    let estate = fixtures::estate();
+    for batch in fixtures::batches(&estate) {
+        store.upsert_objects(&name(environment), &batch).await.unwrap();
+    }
+    estate
+}
+
+async fn every_kind_round_trips_unchanged(store: Arc<dyn Store>) {
+    let estate = store_estate(&*store, "prod").await;
+    let loaded = store.load_snapshot(&name("prod")).await.unwrap();
+    assert_eq!(loaded, sorted(estate.clone()));
+    assert!(ResourceKind::ALL.iter().all(|kind| loaded.counts()[kind] >= 2));
+    for batch in fixtures::batches(&sorted(estate)) {
+        assert_eq!(store.list_objects(&name("prod"), batch.kind()).await.unwrap(), batch);
+    }
+}
+
+async fn upserting_replaces_by_key_and_the_last_duplicate_wins(store: Arc<dyn Store>) {
+    store_estate(&*store, "prod").await;
+    let mut changed = fixtures::human("300", "100");
+    changed.state = UserState::Locked;
+    changed.changed_at = Some(CHANGED + Duration::days(1));
+    if let UserKind::Human(profile) = &mut changed.kind {
+        profile.email = "new@acme.example".to_owned();
+    }
+    // The same key three times in one batch, as an unstable ZITADEL page can deliver it.
+    let mut stale = changed.clone();
+    stale.username = "stale".to_owned();
+    let batch = ObjectBatch::Users(vec![stale.clone(), stale, changed.clone()]);
+    store.upsert_objects(&name("prod"), &batch).await.unwrap();
+
+    let ObjectBatch::Users(users) = store.list_objects(&name("prod"), ResourceKind::User).await.unwrap() else {
+        panic!("users listed as another kind");
+    };
+    assert_eq!(users.len(), 3, "an upsert never adds a row for a known key");
+    assert_eq!(users.iter().find(|user| user.id == changed.id), Some(&changed));
+
+    // A human who becomes a machine user (ZITADEL ids are never reused, but the store must not mix profiles).
+    let turned = fixtures::machine("300", "100");
+    store.upsert_objects(&name("prod"), &ObjectBatch::Users(vec![turned.clone()])).await.unwrap();
+    let snapshot = store.load_snapshot(&name("prod")).await.unwrap();
+    assert_eq!(snapshot.users.iter().find(|user| user.id == turned.id), Some(&turned));
+}
+
+async fn deleting_removes_only_the_named_keys_of_one_environment(store: Arc<dyn Store>) {
+    let estate = store_estate(&*store, "prod").await;
+    store_estate(&*store, "staging").await;
+
+    for batch in fixtures::batches(&estate) {
+        let kind = batch.kind();
+        let keys = batch.keys();
+        let doomed = vec![keys[0].clone(), "no-such-key".to_owned()];
+        assert_eq!(store.delete_objects(&name("prod"), kind, &doomed).await.unwrap(), 1, "{kind}");
+        let remaining = store.list_objects(&name("prod"), kind).await.unwrap().keys();
+        assert_eq!(remaining.len(), keys.len() - 1, "{kind}");
+        assert!(!remaining.contains(&keys[0]), "{kind}");
+        assert_eq!(store.list_objects(&name("staging"), kind).await.unwrap().len(), keys.len(), "{kind}");
+    }
+    assert_eq!(store.delete_objects(&name("prod"), ResourceKind::User, &[]).await.unwrap(), 0);
+}
+
+async fn objects_need_a_known_environment(store: Arc<dyn Store>) {
+    let batch = ObjectBatch::Users(vec![fixtures::human("300", "100")]);
+    let error = store.upsert_objects(&name("nowhere"), &batch).await.unwrap_err();
+    assert!(matches!(&error, Error::UnknownEnvironment(environment) if environment.as_str() == "nowhere"), "{error}");
+    let error = store.start_sync_run(&name("nowhere"), CHANGED).await.unwrap_err();
+    assert!(matches!(error, Error::UnknownEnvironment(_)), "{error}");
+}
+
+async fn environments_are_upserted_listed_and_deleted_with_everything_in_them(store: Arc<dyn Store>) {
+    store_estate(&*store, "staging").await;
+    store_estate(&*store, "prod").await;
+    let run = store.start_sync_run(&name("prod"), CHANGED).await.unwrap();
+    store.insert_changes(&[change("prod", run.id, CHANGED, ChangeKind::Added)]).await.unwrap();
+
+    let mut prod = fixtures::environment("prod");
+    prod.url = "https://acme.zitadel.cloud".to_owned();
+    prod.orgs.clear();
+    prod.labels.clear();
+    store.upsert_environment(&prod).await.unwrap();
+    let listed = store.list_environments().await.unwrap();
+    assert_eq!(listed, vec![prod, fixtures::environment("staging")]);
+
+    assert!(store.delete_environment(&name("prod")).await.unwrap());
+    assert!(!store.delete_environment(&name("prod")).await.unwrap());
+    assert_eq!(store.load_snapshot(&name("prod")).await.unwrap(), Snapshot::default());
+    assert!(store.list_sync_runs(&name("prod"), 10).await.unwrap().is_empty());
+    let query = ChangeQuery { environment: Some(name("prod")), ..ChangeQuery::default() };
+    assert!(store.list_changes(&query).await.unwrap().is_empty());
+    assert_eq!(store.load_snapshot(&name("staging")).await.unwrap(), sorted(fixtures::estate()));
+}
+
+async fn sync_runs_are_started_finished_and_listed_newest_first(store: Arc<dyn Store>) {
+    store.upsert_environment(&fixtures::environment("prod")).await.unwrap();
+    let first = store.start_sync_run(&name("prod"), CHANGED).await.unwrap();
+    assert_eq!(first.status, SyncStatus::Running);
+    let mut second = store.start_sync_run(&name("prod"), CHANGED + Duration::minutes(15)).await.unwrap();
+    assert_ne!(first.id, second.id);
+
+    second.status = SyncStatus::Partial;
+    second.finished_at = Some(CHANGED + Duration::minutes(16));
+    second.counts = fixtures::estate().counts();
+    second.errors = vec![SyncError { scope: "user @ org 101".to_owned(), message: "page 3: HTTP 500".to_owned() }];
+    second.requests = 412;
+    second.retries = 3;
+    store.finish_sync_run(&second).await.unwrap();
+
+    let runs = store.list_sync_runs(&name("prod"), 10).await.unwrap();
+    assert_eq!(runs, vec![second.clone(), first]);
+    assert_eq!(store.list_sync_runs(&name("prod"), 1).await.unwrap(), vec![second.clone()]);
+
+    second.id = SyncRunId(second.id.0 + 1_000);
+    assert!(matches!(store.finish_sync_run(&second).await, Err(Error::UnknownSyncRun(_))));
+}
+
+fn change(environment: &str, run_id: SyncRunId, observed_at: time::OffsetDateTime, kind: ChangeKind) -> Change {
+    Change {
+        environment: name(environment),
+        run_id,
+        observed_at,
+        object_kind: ResourceKind::User,
+        object_key: "300".to_owned(),
+        org_id: Some(warden_core::id::OrgId::parse("100").unwrap()),
+        kind,
+        fields: vec![FieldChange {
+            field: "email".to_owned(),
+            before: Some("old@acme.example".to_owned()),
+            after: Some("new@acme.example".to_owned()),
+        }],
+        attribution: Attribution::Observed,
+    }
+}
+
+async fn changes_are_appended_and_queried_by_environment_time_and_kind(store: Arc<dyn Store>) {
+    store.upsert_environment(&fixtures::environment("prod")).await.unwrap();
+    store.upsert_environment(&fixtures::environment("staging")).await.unwrap();
+    let run = store.start_sync_run(&name("prod"), CHANGED).await.unwrap();
+    let staging_run = store.start_sync_run(&name("staging"), CHANGED).await.unwrap();
+
+    // Whole seconds and fractions on both sides of the boundary: text timestamps must still order by time.
+    let boundary = datetime!(2026-02-01 10:00:00 UTC);
+    let early = change("prod", run.id, boundary - Duration::milliseconds(500), ChangeKind::Added);
+    let on_boundary = change("prod", run.id, boundary, ChangeKind::Modified);
+    let mut late = change("prod", run.id, boundary + Duration::microseconds(1), ChangeKind::Removed);
+    late.object_kind = ResourceKind::MachineKey;
+    late.object_key = "400".to_owned();
+    late.fields.clear();
+    late.org_id = None;
+    late.attribution = Attribution::Event {
+        editor_user_id: Some(warden_core::id::UserId::parse("301").unwrap()),
+        editor_name: Some("CI deployer".to_owned()),
+        occurred_at: boundary - Duration::minutes(3),
+    };
+    let elsewhere = change("staging", staging_run.id, boundary + Duration::hours(1), ChangeKind::Added);
+    store.insert_changes(&[early.clone(), on_boundary.clone(), late.clone(), elsewhere.clone()]).await.unwrap();
+
+    let all = store.list_changes(&ChangeQuery::default()).await.unwrap();
+    assert_eq!(all, vec![elsewhere, late.clone(), on_boundary.clone(), early]);
+
+    let query = ChangeQuery { environment: Some(name("prod")), since: Some(boundary), ..ChangeQuery::default() };
+    assert_eq!(store.list_changes(&query).await.unwrap(), vec![late.clone(), on_boundary.clone()]);
+
+    let query = ChangeQuery { object_kind: Some(ResourceKind::User), limit: Some(1), ..query };
+    assert_eq!(store.list_changes(&query).await.unwrap(), vec![on_boundary]);
+
+    let query = ChangeQuery { object_kind: Some(ResourceKind::MachineKey), limit: None, ..query };
+    assert_eq!(store.list_changes(&query).await.unwrap(), vec![late]);
+}
+
+async fn ten_thousand_users_are_upserted_in_one_call(store: Arc<dyn Store>) {
+    store.upsert_environment(&fixtures::environment("prod")).await.unwrap();
+    let users = fixtures::many_users(10_000);
+    store.upsert_objects(&name("prod"), &ObjectBatch::Users(users.clone())).await.unwrap();
+    // Again, unchanged: still 10,000 rows.
+    store.upsert_objects(&name("prod"), &ObjectBatch::Users(users.clone())).await.unwrap();
+    let ObjectBatch::Users(stored) = store.list_objects(&name("prod"), ResourceKind::User).await.unwrap() else {
+        panic!("users listed as another kind");
+    };
+    assert_eq!(stored.len(), 10_000);
+    assert_eq!(stored, users, "ids of equal length sort as the fixture made them");
+}
+
+async fn empty_batches_and_key_lists_are_no_ops(store: Arc<dyn Store>) {
+    store.upsert_environment(&fixtures::environment("prod")).await.unwrap();
+    for kind in ResourceKind::ALL {
+        let empty = store.list_objects(&name("prod"), kind).await.unwrap();
+        assert!(empty.is_empty());
+        assert_eq!(empty.kind(), kind);
+        store.upsert_objects(&name("prod"), &empty).await.unwrap();
+        assert_eq!(store.delete_objects(&name("prod"), kind, &[]).await.unwrap(), 0);
+    }
+    store.insert_changes(&[]).await.unwrap();
+}
+
+/// Both migration sets create the same tables with the same columns.
+#[tokio::test]
+async fn migrations_of_both_dialects_define_the_same_schema() {
+    let sqlite_schema = crate::support::on_sqlite(|store| async move {
+        assert_eq!(store.dialect(), "sqlite");
+        store.describe_schema().await.unwrap()
+    })
+    .await;
+    let tables: Vec<&str> = sqlite_schema.iter().map(|(table, _)| table.as_str()).collect();
+    for expected in ["environment", "zitadel_user", "membership", "sync_run", "change", "user_metadata"] {
+        assert!(tables.contains(&expected), "{expected} missing from {tables:?}");
+    }
+
+    let postgres_schema = crate::support::on_postgres(|store| async move {
+        assert_eq!(store.dialect(), "postgres");
+        store.describe_schema().await.unwrap()
+    })
+    .await;
+    if let Some(postgres_schema) = postgres_schema {
+        assert_eq!(sqlite_schema, postgres_schema);
+    }
+
+    let names = |dialect: &str| {
+        let directory = format!("{}/migrations/{dialect}", env!("CARGO_MANIFEST_DIR"));
+        let mut names: Vec<String> = std::fs::read_dir(directory)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names("sqlite"), names("postgres"), "migrations must have the same numbering in both dialects");
+}
