@@ -177,6 +177,25 @@ mod tests {
     }
 
     #[test]
+    fn resolved_secrets_are_redacted_in_debug_output() {
+        let secret = "zitadel-pat-7f3a9c";
+        let credentials = [
+            Credential::PersonalAccessToken(SecretString::from(secret)),
+            Credential::ClientCredentials { client_id: "client".to_owned(), client_secret: SecretString::from(secret) },
+            Credential::ServiceAccountKey(ServiceAccountKey {
+                key_id: "k".to_owned(),
+                user_id: "u".to_owned(),
+                private_key: SecretString::from(secret),
+            }),
+        ];
+        for credential in credentials {
+            let shown = format!("{credential:?}");
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("REDACTED"), "{shown}");
+        }
+    }
+
+    #[test]
     fn a_key_file_error_never_echoes_the_key() {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("sa.json");

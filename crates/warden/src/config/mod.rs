@@ -137,13 +137,17 @@ pub fn load(explicit_file: Option<&Path>) -> Result<(Config, ConfigSource), Erro
         Some(path) => Some(path.to_path_buf()),
         None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|path| path.is_file()),
     };
+    // Messages name the file by its absolute path, so there is no doubt which one was read.
+    let file = file.map(|path| std::path::absolute(&path).unwrap_or(path));
     let mut figment = Figment::new();
     if let Some(file) = &file {
         figment = figment.merge(Toml::file_exact(file));
     }
     figment = figment.merge(Env::prefixed("WARDEN_").filter(|key| key.as_str().contains("__")).split("__"));
     let config: Config = figment.extract().map_err(|error| {
-        Error::Invalid(error.into_iter().map(|error| error.to_string()).collect::<Vec<_>>().join("; "))
+        // Figment prefixes keys with its profile name ("default."), which means nothing to a reader.
+        let messages = error.into_iter().map(|error| error.to_string().replace("for key \"default.", "for key \""));
+        Error::Invalid(messages.collect::<Vec<_>>().join("; "))
     })?;
     let source = ConfigSource { file };
     config.validate(&source)?;
@@ -248,6 +252,16 @@ pub fn parse_duration_seconds(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_of_the_whole_config_shows_no_database_password() {
+        let config = Config {
+            database: DatabaseConfig { url: DatabaseUrl::new("postgres://warden:hunter2@db/warden") },
+            ..Config::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("warden:***@db"), "{shown}");
+    }
 
     #[test]
     fn durations_parse_with_units_and_reject_the_rest() {

@@ -17,6 +17,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 pub(crate) async fn open(url: &DatabaseUrl) -> Result<SqlStore<Postgres>, Error> {
     let connect_error = |source| Error::Connect { url: url.redacted(), source };
     let options = PgConnectOptions::from_str(url.expose()).map_err(connect_error)?;
+    // One direct connection first: it fails at once with the real cause, where the pool would retry until its
+    // acquire timeout and then report only that it timed out.
+    PgConnection::connect_with(&options).await.map_err(connect_error)?.close().await.map_err(connect_error)?;
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))
