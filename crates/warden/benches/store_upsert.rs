@@ -11,8 +11,8 @@ use warden::config::DatabaseUrl;
 use warden::store::{self, Store};
 use warden_core::id::{EnvironmentName, OrgId, UserId};
 use warden_core::model::{
-    AccessTokenType, ApiVersion, Environment, HumanProfile, MachineProfile, ObjectBatch, ResourceKind, User,
-    UserKind, UserState,
+    AccessTokenType, ApiVersion, Environment, HumanProfile, MachineProfile, ObjectBatch, ResourceKind, User, UserKind,
+    UserState,
 };
 
 const USERS: usize = 10_000;

@@ -21,11 +21,7 @@ fn warden(directory: &Path, args: &[&str], variables: &[(&str, &str)]) -> Run {
     }
     command.envs(variables.iter().copied());
     let Output { status, stdout, stderr } = command.output().unwrap();
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8(stderr).unwrap(),
-    }
+    Run { code: status.code(), stdout: String::from_utf8(stdout).unwrap(), stderr: String::from_utf8(stderr).unwrap() }
 }
 
 /// Writes `warden.toml` and returns the name messages must show (figment shows it relative to the directory).
@@ -166,13 +162,8 @@ fn migrate_creates_the_sqlite_file_and_can_run_again_with_json_logs() {
     let run = warden(directory.path(), &["migrate"], &[("WARDEN_LOG_FORMAT", "json")]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(directory.path().join("warden.db").is_file());
-    let lines: Vec<serde_json::Value> =
-        run.stderr.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
-    assert!(
-        lines.iter().any(|line| line["fields"]["message"] == "database schema is up to date"),
-        "{}",
-        run.stderr
-    );
+    let lines: Vec<serde_json::Value> = run.stderr.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert!(lines.iter().any(|line| line["fields"]["message"] == "database schema is up to date"), "{}", run.stderr);
     let again = warden(directory.path(), &["migrate"], &[]);
     assert_eq!(again.code, Some(0), "{}", again.stderr);
     assert!(again.stderr.contains("database schema is up to date"), "{}", again.stderr);

@@ -6,10 +6,10 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 use warden_core::id::{EnvironmentName, OrgId};
 use warden_core::model::{
-    AccessTokenType, ApiVersion, Application, ApplicationKind, ApplicationState, Environment, GrantState,
-    HumanProfile, IdentityProvider, IdpOwner, IdpState, KeyType, MachineKey, MachineProfile, Membership,
-    MembershipScope, ObjectBatch, Org, OrgState, PersonalAccessToken, Project, ProjectGrant, ProjectRole,
-    ProjectState, ProviderType, Snapshot, User, UserGrant, UserKind, UserMetadata, UserState,
+    AccessTokenType, ApiVersion, Application, ApplicationKind, ApplicationState, Environment, GrantState, HumanProfile,
+    IdentityProvider, IdpOwner, IdpState, KeyType, MachineKey, MachineProfile, Membership, MembershipScope,
+    ObjectBatch, Org, OrgState, PersonalAccessToken, Project, ProjectGrant, ProjectRole, ProjectState, ProviderType,
+    Snapshot, User, UserGrant, UserKind, UserMetadata, UserState,
 };
 
 pub const CREATED: OffsetDateTime = datetime!(2025-11-02 09:12:44.518_123 UTC);

@@ -7,8 +7,8 @@ use time::macros::datetime;
 use warden::store::{ChangeQuery, Error, Store};
 use warden_core::id::{EnvironmentName, SyncRunId};
 use warden_core::model::{
-    Attribution, Change, ChangeKind, FieldChange, ObjectBatch, Observed, ResourceKind, Snapshot, SyncError,
-    SyncStatus, UserKind, UserState,
+    Attribution, Change, ChangeKind, FieldChange, ObjectBatch, Observed, ResourceKind, Snapshot, SyncError, SyncStatus,
+    UserKind, UserState,
 };
 
 use crate::fixtures::{self, CHANGED};
