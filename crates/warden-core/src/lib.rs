@@ -5,3 +5,4 @@
 
 pub mod id;
 pub mod model;
+pub mod reconcile;

@@ -1,0 +1,293 @@
+//! Reconciliation: the stored state of an environment and a freshly fetched one in, the changes between them and
+//! the state to store out. Pure: no I/O, no clock.
+//!
+//! Partial-fetch safety lives here: a scope (resource kind x organization) that could not be read completely is
+//! *unknown*. Its stored objects are carried over unchanged and never reported as removed; the next complete read
+//! reconciles them.
+
+mod fields;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::id::OrgId;
+use crate::model::{ChangeKind, FieldChange, ObjectKey, ResourceKind, Snapshot};
+
+pub use fields::{Described, FieldValue};
+
+/// One fetch unit: a kind of object in one organization, or at instance level (`org: None`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FetchScope {
+    pub kind: ResourceKind,
+    pub org: Option<OrgId>,
+}
+
+/// What changed in one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectChange {
+    pub object_kind: ResourceKind,
+    pub object_key: ObjectKey,
+    pub org_id: Option<OrgId>,
+    pub kind: ChangeKind,
+    /// Every field for an addition or removal (before or after empty); the differing ones for a modification.
+    pub fields: Vec<FieldChange>,
+}
+
+/// The outcome of reconciling one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Reconciliation {
+    pub changes: Vec<ObjectChange>,
+    /// What the store should hold afterwards: everything fetched, plus the stored objects of unknown scopes.
+    pub state: Snapshot,
+}
+
+impl Reconciliation {
+    pub fn count(&self, kind: &ChangeKind) -> usize {
+        self.changes.iter().filter(|change| &change.kind == kind).count()
+    }
+}
+
+/// Compares `stored` with `fetched`. Objects of `unknown` scopes that were not fetched are kept as stored.
+pub fn reconcile(stored: &Snapshot, fetched: &Snapshot, unknown: &BTreeSet<FetchScope>) -> Reconciliation {
+    let mut outcome = Reconciliation::default();
+    let mut run = |changes: Vec<ObjectChange>| outcome.changes.extend(changes);
+    let mut state = Snapshot::default();
+    run(diff(ResourceKind::Org, &stored.orgs, &fetched.orgs, unknown, &mut state.orgs));
+    run(diff(ResourceKind::Project, &stored.projects, &fetched.projects, unknown, &mut state.projects));
+    run(diff(
+        ResourceKind::ProjectRole,
+        &stored.project_roles,
+        &fetched.project_roles,
+        unknown,
+        &mut state.project_roles,
+    ));
+    run(diff(ResourceKind::User, &stored.users, &fetched.users, unknown, &mut state.users));
+    run(diff(ResourceKind::MachineKey, &stored.machine_keys, &fetched.machine_keys, unknown, &mut state.machine_keys));
+    run(diff(
+        ResourceKind::PersonalAccessToken,
+        &stored.personal_access_tokens,
+        &fetched.personal_access_tokens,
+        unknown,
+        &mut state.personal_access_tokens,
+    ));
+    run(diff(ResourceKind::UserGrant, &stored.user_grants, &fetched.user_grants, unknown, &mut state.user_grants));
+    run(diff(ResourceKind::Membership, &stored.memberships, &fetched.memberships, unknown, &mut state.memberships));
+    run(diff(
+        ResourceKind::ProjectGrant,
+        &stored.project_grants,
+        &fetched.project_grants,
+        unknown,
+        &mut state.project_grants,
+    ));
+    run(diff(ResourceKind::Application, &stored.applications, &fetched.applications, unknown, &mut state.applications));
+    run(diff(
+        ResourceKind::IdentityProvider,
+        &stored.identity_providers,
+        &fetched.identity_providers,
+        unknown,
+        &mut state.identity_providers,
+    ));
+    run(diff(
+        ResourceKind::UserMetadata,
+        &stored.user_metadata,
+        &fetched.user_metadata,
+        unknown,
+        &mut state.user_metadata,
+    ));
+    outcome.state = state;
+    outcome
+}
+
+fn all_fields<T: Described>(object: &T, before: bool) -> Vec<FieldChange> {
+    object
+        .fields()
+        .into_iter()
+        .map(|(field, value)| {
+            let (before, after) = if before { (value, None) } else { (None, value) };
+            FieldChange { field: field.to_owned(), before, after }
+        })
+        .collect()
+}
+
+/// The fields whose values differ, matched by name (in the order of `after`, then fields only `before` had).
+fn changed_fields(before: Vec<(&'static str, FieldValue)>, after: Vec<(&'static str, FieldValue)>) -> Vec<FieldChange> {
+    let mut before: BTreeMap<&'static str, FieldValue> = before.into_iter().collect();
+    let mut changes = Vec::new();
+    for (field, new) in after {
+        let old = before.remove(field).flatten();
+        if old != new {
+            changes.push(FieldChange { field: field.to_owned(), before: old, after: new });
+        }
+    }
+    for (field, old) in before {
+        if old.is_some() {
+            changes.push(FieldChange { field: field.to_owned(), before: old, after: None });
+        }
+    }
+    changes
+}
+
+/// The changes of one kind, in key order; pushes the state to keep into `state`.
+fn diff<T: Described + Clone>(
+    kind: ResourceKind,
+    stored: &[T],
+    fetched: &[T],
+    unknown: &BTreeSet<FetchScope>,
+    state: &mut Vec<T>,
+) -> Vec<ObjectChange> {
+    let stored: BTreeMap<ObjectKey, &T> = stored.iter().map(|object| (object.key(), object)).collect();
+    // A key fetched twice (unstable paging) counts once; the last copy wins, as in the store.
+    let fetched: BTreeMap<ObjectKey, &T> = fetched.iter().map(|object| (object.key(), object)).collect();
+    let mut changes = Vec::new();
+    for (key, now) in &fetched {
+        state.push((*now).clone());
+        match stored.get(key) {
+            None => changes.push(ObjectChange {
+                object_kind: kind,
+                object_key: key.clone(),
+                org_id: now.scope_org().cloned(),
+                kind: ChangeKind::Added,
+                fields: all_fields(*now, false),
+            }),
+            Some(before) => {
+                let fields = changed_fields(before.fields(), now.fields());
+                if !fields.is_empty() {
+                    changes.push(ObjectChange {
+                        object_kind: kind,
+                        object_key: key.clone(),
+                        org_id: now.scope_org().cloned(),
+                        kind: ChangeKind::Modified,
+                        fields,
+                    });
+                }
+            }
+        }
+    }
+    for (key, before) in &stored {
+        if fetched.contains_key(key) {
+            continue;
+        }
+        let scope = FetchScope { kind, org: before.scope_org().cloned() };
+        if unknown.contains(&scope) {
+            state.push((*before).clone());
+            continue;
+        }
+        changes.push(ObjectChange {
+            object_kind: kind,
+            object_key: key.clone(),
+            org_id: before.scope_org().cloned(),
+            kind: ChangeKind::Removed,
+            fields: all_fields(*before, true),
+        });
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccessTokenType, HumanProfile, MachineProfile, User, UserKind, UserState};
+
+    fn user(id: &str, org: &str, email: &str) -> User {
+        User {
+            id: crate::id::UserId::parse(id).unwrap(),
+            org_id: OrgId::parse(org).unwrap(),
+            username: format!("user{id}"),
+            preferred_login_name: format!("user{id}@example"),
+            state: UserState::Active,
+            kind: UserKind::Human(HumanProfile { email: email.to_owned(), ..HumanProfile::default() }),
+            created_at: None,
+            changed_at: None,
+        }
+    }
+
+    fn users(list: Vec<User>) -> Snapshot {
+        Snapshot { users: list, ..Snapshot::default() }
+    }
+
+    fn summary(outcome: &Reconciliation) -> Vec<String> {
+        outcome
+            .changes
+            .iter()
+            .map(|change| {
+                let shown = if change.kind == ChangeKind::Modified { change.fields.as_slice() } else { &[] };
+                let fields: Vec<String> = shown
+                    .iter()
+                    .map(|field| format!("{}:{:?}->{:?}", field.field, field.before, field.after))
+                    .collect();
+                format!("{} {} {} {}", change.kind, change.object_kind, change.object_key, fields.join(" "))
+                    .trim_end()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn identical_states_have_no_changes_and_the_state_is_what_was_fetched() {
+        let snapshot = users(vec![user("1", "10", "a@x"), user("2", "10", "b@x")]);
+        let outcome = reconcile(&snapshot, &snapshot, &BTreeSet::new());
+        assert!(outcome.changes.is_empty());
+        assert_eq!(outcome.state, snapshot);
+    }
+
+    #[test]
+    fn additions_removals_and_field_level_modifications() {
+        let stored = users(vec![user("1", "10", "a@x"), user("2", "10", "b@x")]);
+        let mut changed = user("2", "10", "new@x");
+        changed.state = UserState::Inactive;
+        changed.changed_at = Some(time::macros::datetime!(2026-01-01 0:00 UTC));
+        let fetched = users(vec![changed, user("3", "11", "c@x")]);
+        let outcome = reconcile(&stored, &fetched, &BTreeSet::new());
+        assert_eq!(
+            summary(&outcome),
+            [
+                r#"modified user 2 state:Some("active")->Some("inactive") email:Some("b@x")->Some("new@x")"#,
+                "added user 3",
+                "removed user 1",
+            ]
+        );
+        let added = &outcome.changes[1];
+        assert_eq!(added.org_id, Some(OrgId::parse("11").unwrap()));
+        assert!(added.fields.iter().all(|field| field.before.is_none()));
+        assert!(added.fields.iter().any(|field| field.field == "email" && field.after.as_deref() == Some("c@x")));
+        assert_eq!(outcome.state, fetched);
+    }
+
+    #[test]
+    fn unknown_scopes_keep_their_stored_objects_and_report_no_removal() {
+        let stored = users(vec![user("1", "10", "a@x"), user("2", "11", "b@x")]);
+        let fetched = users(Vec::new());
+        let unknown = BTreeSet::from([FetchScope { kind: ResourceKind::User, org: Some(OrgId::parse("10").unwrap()) }]);
+        let outcome = reconcile(&stored, &fetched, &unknown);
+        assert_eq!(summary(&outcome), ["removed user 2"], "org 11 was read completely; org 10 was not");
+        assert_eq!(outcome.state, users(vec![user("1", "10", "a@x")]));
+
+        // An unknown scope of another kind protects nothing here.
+        let other =
+            BTreeSet::from([FetchScope { kind: ResourceKind::MachineKey, org: Some(OrgId::parse("10").unwrap()) }]);
+        assert_eq!(reconcile(&stored, &fetched, &other).count(&ChangeKind::Removed), 2);
+    }
+
+    #[test]
+    fn a_key_fetched_twice_counts_once() {
+        let fetched = users(vec![user("1", "10", "old@x"), user("1", "10", "a@x")]);
+        let outcome = reconcile(&Snapshot::default(), &fetched, &BTreeSet::new());
+        assert_eq!(summary(&outcome), ["added user 1"]);
+        assert_eq!(outcome.state, users(vec![user("1", "10", "a@x")]));
+    }
+
+    #[test]
+    fn fields_are_matched_by_name_even_when_the_kind_of_user_changes() {
+        let stored = users(vec![user("1", "10", "a@x")]);
+        let mut machine = user("1", "10", "");
+        machine.kind = UserKind::Machine(MachineProfile {
+            name: String::new(),
+            description: "deploys".to_owned(),
+            has_secret: false,
+            access_token_type: AccessTokenType::Bearer,
+        });
+        let outcome = reconcile(&stored, &users(vec![machine]), &BTreeSet::new());
+        let fields: Vec<&str> = outcome.changes[0].fields.iter().map(|field| field.field.as_str()).collect();
+        assert!(fields.contains(&"kind") && fields.contains(&"description") && fields.contains(&"email"), "{fields:?}");
+        assert!(!fields.contains(&"display_name"), "both are empty: {fields:?}");
+    }
+}
