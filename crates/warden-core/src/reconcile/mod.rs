@@ -1,5 +1,5 @@
-//! Reconciliation: the stored state of an environment and a freshly fetched one in, the changes between them and
-//! the state to store out. Pure: no I/O, no clock.
+//! Reconciliation: the stored state of an environment and a freshly fetched one in; the changes between them and
+//! the writes that make the store hold the fetched state out. Pure: no I/O, no clock.
 //!
 //! Partial-fetch safety lives here: a scope (resource kind x organization) that could not be read completely is
 //! *unknown*. Its stored objects are carried over unchanged and never reported as removed; the next complete read
@@ -32,12 +32,15 @@ pub struct ObjectChange {
     pub fields: Vec<FieldChange>,
 }
 
-/// The outcome of reconciling one environment.
+/// The outcome of reconciling one environment: what changed, and the least the store must write to hold the
+/// fetched state (plus the stored objects of unknown scopes) afterwards.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reconciliation {
     pub changes: Vec<ObjectChange>,
-    /// What the store should hold afterwards: everything fetched, plus the stored objects of unknown scopes.
-    pub state: Snapshot,
+    /// Objects that are new or differ from the stored copy in any way (bookkeeping timestamps included).
+    pub upserts: Snapshot,
+    /// Stored objects that are gone.
+    pub removals: Vec<(ResourceKind, ObjectKey)>,
 }
 
 impl Reconciliation {
@@ -46,55 +49,96 @@ impl Reconciliation {
     }
 }
 
-/// Compares `stored` with `fetched`. Objects of `unknown` scopes that were not fetched are kept as stored.
+/// Compares `stored` with `fetched`. Objects of `unknown` scopes that were not fetched are kept as stored: neither
+/// removed nor reported.
 pub fn reconcile(stored: &Snapshot, fetched: &Snapshot, unknown: &BTreeSet<FetchScope>) -> Reconciliation {
     let mut outcome = Reconciliation::default();
-    let mut run = |changes: Vec<ObjectChange>| outcome.changes.extend(changes);
-    let mut state = Snapshot::default();
-    run(diff(ResourceKind::Org, &stored.orgs, &fetched.orgs, unknown, &mut state.orgs));
-    run(diff(ResourceKind::Project, &stored.projects, &fetched.projects, unknown, &mut state.projects));
-    run(diff(
-        ResourceKind::ProjectRole,
-        &stored.project_roles,
-        &fetched.project_roles,
-        unknown,
-        &mut state.project_roles,
-    ));
-    run(diff(ResourceKind::User, &stored.users, &fetched.users, unknown, &mut state.users));
-    run(diff(ResourceKind::MachineKey, &stored.machine_keys, &fetched.machine_keys, unknown, &mut state.machine_keys));
-    run(diff(
+    let upserts = &mut outcome.upserts;
+    let mut sink = Sink { changes: &mut outcome.changes, removals: &mut outcome.removals, unknown };
+    sink.diff(ResourceKind::Org, &stored.orgs, &fetched.orgs, &mut upserts.orgs);
+    sink.diff(ResourceKind::Project, &stored.projects, &fetched.projects, &mut upserts.projects);
+    sink.diff(ResourceKind::ProjectRole, &stored.project_roles, &fetched.project_roles, &mut upserts.project_roles);
+    sink.diff(ResourceKind::User, &stored.users, &fetched.users, &mut upserts.users);
+    sink.diff(ResourceKind::MachineKey, &stored.machine_keys, &fetched.machine_keys, &mut upserts.machine_keys);
+    sink.diff(
         ResourceKind::PersonalAccessToken,
         &stored.personal_access_tokens,
         &fetched.personal_access_tokens,
-        unknown,
-        &mut state.personal_access_tokens,
-    ));
-    run(diff(ResourceKind::UserGrant, &stored.user_grants, &fetched.user_grants, unknown, &mut state.user_grants));
-    run(diff(ResourceKind::Membership, &stored.memberships, &fetched.memberships, unknown, &mut state.memberships));
-    run(diff(
-        ResourceKind::ProjectGrant,
-        &stored.project_grants,
-        &fetched.project_grants,
-        unknown,
-        &mut state.project_grants,
-    ));
-    run(diff(ResourceKind::Application, &stored.applications, &fetched.applications, unknown, &mut state.applications));
-    run(diff(
+        &mut upserts.personal_access_tokens,
+    );
+    sink.diff(ResourceKind::UserGrant, &stored.user_grants, &fetched.user_grants, &mut upserts.user_grants);
+    sink.diff(ResourceKind::Membership, &stored.memberships, &fetched.memberships, &mut upserts.memberships);
+    sink.diff(ResourceKind::ProjectGrant, &stored.project_grants, &fetched.project_grants, &mut upserts.project_grants);
+    sink.diff(ResourceKind::Application, &stored.applications, &fetched.applications, &mut upserts.applications);
+    sink.diff(
         ResourceKind::IdentityProvider,
         &stored.identity_providers,
         &fetched.identity_providers,
-        unknown,
-        &mut state.identity_providers,
-    ));
-    run(diff(
-        ResourceKind::UserMetadata,
-        &stored.user_metadata,
-        &fetched.user_metadata,
-        unknown,
-        &mut state.user_metadata,
-    ));
-    outcome.state = state;
+        &mut upserts.identity_providers,
+    );
+    sink.diff(ResourceKind::UserMetadata, &stored.user_metadata, &fetched.user_metadata, &mut upserts.user_metadata);
     outcome
+}
+
+struct Sink<'a> {
+    changes: &'a mut Vec<ObjectChange>,
+    removals: &'a mut Vec<(ResourceKind, ObjectKey)>,
+    unknown: &'a BTreeSet<FetchScope>,
+}
+
+impl Sink<'_> {
+    /// The changes of one kind, in key order; objects to write go to `upserts`.
+    fn diff<T: Described + Clone + PartialEq>(
+        &mut self,
+        kind: ResourceKind,
+        stored: &[T],
+        fetched: &[T],
+        upserts: &mut Vec<T>,
+    ) {
+        let stored: BTreeMap<ObjectKey, &T> = stored.iter().map(|object| (object.key(), object)).collect();
+        // A key fetched twice (unstable paging) counts once; the last copy wins, as in the store.
+        let fetched: BTreeMap<ObjectKey, &T> = fetched.iter().map(|object| (object.key(), object)).collect();
+        for (key, now) in &fetched {
+            let change = |change_kind, fields| ObjectChange {
+                object_kind: kind,
+                object_key: key.clone(),
+                org_id: now.scope_org().cloned(),
+                kind: change_kind,
+                fields,
+            };
+            match stored.get(key) {
+                None => {
+                    self.changes.push(change(ChangeKind::Added, all_fields(*now, false)));
+                    upserts.push((*now).clone());
+                }
+                Some(before) if *before != *now => {
+                    let fields = changed_fields(before.fields(), now.fields());
+                    if !fields.is_empty() {
+                        self.changes.push(change(ChangeKind::Modified, fields));
+                    }
+                    upserts.push((*now).clone());
+                }
+                Some(_) => {}
+            }
+        }
+        for (key, before) in &stored {
+            if fetched.contains_key(key) {
+                continue;
+            }
+            let scope = FetchScope { kind, org: before.scope_org().cloned() };
+            if self.unknown.contains(&scope) {
+                continue;
+            }
+            self.removals.push((kind, key.clone()));
+            self.changes.push(ObjectChange {
+                object_kind: kind,
+                object_key: key.clone(),
+                org_id: before.scope_org().cloned(),
+                kind: ChangeKind::Removed,
+                fields: all_fields(*before, true),
+            });
+        }
+    }
 }
 
 fn all_fields<T: Described>(object: &T, before: bool) -> Vec<FieldChange> {
@@ -122,62 +166,6 @@ fn changed_fields(before: Vec<(&'static str, FieldValue)>, after: Vec<(&'static 
         if old.is_some() {
             changes.push(FieldChange { field: field.to_owned(), before: old, after: None });
         }
-    }
-    changes
-}
-
-/// The changes of one kind, in key order; pushes the state to keep into `state`.
-fn diff<T: Described + Clone>(
-    kind: ResourceKind,
-    stored: &[T],
-    fetched: &[T],
-    unknown: &BTreeSet<FetchScope>,
-    state: &mut Vec<T>,
-) -> Vec<ObjectChange> {
-    let stored: BTreeMap<ObjectKey, &T> = stored.iter().map(|object| (object.key(), object)).collect();
-    // A key fetched twice (unstable paging) counts once; the last copy wins, as in the store.
-    let fetched: BTreeMap<ObjectKey, &T> = fetched.iter().map(|object| (object.key(), object)).collect();
-    let mut changes = Vec::new();
-    for (key, now) in &fetched {
-        state.push((*now).clone());
-        match stored.get(key) {
-            None => changes.push(ObjectChange {
-                object_kind: kind,
-                object_key: key.clone(),
-                org_id: now.scope_org().cloned(),
-                kind: ChangeKind::Added,
-                fields: all_fields(*now, false),
-            }),
-            Some(before) => {
-                let fields = changed_fields(before.fields(), now.fields());
-                if !fields.is_empty() {
-                    changes.push(ObjectChange {
-                        object_kind: kind,
-                        object_key: key.clone(),
-                        org_id: now.scope_org().cloned(),
-                        kind: ChangeKind::Modified,
-                        fields,
-                    });
-                }
-            }
-        }
-    }
-    for (key, before) in &stored {
-        if fetched.contains_key(key) {
-            continue;
-        }
-        let scope = FetchScope { kind, org: before.scope_org().cloned() };
-        if unknown.contains(&scope) {
-            state.push((*before).clone());
-            continue;
-        }
-        changes.push(ObjectChange {
-            object_kind: kind,
-            object_key: key.clone(),
-            org_id: before.scope_org().cloned(),
-            kind: ChangeKind::Removed,
-            fields: all_fields(*before, true),
-        });
     }
     changes
 }
@@ -226,7 +214,8 @@ mod tests {
         let snapshot = users(vec![user("1", "10", "a@x"), user("2", "10", "b@x")]);
         let outcome = reconcile(&snapshot, &snapshot, &BTreeSet::new());
         assert!(outcome.changes.is_empty());
-        assert_eq!(outcome.state, snapshot);
+        assert_eq!(outcome.upserts, Snapshot::default(), "nothing to write");
+        assert!(outcome.removals.is_empty());
     }
 
     #[test]
@@ -249,7 +238,18 @@ mod tests {
         assert_eq!(added.org_id, Some(OrgId::parse("11").unwrap()));
         assert!(added.fields.iter().all(|field| field.before.is_none()));
         assert!(added.fields.iter().any(|field| field.field == "email" && field.after.as_deref() == Some("c@x")));
-        assert_eq!(outcome.state, fetched);
+        assert_eq!(outcome.upserts, fetched);
+        assert_eq!(outcome.removals, [(ResourceKind::User, "1".to_owned())]);
+    }
+
+    #[test]
+    fn an_object_that_differs_only_in_bookkeeping_is_written_but_not_reported() {
+        let stored = users(vec![user("1", "10", "a@x")]);
+        let mut touched = user("1", "10", "a@x");
+        touched.changed_at = Some(time::macros::datetime!(2026-01-01 0:00 UTC));
+        let outcome = reconcile(&stored, &users(vec![touched.clone()]), &BTreeSet::new());
+        assert!(outcome.changes.is_empty());
+        assert_eq!(outcome.upserts, users(vec![touched]));
     }
 
     #[test]
@@ -259,7 +259,7 @@ mod tests {
         let unknown = BTreeSet::from([FetchScope { kind: ResourceKind::User, org: Some(OrgId::parse("10").unwrap()) }]);
         let outcome = reconcile(&stored, &fetched, &unknown);
         assert_eq!(summary(&outcome), ["removed user 2"], "org 11 was read completely; org 10 was not");
-        assert_eq!(outcome.state, users(vec![user("1", "10", "a@x")]));
+        assert_eq!(outcome.removals, [(ResourceKind::User, "2".to_owned())]);
 
         // An unknown scope of another kind protects nothing here.
         let other =
@@ -272,7 +272,7 @@ mod tests {
         let fetched = users(vec![user("1", "10", "old@x"), user("1", "10", "a@x")]);
         let outcome = reconcile(&Snapshot::default(), &fetched, &BTreeSet::new());
         assert_eq!(summary(&outcome), ["added user 1"]);
-        assert_eq!(outcome.state, users(vec![user("1", "10", "a@x")]));
+        assert_eq!(outcome.upserts, users(vec![user("1", "10", "a@x")]));
     }
 
     #[test]
