@@ -105,6 +105,24 @@ pub trait Store: Send + Sync {
     /// Appends changes in one transaction.
     async fn insert_changes(&self, changes: &[Change]) -> Result<(), Error>;
     async fn list_changes(&self, query: &ChangeQuery) -> Result<Vec<Change>, Error>;
+
+    // A sync's outcome.
+
+    /// Applies one sync's outcome in one transaction: removals, upserts, the changes and the run's end state. On any
+    /// error (or a crash) nothing of it is visible and the previous state stands.
+    async fn apply_sync(&self, environment: &EnvironmentName, writes: &SyncWrites<'_>) -> Result<(), Error>;
+}
+
+/// Everything one sync run writes, applied together by [`Store::apply_sync`].
+#[derive(Debug, Clone, Copy)]
+pub struct SyncWrites<'a> {
+    /// Objects to insert or replace.
+    pub upserts: &'a Snapshot,
+    /// Objects to delete, by kind and key.
+    pub removals: &'a [(ResourceKind, ObjectKey)],
+    pub changes: &'a [Change],
+    /// The run, in its end state (status, finish time, counts, errors, request statistics).
+    pub run: &'a SyncRun,
 }
 
 /// Opens the database a URL names (creating an SQLite file if needed) without migrating it.

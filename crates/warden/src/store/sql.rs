@@ -11,10 +11,10 @@ use async_trait::async_trait;
 use sqlx::{Database, Pool, QueryBuilder};
 use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, IdError, SyncRunId};
-use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, SyncRun, SyncStatus};
+use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncRun, SyncStatus};
 
 use crate::store::records::{self, Record};
-use crate::store::{ChangeQuery, Error, Store};
+use crate::store::{ChangeQuery, Error, Store, SyncWrites};
 
 /// A value bound into a statement, in the shape both dialects understand.
 #[derive(Debug, Clone)]
@@ -203,7 +203,13 @@ fn push_binds<D: Dialect>(builder: &mut QueryBuilder<D>, values: impl IntoIterat
 }
 
 impl<D: Dialect> SqlStore<D> {
-    async fn upsert_records<R: Record>(&self, environment: &EnvironmentName, records: &[R]) -> Result<(), Error> {
+    /// Upserts in statements as large as the dialect's parameter limit allows, on the caller's connection (usually
+    /// a transaction).
+    async fn upsert_records<R: Record>(
+        connection: &mut D::Connection,
+        environment: &EnvironmentName,
+        records: &[R],
+    ) -> Result<(), Error> {
         // One statement may not touch the same row twice (PostgreSQL refuses), so the last occurrence of a key wins.
         let mut last_index_by_key: HashMap<ObjectKey, usize> = HashMap::with_capacity(records.len());
         for (index, record) in records.iter().enumerate() {
@@ -218,8 +224,6 @@ impl<D: Dialect> SqlStore<D> {
         let insert = format!("INSERT INTO {} (environment, id, {}) VALUES ", R::TABLE, R::COLUMNS.join(", "));
         let update = R::COLUMNS.iter().map(|column| format!("{column} = excluded.{column}")).collect::<Vec<_>>();
         let on_conflict = format!(" ON CONFLICT (environment, id) DO UPDATE SET {}", update.join(", "));
-
-        let mut transaction = self.pool.begin().await?;
         for chunk in unique.chunks(rows_per_statement) {
             let mut builder = QueryBuilder::<D>::new(&insert);
             for (row, (index, key)) in chunk.iter().enumerate() {
@@ -229,11 +233,112 @@ impl<D: Dialect> SqlStore<D> {
                 builder.push(")");
             }
             builder.push(&on_conflict);
-            D::execute(&mut transaction, &mut builder)
-                .await
-                .map_err(unknown_environment_on_foreign_key(environment))?;
+            D::execute(connection, &mut builder).await.map_err(unknown_environment_on_foreign_key(environment))?;
         }
-        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn upsert_batch(
+        connection: &mut D::Connection,
+        environment: &EnvironmentName,
+        batch: &ObjectBatch,
+    ) -> Result<(), Error> {
+        match batch {
+            ObjectBatch::Orgs(objects) => Self::upsert_records(connection, environment, objects).await,
+            ObjectBatch::Projects(objects) => Self::upsert_records(connection, environment, objects).await,
+            ObjectBatch::ProjectRoles(objects) => Self::upsert_records(connection, environment, objects).await,
+            ObjectBatch::Users(objects) => Self::upsert_records(connection, environment, objects).await,
+            ObjectBatch::MachineKeys(objects) => Self::upsert_records(connection, environment, objects).await,
+            ObjectBatch::PersonalAccessTokens(objects) => Self::upsert_records(connection, environment, objects).await,
+            ObjectBatch::UserGrants(objects) => Self::upsert_records(connection, environment, objects).await,
+            ObjectBatch::Memberships(objects) => Self::upsert_records(connection, environment, objects).await,
+            ObjectBatch::ProjectGrants(objects) => Self::upsert_records(connection, environment, objects).await,
+            ObjectBatch::Applications(objects) => Self::upsert_records(connection, environment, objects).await,
+            ObjectBatch::IdentityProviders(objects) => Self::upsert_records(connection, environment, objects).await,
+            ObjectBatch::UserMetadata(objects) => Self::upsert_records(connection, environment, objects).await,
+        }
+    }
+
+    async fn upsert_snapshot(
+        connection: &mut D::Connection,
+        environment: &EnvironmentName,
+        snapshot: &Snapshot,
+    ) -> Result<(), Error> {
+        let Snapshot {
+            orgs,
+            projects,
+            project_roles,
+            users,
+            machine_keys,
+            personal_access_tokens,
+            user_grants,
+            memberships,
+            project_grants,
+            applications,
+            identity_providers,
+            user_metadata,
+        } = snapshot;
+        Self::upsert_records(connection, environment, orgs).await?;
+        Self::upsert_records(connection, environment, projects).await?;
+        Self::upsert_records(connection, environment, project_roles).await?;
+        Self::upsert_records(connection, environment, users).await?;
+        Self::upsert_records(connection, environment, machine_keys).await?;
+        Self::upsert_records(connection, environment, personal_access_tokens).await?;
+        Self::upsert_records(connection, environment, user_grants).await?;
+        Self::upsert_records(connection, environment, memberships).await?;
+        Self::upsert_records(connection, environment, project_grants).await?;
+        Self::upsert_records(connection, environment, applications).await?;
+        Self::upsert_records(connection, environment, identity_providers).await?;
+        Self::upsert_records(connection, environment, user_metadata).await
+    }
+
+    async fn delete_keys(
+        connection: &mut D::Connection,
+        environment: &EnvironmentName,
+        kind: ResourceKind,
+        keys: &[&str],
+    ) -> Result<u64, Error> {
+        let table = records::table_of(kind);
+        let mut deleted = 0;
+        for chunk in keys.chunks(D::MAX_PARAMETERS - 1) {
+            let mut builder = QueryBuilder::<D>::new(format!("DELETE FROM {table} WHERE environment = "));
+            D::bind(&mut builder, SqlValue::text(environment.as_str()));
+            builder.push(" AND id IN (");
+            push_binds(&mut builder, chunk.iter().map(|key| SqlValue::text(*key)));
+            builder.push(")");
+            deleted += D::execute(connection, &mut builder).await?;
+        }
+        Ok(deleted)
+    }
+
+    async fn insert_change_rows(connection: &mut D::Connection, changes: &[Change]) -> Result<(), Error> {
+        let columns = &records::CHANGE_COLUMNS[1..];
+        let rows_per_statement = D::MAX_PARAMETERS / columns.len();
+        let insert = format!("INSERT INTO change ({}) VALUES ", columns.join(", "));
+        for chunk in changes.chunks(rows_per_statement) {
+            let mut builder = QueryBuilder::<D>::new(&insert);
+            for (row, change) in chunk.iter().enumerate() {
+                builder.push(if row == 0 { "(" } else { ", (" });
+                push_binds(&mut builder, records::change_values(change));
+                builder.push(")");
+            }
+            D::execute(connection, &mut builder).await?;
+        }
+        Ok(())
+    }
+
+    async fn update_sync_run(connection: &mut D::Connection, run: &SyncRun) -> Result<(), Error> {
+        let mut builder = QueryBuilder::<D>::new("UPDATE sync_run SET ");
+        let columns = &records::SYNC_RUN_COLUMNS[1..];
+        for (index, (column, value)) in columns.iter().zip(records::sync_run_values(run)).enumerate() {
+            builder.push(if index == 0 { format!("{column} = ") } else { format!(", {column} = ") });
+            D::bind(&mut builder, value);
+        }
+        builder.push(" WHERE id = ");
+        D::bind(&mut builder, SqlValue::Integer(run.id.0));
+        if D::execute(connection, &mut builder).await? == 0 {
+            return Err(Error::UnknownSyncRun(run.id.0));
+        }
         Ok(())
     }
 
@@ -323,20 +428,10 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn upsert_objects(&self, environment: &EnvironmentName, batch: &ObjectBatch) -> Result<(), Error> {
-        match batch {
-            ObjectBatch::Orgs(objects) => self.upsert_records(environment, objects).await,
-            ObjectBatch::Projects(objects) => self.upsert_records(environment, objects).await,
-            ObjectBatch::ProjectRoles(objects) => self.upsert_records(environment, objects).await,
-            ObjectBatch::Users(objects) => self.upsert_records(environment, objects).await,
-            ObjectBatch::MachineKeys(objects) => self.upsert_records(environment, objects).await,
-            ObjectBatch::PersonalAccessTokens(objects) => self.upsert_records(environment, objects).await,
-            ObjectBatch::UserGrants(objects) => self.upsert_records(environment, objects).await,
-            ObjectBatch::Memberships(objects) => self.upsert_records(environment, objects).await,
-            ObjectBatch::ProjectGrants(objects) => self.upsert_records(environment, objects).await,
-            ObjectBatch::Applications(objects) => self.upsert_records(environment, objects).await,
-            ObjectBatch::IdentityProviders(objects) => self.upsert_records(environment, objects).await,
-            ObjectBatch::UserMetadata(objects) => self.upsert_records(environment, objects).await,
-        }
+        let mut transaction = self.pool.begin().await?;
+        Self::upsert_batch(&mut transaction, environment, batch).await?;
+        transaction.commit().await?;
+        Ok(())
     }
 
     async fn delete_objects(
@@ -345,18 +440,9 @@ impl<D: Dialect> Store for SqlStore<D> {
         kind: ResourceKind,
         keys: &[ObjectKey],
     ) -> Result<u64, Error> {
-        let table = records::table_of(kind);
-        let keys_per_statement = D::MAX_PARAMETERS - 1;
-        let mut deleted = 0;
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let mut transaction = self.pool.begin().await?;
-        for chunk in keys.chunks(keys_per_statement) {
-            let mut builder = QueryBuilder::<D>::new(format!("DELETE FROM {table} WHERE environment = "));
-            D::bind(&mut builder, SqlValue::text(environment.as_str()));
-            builder.push(" AND id IN (");
-            push_binds(&mut builder, chunk.iter().map(|key| SqlValue::text(key.as_str())));
-            builder.push(")");
-            deleted += D::execute(&mut transaction, &mut builder).await?;
-        }
+        let deleted = Self::delete_keys(&mut transaction, environment, kind, &keys).await?;
         transaction.commit().await?;
         Ok(deleted)
     }
@@ -397,19 +483,8 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn finish_sync_run(&self, run: &SyncRun) -> Result<(), Error> {
-        let mut builder = QueryBuilder::<D>::new("UPDATE sync_run SET ");
-        let columns = &records::SYNC_RUN_COLUMNS[1..];
-        for (index, (column, value)) in columns.iter().zip(records::sync_run_values(run)).enumerate() {
-            builder.push(if index == 0 { format!("{column} = ") } else { format!(", {column} = ") });
-            D::bind(&mut builder, value);
-        }
-        builder.push(" WHERE id = ");
-        D::bind(&mut builder, SqlValue::Integer(run.id.0));
         let mut connection = self.pool.acquire().await?;
-        if D::execute(&mut connection, &mut builder).await? == 0 {
-            return Err(Error::UnknownSyncRun(run.id.0));
-        }
-        Ok(())
+        Self::update_sync_run(&mut connection, run).await
     }
 
     async fn list_sync_runs(&self, environment: &EnvironmentName, limit: u32) -> Result<Vec<SyncRun>, Error> {
@@ -426,19 +501,24 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn insert_changes(&self, changes: &[Change]) -> Result<(), Error> {
-        let columns = &records::CHANGE_COLUMNS[1..];
-        let rows_per_statement = D::MAX_PARAMETERS / columns.len();
-        let insert = format!("INSERT INTO change ({}) VALUES ", columns.join(", "));
         let mut transaction = self.pool.begin().await?;
-        for chunk in changes.chunks(rows_per_statement) {
-            let mut builder = QueryBuilder::<D>::new(&insert);
-            for (row, change) in chunk.iter().enumerate() {
-                builder.push(if row == 0 { "(" } else { ", (" });
-                push_binds(&mut builder, records::change_values(change));
-                builder.push(")");
-            }
-            D::execute(&mut transaction, &mut builder).await?;
+        Self::insert_change_rows(&mut transaction, changes).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn apply_sync(&self, environment: &EnvironmentName, writes: &SyncWrites<'_>) -> Result<(), Error> {
+        let mut transaction = self.pool.begin().await?;
+        let mut removals: BTreeMap<ResourceKind, Vec<&str>> = BTreeMap::new();
+        for (kind, key) in writes.removals {
+            removals.entry(*kind).or_default().push(key.as_str());
         }
+        for (kind, keys) in removals {
+            Self::delete_keys(&mut transaction, environment, kind, &keys).await?;
+        }
+        Self::upsert_snapshot(&mut transaction, environment, writes.upserts).await?;
+        Self::insert_change_rows(&mut transaction, writes.changes).await?;
+        Self::update_sync_run(&mut transaction, writes.run).await?;
         transaction.commit().await?;
         Ok(())
     }

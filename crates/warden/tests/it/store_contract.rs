@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use time::Duration;
 use time::macros::datetime;
-use warden::store::{ChangeQuery, Error, Store};
+use warden::store::{ChangeQuery, Error, Store, SyncWrites};
 use warden_core::id::{EnvironmentName, SyncRunId};
 use warden_core::model::{
     Attribution, Change, ChangeKind, FieldChange, ObjectBatch, Observed, ResourceKind, Snapshot, SyncError, SyncStatus,
@@ -24,6 +24,8 @@ contract_tests!(
     changes_are_appended_and_queried_by_environment_time_and_kind,
     ten_thousand_users_are_upserted_in_one_call,
     empty_batches_and_key_lists_are_no_ops,
+    a_sync_outcome_is_applied_in_one_transaction,
+    a_failed_apply_leaves_the_previous_state,
 );
 
 fn name(text: &str) -> EnvironmentName {
@@ -279,4 +281,51 @@ async fn migrations_of_both_dialects_define_the_same_schema() {
         names
     };
     assert_eq!(names("sqlite"), names("postgres"), "migrations must have the same numbering in both dialects");
+}
+
+async fn a_sync_outcome_is_applied_in_one_transaction(store: Arc<dyn Store>) {
+    let estate = store_estate(&*store, "prod").await;
+    let mut run = store.start_sync_run(&name("prod"), CHANGED).await.unwrap();
+    let mut changed = fixtures::human("300", "100");
+    changed.state = UserState::Inactive;
+    let added = fixtures::machine("303", "101");
+    let upserts = Snapshot { users: vec![changed.clone(), added.clone()], ..Snapshot::default() };
+    let removed_key = estate.machine_keys[0].key();
+    let removals = vec![(ResourceKind::MachineKey, removed_key.clone())];
+    let changes =
+        vec![change("prod", run.id, CHANGED, ChangeKind::Modified), change("prod", run.id, CHANGED, ChangeKind::Added)];
+    run.status = SyncStatus::Ok;
+    run.finished_at = Some(CHANGED + Duration::seconds(3));
+    run.requests = 9;
+    let writes = SyncWrites { upserts: &upserts, removals: &removals, changes: &changes, run: &run };
+    store.apply_sync(&name("prod"), &writes).await.unwrap();
+
+    let snapshot = store.load_snapshot(&name("prod")).await.unwrap();
+    assert!(snapshot.users.contains(&changed) && snapshot.users.contains(&added));
+    assert_eq!(snapshot.users.len(), estate.users.len() + 1);
+    assert!(snapshot.machine_keys.iter().all(|key| key.key() != removed_key));
+    assert_eq!(snapshot.machine_keys.len(), estate.machine_keys.len() - 1);
+    let query = ChangeQuery { environment: Some(name("prod")), ..ChangeQuery::default() };
+    assert_eq!(store.list_changes(&query).await.unwrap().len(), 2);
+    assert_eq!(store.list_sync_runs(&name("prod"), 1).await.unwrap(), vec![run]);
+}
+
+async fn a_failed_apply_leaves_the_previous_state(store: Arc<dyn Store>) {
+    store_estate(&*store, "prod").await;
+    let before = store.load_snapshot(&name("prod")).await.unwrap();
+    let run = store.start_sync_run(&name("prod"), CHANGED).await.unwrap();
+    let upserts = Snapshot { users: vec![fixtures::machine("399", "100")], ..Snapshot::default() };
+    let removals = vec![(ResourceKind::User, "300".to_owned())];
+    // The last statement fails: the run to finish does not exist.
+    let mut missing_run = run.clone();
+    missing_run.id = SyncRunId(run.id.0 + 1_000);
+    let changes = vec![change("prod", run.id, CHANGED, ChangeKind::Added)];
+    let writes = SyncWrites { upserts: &upserts, removals: &removals, changes: &changes, run: &missing_run };
+    let error = store.apply_sync(&name("prod"), &writes).await.unwrap_err();
+    assert!(matches!(error, Error::UnknownSyncRun(_)), "{error}");
+
+    assert_eq!(store.load_snapshot(&name("prod")).await.unwrap(), before);
+    let query = ChangeQuery { environment: Some(name("prod")), ..ChangeQuery::default() };
+    assert!(store.list_changes(&query).await.unwrap().is_empty());
+    assert_eq!(store.list_sync_runs(&name("prod"), 1).await.unwrap()[0].status, SyncStatus::Running);
 }
