@@ -1,0 +1,101 @@
+//! `zitadel-sim`: runs a simulated ZITADEL instance until Ctrl-C.
+//!
+//! ```text
+//! zitadel-sim --port 8080 --estate seed --pat TOKEN [--exchange-log FILE] [--latency-ms N] [--v1-only]
+//! ```
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, ValueEnum};
+use time::OffsetDateTime;
+use zitadel_sim::{ApiSupport, Estate, Simulator, SimulatorOptions};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum EstateKind {
+    /// 41 orgs, 1,210 users, planted anomalies.
+    Seed,
+    /// 200 orgs, 100,000 users.
+    Large,
+    /// Only the platform org and the `warden` service account.
+    Minimal,
+}
+
+/// A simulated ZITADEL instance over HTTP (Management v1, Admin v1, v2, v2beta; OAuth token endpoint).
+#[derive(Debug, Parser)]
+#[command(name = "zitadel-sim", version)]
+struct Args {
+    /// Port to listen on (0 = any free port).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    bind: IpAddr,
+    /// Which estate to generate.
+    #[arg(long, value_enum, default_value = "seed")]
+    estate: EstateKind,
+    /// PAT of the `warden` service account (IAM_OWNER).
+    #[arg(long, env = "ZITADEL_SIM_PAT", default_value = "zitadel-sim-admin-pat")]
+    pat: String,
+    /// Append every ZITADEL API exchange to this JSON-lines file.
+    #[arg(long)]
+    exchange_log: Option<PathBuf>,
+    /// Delay added to every API request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Serve only the v1 APIs (v2/v2beta routes answer 404).
+    #[arg(long)]
+    v1_only: bool,
+    /// Where to write the service-account key file (default: the temp directory).
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+}
+
+#[allow(clippy::disallowed_methods, reason = "the binary's entry point reads the clock once to anchor the estate")]
+fn now_utc() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    let args = Args::parse();
+    let now = now_utc();
+    let estate = match args.estate {
+        EstateKind::Seed => Estate::seed(now),
+        EstateKind::Large => Estate::large(now),
+        EstateKind::Minimal => Estate::minimal(now),
+    };
+    let counts = estate.counts();
+    let mut options = SimulatorOptions::new(estate, args.pat.clone());
+    options.exchange_log = args.exchange_log.clone();
+    options.latency = Duration::from_millis(args.latency_ms);
+    options.api = if args.v1_only { ApiSupport::V1Only } else { ApiSupport::V1AndV2 };
+    let simulator =
+        Simulator::start(options, SocketAddr::new(args.bind, args.port)).await.context("starting the simulator")?;
+    let control = simulator.control().clone();
+    let key_json = control.service_account_key_json();
+    let key_path = args.key_file.unwrap_or_else(|| std::env::temp_dir().join("zitadel-sim-service-account.json"));
+    std::fs::write(&key_path, &key_json).with_context(|| format!("writing {}", key_path.display()))?;
+    let (client_id, client_secret) = control.client_credentials();
+
+    println!("zitadel-sim listening on {}", simulator.base_url());
+    println!(
+        "estate: {} orgs, {} users ({} machine), {} user grants",
+        counts.orgs, counts.users, counts.machine_users, counts.user_grants
+    );
+    println!("admin PAT: {}", args.pat);
+    println!("service-account key file: {}", key_path.display());
+    println!("service-account key JSON: {key_json}");
+    println!("client credentials: {client_id}:{client_secret}");
+    println!(
+        "control API: {}/__sim/ (faults, requests, anomalies, counts, latency, pats, mutations)",
+        simulator.base_url()
+    );
+
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    simulator.shutdown().await;
+    Ok(())
+}
