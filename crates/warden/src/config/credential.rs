@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use warden_zitadel::{Credential, ServiceAccountKey};
 
 /// Where an environment's credential comes from: exactly one of the three ZITADEL service-account logins.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -69,23 +70,6 @@ impl CredentialConfig {
     }
 }
 
-/// A credential read from its source, ready to authenticate with.
-#[derive(Debug, Clone)]
-pub enum Credential {
-    PersonalAccessToken(SecretString),
-    ServiceAccountKey(ServiceAccountKey),
-    ClientCredentials { client_id: String, client_secret: SecretString },
-}
-
-/// A ZITADEL service-account key file.
-#[derive(Debug, Clone)]
-pub struct ServiceAccountKey {
-    pub key_id: String,
-    pub user_id: String,
-    /// The PEM-encoded RSA private key.
-    pub private_key: SecretString,
-}
-
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CredentialError {
     #[error("environment variable {variable} is not set (named by {field})")]
@@ -109,31 +93,11 @@ fn read_variable(variable: &str, field: &'static str) -> Result<SecretString, Cr
 }
 
 fn read_key_file(path: &Path) -> Result<ServiceAccountKey, CredentialError> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct KeyFile {
-        #[serde(rename = "type")]
-        kind: String,
-        key_id: String,
-        key: String,
-        user_id: String,
-    }
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|error| CredentialError::UnreadableKeyFile { path: shown.clone(), reason: error.to_string() })?;
-    // serde_json's messages name the failing field and position but never echo values, so the key stays secret.
-    let file: KeyFile = serde_json::from_str(&text)
-        .map_err(|error| CredentialError::InvalidKeyFile { path: shown.clone(), reason: error.to_string() })?;
-    if file.kind != "serviceaccount" {
-        return Err(CredentialError::InvalidKeyFile {
-            path: shown,
-            reason: format!("type is {:?}, expected \"serviceaccount\"", file.kind),
-        });
-    }
-    if !file.key.contains("PRIVATE KEY") {
-        return Err(CredentialError::InvalidKeyFile { path: shown, reason: "key is not a PEM private key".to_owned() });
-    }
-    Ok(ServiceAccountKey { key_id: file.key_id, user_id: file.user_id, private_key: SecretString::from(file.key) })
+    ServiceAccountKey::from_json(&text)
+        .map_err(|error| CredentialError::InvalidKeyFile { path: shown, reason: error.to_string() })
 }
 
 impl CredentialSource {
@@ -177,39 +141,17 @@ mod tests {
     }
 
     #[test]
-    fn resolved_secrets_are_redacted_in_debug_output() {
-        let secret = "zitadel-pat-7f3a9c";
-        let credentials = [
-            Credential::PersonalAccessToken(SecretString::from(secret)),
-            Credential::ClientCredentials { client_id: "client".to_owned(), client_secret: SecretString::from(secret) },
-            Credential::ServiceAccountKey(ServiceAccountKey {
-                key_id: "k".to_owned(),
-                user_id: "u".to_owned(),
-                private_key: SecretString::from(secret),
-            }),
-        ];
-        for credential in credentials {
-            let shown = format!("{credential:?}");
-            assert!(!shown.contains(secret), "{shown}");
-            assert!(shown.contains("REDACTED"), "{shown}");
-        }
-    }
-
-    #[test]
-    fn a_key_file_error_never_echoes_the_key() {
+    fn key_file_problems_name_the_file_and_never_echo_the_key() {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("sa.json");
-        let secret = r"-----BEGIN RSA PRIVATE KEY-----\nMIIEsecretsecret\n-----END RSA PRIVATE KEY-----";
-        std::fs::write(&path, format!(r#"{{"type":"application","keyId":"1","key":"{secret}","userId":"2"}}"#))
-            .unwrap();
-        let error = read_key_file(&path).unwrap_err().to_string();
-        assert!(error.contains("expected \"serviceaccount\""), "{error}");
-        assert!(!error.contains("MIIE"), "{error}");
+        let missing = read_key_file(&path).unwrap_err();
+        assert!(
+            matches!(&missing, CredentialError::UnreadableKeyFile { path: shown, .. } if shown.ends_with("sa.json"))
+        );
 
-        std::fs::write(&path, format!(r#"{{"type":"serviceaccount","keyId":"1","key":"{secret}","userId":"2"}}"#))
-            .unwrap();
-        let key = read_key_file(&path).unwrap();
-        assert_eq!((key.key_id.as_str(), key.user_id.as_str()), ("1", "2"));
-        assert!(!format!("{key:?}").contains("MIIE"));
+        let key = r"-----BEGIN RSA PRIVATE KEY-----\nMIIEsecretsecret\n-----END RSA PRIVATE KEY-----";
+        std::fs::write(&path, format!(r#"{{"type":"application","keyId":"1","key":"{key}","userId":"2"}}"#)).unwrap();
+        let error = read_key_file(&path).unwrap_err().to_string();
+        assert!(error.contains("sa.json") && error.contains("serviceaccount") && !error.contains("MIIE"), "{error}");
     }
 }

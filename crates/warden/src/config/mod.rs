@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use warden_core::id::{EnvironmentName, OrgId};
 use warden_core::model::{ApiVersion, Environment};
 
-pub use credential::{Credential, CredentialConfig, CredentialError, CredentialSource, ServiceAccountKey};
+pub use credential::{CredentialConfig, CredentialError, CredentialSource};
 pub use database_url::DatabaseUrl;
 
 /// The file read when neither `--config` nor `WARDEN_CONFIG` names one (and only if it exists).

@@ -1,0 +1,399 @@
+//! Reading an estate: one method per ZITADEL list, v1 per organization or v2 across the instance.
+
+use reqwest::Method;
+use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use warden_core::id::OrgId;
+use warden_core::model::{
+    Application, IdentityProvider, MachineKey, Membership, MembershipScope, Org, PersonalAccessToken, Project,
+    ProjectGrant, ProjectRole, User, UserGrant, UserMetadata,
+};
+
+use crate::client::{ListCall, PageStyle, V2Service, ZitadelClient};
+use crate::convert::{self, ConvertError};
+use crate::dto::{v1, v2};
+use crate::error::Error;
+use crate::path::segment;
+
+fn converted<D, T>(
+    operation: &str,
+    items: Vec<D>,
+    convert: impl Fn(D) -> Result<T, ConvertError>,
+) -> Result<Vec<T>, Error> {
+    items.into_iter().map(|item| convert(item).map_err(|error| invalid(operation, &error))).collect()
+}
+
+fn invalid(operation: &str, error: &dyn std::fmt::Display) -> Error {
+    Error::InvalidResponse { operation: operation.to_owned(), message: error.to_string() }
+}
+
+impl ZitadelClient {
+    fn v1_list<'a>(
+        &self,
+        path: String,
+        org: Option<&'a OrgId>,
+        operation: String,
+        permission: &'static str,
+        sorting_column: Option<&'static str>,
+    ) -> ListCall<'a> {
+        ListCall { path, org, style: PageStyle::Query, sorting_column, filters: None, operation, permission }
+    }
+
+    /// The organization the credential belongs to.
+    pub async fn own_org(&self) -> Result<Org, Error> {
+        let operation = "read the credential's own org";
+        let response: v1::GetMyOrgResponse = self
+            .call(Method::GET, "/management/v1/orgs/me".to_owned(), None, None, operation.to_owned(), "org.read")
+            .await?;
+        convert::org_v1(response.org).map_err(|error| invalid(operation, &error))
+    }
+
+    /// Every organization the credential may see: the instance-wide list (v2, else Admin v1), or only its own
+    /// organization when it may not list the instance.
+    pub async fn list_orgs(&self) -> Result<Vec<Org>, Error> {
+        let operation = "list organizations";
+        let v2 = self.through_v2(V2Service::Organizations, operation, async {
+            let list = ListCall {
+                path: "/v2/organizations/_search".to_owned(),
+                org: None,
+                style: PageStyle::Query,
+                sorting_column: Some("ORGANIZATION_FIELD_NAME_NAME"),
+                filters: None,
+                operation: operation.to_owned(),
+                permission: "org.read",
+            };
+            let orgs: Vec<v2::Organization> = self.list(&list, |org: &v2::Organization| org.id.clone()).await?;
+            converted(operation, orgs, convert::org_v2)
+        });
+        let listed = match v2.await {
+            Ok(Some(orgs)) => Ok(orgs),
+            Ok(None) => {
+                let list = self.v1_list(
+                    "/admin/v1/orgs/_search".to_owned(),
+                    None,
+                    operation.to_owned(),
+                    "iam.read",
+                    Some("ORG_FIELD_NAME_NAME"),
+                );
+                let orgs: Result<Vec<v1::Org>, Error> = self.list(&list, |org: &v1::Org| org.id.clone()).await;
+                orgs.and_then(|orgs| converted(operation, orgs, convert::org_v1))
+            }
+            Err(error) => Err(error),
+        };
+        match listed {
+            Err(error) if error.is_permission_denied() => {
+                tracing::info!("the credential cannot list the instance's organizations; reading only its own");
+                Ok(vec![self.own_org().await?])
+            }
+            other => other,
+        }
+    }
+
+    /// Users (human and machine) of one organization (Management v1, sorted by user name).
+    pub async fn list_users(&self, org: &OrgId) -> Result<Vec<User>, Error> {
+        let operation = format!("list users of org {org}");
+        let list = self.v1_list(
+            "/management/v1/users/_search".to_owned(),
+            Some(org),
+            operation.clone(),
+            "user.read",
+            Some("USER_FIELD_NAME_USER_NAME"),
+        );
+        let users: Vec<v1::User> = self.list(&list, |user: &v1::User| user.id.clone()).await?;
+        converted(&operation, users, convert::user_v1)
+    }
+
+    /// Users of every organization in one list (v2 `ListUsers`); `None` when the caller should page per org (v1).
+    pub async fn list_users_instance_wide(&self) -> Result<Option<Vec<User>>, Error> {
+        let operation = "list users of the instance";
+        self.through_v2(V2Service::Users, operation, async {
+            let list = ListCall {
+                path: "/v2/users".to_owned(),
+                org: None,
+                style: PageStyle::Query,
+                sorting_column: Some("USER_FIELD_NAME_CREATION_DATE"),
+                filters: None,
+                operation: operation.to_owned(),
+                permission: "user.read",
+            };
+            let users: Vec<v2::User> = self.list(&list, |user: &v2::User| user.user_id.clone()).await?;
+            converted(operation, users, convert::user_v2)
+        })
+        .await
+    }
+
+    pub async fn list_machine_keys(&self, user: &User) -> Result<Vec<MachineKey>, Error> {
+        let operation = format!("list keys of user {}", user.id);
+        let path = format!("/management/v1/users/{}/keys/_search", segment(user.id.as_str()));
+        let list = self.v1_list(path, Some(&user.org_id), operation.clone(), "user.read", None);
+        let keys: Vec<v1::MachineKey> = self.list(&list, |key: &v1::MachineKey| key.id.clone()).await?;
+        converted(&operation, keys, |key| convert::machine_key(key, user))
+    }
+
+    pub async fn list_personal_access_tokens(&self, user: &User) -> Result<Vec<PersonalAccessToken>, Error> {
+        let operation = format!("list personal access tokens of user {}", user.id);
+        let path = format!("/management/v1/users/{}/pats/_search", segment(user.id.as_str()));
+        let list = self.v1_list(path, Some(&user.org_id), operation.clone(), "user.read", None);
+        let tokens: Vec<v1::PersonalAccessToken> =
+            self.list(&list, |token: &v1::PersonalAccessToken| token.id.clone()).await?;
+        converted(&operation, tokens, |token| convert::personal_access_token(token, user))
+    }
+
+    pub async fn list_user_metadata(&self, user: &User) -> Result<Vec<UserMetadata>, Error> {
+        let operation = format!("list metadata of user {}", user.id);
+        let path = format!("/management/v1/users/{}/metadata/_search", segment(user.id.as_str()));
+        let list = self.v1_list(path, Some(&user.org_id), operation.clone(), "user.read", None);
+        let entries: Vec<v1::Metadata> = self.list(&list, |entry: &v1::Metadata| entry.key.clone()).await?;
+        converted(&operation, entries, |entry| convert::metadata(entry, user))
+    }
+
+    /// Projects owned by one organization.
+    pub async fn list_projects(&self, org: &OrgId) -> Result<Vec<Project>, Error> {
+        let operation = format!("list projects of org {org}");
+        let list = self.v1_list(
+            "/management/v1/projects/_search".to_owned(),
+            Some(org),
+            operation.clone(),
+            "project.read",
+            None,
+        );
+        let projects: Vec<v1::Project> = self.list(&list, |project: &v1::Project| project.id.clone()).await?;
+        converted(&operation, projects, convert::project_v1)
+    }
+
+    /// Projects of every organization (v2beta `ListProjects`); `None`: page per org instead.
+    pub async fn list_projects_instance_wide(&self) -> Result<Option<Vec<Project>>, Error> {
+        let operation = "list projects of the instance";
+        self.through_v2(V2Service::Projects, operation, async {
+            let list = ListCall {
+                path: "/v2beta/projects/search".to_owned(),
+                org: None,
+                style: PageStyle::Pagination { items: "projects" },
+                sorting_column: Some("PROJECT_FIELD_NAME_ID"),
+                filters: None,
+                operation: operation.to_owned(),
+                permission: "project.read",
+            };
+            let projects: Vec<v2::Project> = self.list(&list, |project: &v2::Project| project.id.clone()).await?;
+            // Granted projects appear once per grant beside the projects themselves; keep owned projects only.
+            let owned = projects.into_iter().filter(|project| project.granted_organization_id.is_empty()).collect();
+            converted(operation, owned, convert::project_v2)
+        })
+        .await
+    }
+
+    pub async fn list_project_roles(&self, project: &Project) -> Result<Vec<ProjectRole>, Error> {
+        let operation = format!("list roles of project {}", project.id);
+        let path = format!("/management/v1/projects/{}/roles/_search", segment(project.id.as_str()));
+        let list = self.v1_list(path, Some(&project.org_id), operation.clone(), "project.role.read", None);
+        let roles: Vec<v1::Role> = self.list(&list, |role: &v1::Role| role.key.clone()).await?;
+        converted(&operation, roles, |role| convert::project_role(role, project))
+    }
+
+    /// User grants (authorizations) owned by one organization.
+    pub async fn list_user_grants(&self, org: &OrgId) -> Result<Vec<UserGrant>, Error> {
+        let operation = format!("list user grants of org {org}");
+        let list = self.v1_list(
+            "/management/v1/users/grants/_search".to_owned(),
+            Some(org),
+            operation.clone(),
+            "user.grant.read",
+            None,
+        );
+        let grants: Vec<v1::UserGrant> = self.list(&list, |grant: &v1::UserGrant| grant.id.clone()).await?;
+        converted(&operation, grants, convert::user_grant_v1)
+    }
+
+    /// User grants of every organization (v2beta `ListAuthorizations`); `None`: page per org instead.
+    pub async fn list_user_grants_instance_wide(&self) -> Result<Option<Vec<UserGrant>>, Error> {
+        let operation = "list authorizations of the instance";
+        self.through_v2(V2Service::Authorizations, operation, async {
+            let list = ListCall {
+                path: "/v2beta/authorizations/search".to_owned(),
+                org: None,
+                style: PageStyle::Pagination { items: "authorizations" },
+                sorting_column: Some("AUTHORIZATION_FIELD_NAME_ID"),
+                filters: None,
+                operation: operation.to_owned(),
+                permission: "user.grant.read",
+            };
+            let grants: Vec<v2::Authorization> = self.list(&list, |grant: &v2::Authorization| grant.id.clone()).await?;
+            converted(operation, grants, convert::authorization_v2)
+        })
+        .await
+    }
+
+    /// Instance managers (`IAM_*` roles).
+    pub async fn list_instance_members(&self) -> Result<Vec<Membership>, Error> {
+        let operation = "list instance members".to_owned();
+        let list =
+            self.v1_list("/admin/v1/members/_search".to_owned(), None, operation.clone(), "iam.member.read", None);
+        let members: Vec<v1::Member> = self.list(&list, |member: &v1::Member| member.user_id.clone()).await?;
+        converted(&operation, members, |member| convert::member(member, MembershipScope::Instance))
+    }
+
+    pub async fn list_org_members(&self, org: &OrgId) -> Result<Vec<Membership>, Error> {
+        let operation = format!("list members of org {org}");
+        let path = "/management/v1/orgs/me/members/_search".to_owned();
+        let list = self.v1_list(path, Some(org), operation.clone(), "org.member.read", None);
+        let members: Vec<v1::Member> = self.list(&list, |member: &v1::Member| member.user_id.clone()).await?;
+        converted(&operation, members, |member| convert::member(member, MembershipScope::Org(org.clone())))
+    }
+
+    pub async fn list_project_members(&self, project: &Project) -> Result<Vec<Membership>, Error> {
+        let operation = format!("list members of project {}", project.id);
+        let path = format!("/management/v1/projects/{}/members/_search", segment(project.id.as_str()));
+        let list = self.v1_list(path, Some(&project.org_id), operation.clone(), "project.member.read", None);
+        let members: Vec<v1::Member> = self.list(&list, |member: &v1::Member| member.user_id.clone()).await?;
+        let scope = MembershipScope::Project { org_id: project.org_id.clone(), project_id: project.id.clone() };
+        converted(&operation, members, |member| convert::member(member, scope.clone()))
+    }
+
+    pub async fn list_project_grant_members(&self, grant: &ProjectGrant) -> Result<Vec<Membership>, Error> {
+        let operation = format!("list members of project grant {}", grant.id);
+        let path = format!(
+            "/management/v1/projects/{}/grants/{}/members/_search",
+            segment(grant.project_id.as_str()),
+            segment(grant.id.as_str())
+        );
+        let list = self.v1_list(path, Some(&grant.org_id), operation.clone(), "project.grant.member.read", None);
+        let members: Vec<v1::Member> = self.list(&list, |member: &v1::Member| member.user_id.clone()).await?;
+        let scope = MembershipScope::ProjectGrant {
+            org_id: grant.org_id.clone(),
+            project_id: grant.project_id.clone(),
+            project_grant_id: grant.id.clone(),
+        };
+        converted(&operation, members, |member| convert::member(member, scope.clone()))
+    }
+
+    /// Every manager membership of the instance at every scope (v2beta `ListAdministrators`); `None`: list the
+    /// members of the instance, each org, project and project grant instead.
+    pub async fn list_memberships_instance_wide(&self) -> Result<Option<Vec<Membership>>, Error> {
+        let operation = "list administrators of the instance";
+        self.through_v2(V2Service::Administrators, operation, async {
+            let list = ListCall {
+                path: "/v2beta/administrators/search".to_owned(),
+                org: None,
+                style: PageStyle::Pagination { items: "administrators" },
+                sorting_column: Some("ADMINISTRATOR_FIELD_NAME_USER_ID"),
+                filters: None,
+                operation: operation.to_owned(),
+                permission: "iam.member.read",
+            };
+            let admins: Vec<v2::Administrator> = self.list(&list, administrator_key).await?;
+            let memberships = converted(operation, admins, convert::administrator_v2)?;
+            Ok(memberships.into_iter().flatten().collect())
+        })
+        .await
+    }
+
+    /// Grants of projects that one organization owns, to other organizations.
+    pub async fn list_project_grants(&self, org: &OrgId) -> Result<Vec<ProjectGrant>, Error> {
+        let operation = format!("list project grants of org {org}");
+        let list = self.v1_list(
+            "/management/v1/projectgrants/_search".to_owned(),
+            Some(org),
+            operation.clone(),
+            "project.grant.read",
+            None,
+        );
+        let grants: Vec<v1::GrantedProject> =
+            self.list(&list, |grant: &v1::GrantedProject| grant.grant_id.clone()).await?;
+        converted(&operation, grants, convert::project_grant_v1)
+    }
+
+    pub async fn list_applications(&self, project: &Project) -> Result<Vec<Application>, Error> {
+        let operation = format!("list applications of project {}", project.id);
+        let path = format!("/management/v1/projects/{}/apps/_search", segment(project.id.as_str()));
+        let list = self.v1_list(path, Some(&project.org_id), operation.clone(), "project.app.read", None);
+        let apps: Vec<v1::App> = self.list(&list, |app: &v1::App| app.id.clone()).await?;
+        converted(&operation, apps, |app| convert::application_v1(app, project))
+    }
+
+    /// Identity providers available to one organization: its own and the instance's.
+    pub async fn list_identity_providers(&self, org: &OrgId) -> Result<Vec<IdentityProvider>, Error> {
+        let operation = format!("list identity providers of org {org}");
+        let path = "/management/v1/idps/templates/_search".to_owned();
+        let list = self.v1_list(path, Some(org), operation.clone(), "org.idp.read", None);
+        let providers: Vec<v1::Provider> = self.list(&list, |provider: &v1::Provider| provider.id.clone()).await?;
+        converted(&operation, providers, convert::identity_provider)
+    }
+
+    /// Identity providers configured on the instance.
+    pub async fn list_instance_identity_providers(&self) -> Result<Vec<IdentityProvider>, Error> {
+        let operation = "list identity providers of the instance".to_owned();
+        let path = "/admin/v1/idps/templates/_search".to_owned();
+        let list = self.v1_list(path, None, operation.clone(), "iam.idp.read", None);
+        let providers: Vec<v1::Provider> = self.list(&list, |provider: &v1::Provider| provider.id.clone()).await?;
+        converted(&operation, providers, convert::identity_provider)
+    }
+
+    /// One page of ZITADEL's event store, oldest first (needs `events.read`, e.g. `IAM_OWNER_VIEWER`).
+    pub async fn search_events(&self, query: &EventQuery) -> Result<Vec<ZitadelEvent>, Error> {
+        let operation = "search events".to_owned();
+        let mut body = json!({"asc": true, "limit": query.limit.clamp(1, 1_000)});
+        if let Some(from) = query.from {
+            body["from"] = json!(from.format(&Rfc3339).map_err(|error| invalid(&operation, &error))?);
+        }
+        if query.after_sequence > 0 {
+            body["sequence"] = json!(query.after_sequence.to_string());
+        }
+        if !query.aggregate_types.is_empty() {
+            body["aggregateTypes"] = json!(query.aggregate_types);
+        }
+        let response: v1::ListEventsResponse = self
+            .call(Method::POST, "/admin/v1/events/_search".to_owned(), None, Some(body), operation, "events.read")
+            .await?;
+        Ok(response
+            .events
+            .into_iter()
+            .map(|event| ZitadelEvent {
+                sequence: event.sequence,
+                created_at: convert::time(event.creation_date.as_deref()),
+                event_type: event.event_type.name,
+                aggregate_type: event.aggregate.aggregate_type.name,
+                aggregate_id: event.aggregate.id,
+                resource_owner: event.aggregate.resource_owner,
+                editor_user_id: event.editor.user_id,
+                editor_name: event.editor.display_name,
+                payload: event.payload.unwrap_or(serde_json::Value::Null),
+            })
+            .collect())
+    }
+}
+
+fn administrator_key(admin: &v2::Administrator) -> String {
+    let resource = match (&admin.project_grant, &admin.project, &admin.organization) {
+        (Some(grant), _, _) => format!("project_grant/{}", grant.id),
+        (None, Some(project), _) => format!("project/{}", project.id),
+        (None, None, Some(organization)) => format!("org/{}", organization.id),
+        (None, None, None) => "instance".to_owned(),
+    };
+    format!("{resource}/{}", admin.user.id)
+}
+
+/// Which events to read: those after `from` and `after_sequence`, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub from: Option<OffsetDateTime>,
+    pub after_sequence: u64,
+    pub aggregate_types: Vec<String>,
+    pub limit: u32,
+}
+
+/// One event of ZITADEL's event store, as far as warden reads it (who did what to which object, when).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZitadelEvent {
+    pub sequence: u64,
+    pub created_at: Option<OffsetDateTime>,
+    /// `user.human.added`, `user.grant.changed`, ...
+    pub event_type: String,
+    /// `user`, `usergrant`, `org`, `project`, `instance`.
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub resource_owner: String,
+    pub editor_user_id: String,
+    pub editor_name: String,
+    pub payload: serde_json::Value,
+}
