@@ -1,16 +1,24 @@
 //! The command line. Each subcommand exists only when it works; exit codes are documented in `--help`.
 
+mod changes;
+mod sync;
+mod table;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use warden_zitadel::{ClientOptions, ZitadelClient};
 
-use crate::config::{self, Config, ConfigSource};
+use crate::config::{self, Config, ConfigSource, EnvironmentConfig};
 use crate::{store, telemetry};
 
-const EXIT_CODES: &str =
-    "Exit codes:\n  0  success\n  2  invalid configuration, unreachable database, or another error";
+const EXIT_CODES: &str = "Exit codes:
+  0  success
+  1  a sync was partial: some lists could not be read (their stored state was kept)
+  2  invalid configuration, unreachable database, a failed sync, or another error";
 
 /// Identity governance for ZITADEL: sync, posture, SCIM provisioning.
 #[derive(Debug, Parser)]
@@ -31,6 +39,19 @@ pub enum Command {
     /// Inspect the configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Read every configured environment from ZITADEL into the store and record what changed
+    Sync(sync::SyncArgs),
+    /// List recorded changes, newest first
+    Changes(changes::ChangesArgs),
+}
+
+/// How a command prints its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for people
+    Table,
+    /// Stable JSON for scripts
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,7 +87,41 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Migrate => migrate(&config).await,
         Command::Config(ConfigCommand::Check) => check_config(&config, &source).await,
+        Command::Sync(args) => sync::run(&config, &args).await,
+        Command::Changes(args) => changes::run(&config, &args).await,
     }
+}
+
+/// The environments a command works on: all, or the one `--env` names.
+fn selected_environments<'a>(config: &'a Config, name: Option<&str>) -> anyhow::Result<Vec<&'a EnvironmentConfig>> {
+    match name {
+        None => Ok(config.environments.iter().collect()),
+        Some(name) => match config.environment(name) {
+            Some(environment) => Ok(vec![environment]),
+            None => {
+                let known: Vec<&str> =
+                    config.environments.iter().map(|environment| environment.name.as_str()).collect();
+                anyhow::bail!("no environment named {name:?} is configured (configured: {})", known.join(", "))
+            }
+        },
+    }
+}
+
+/// A ZITADEL client for an environment, its credential read now.
+fn zitadel_client(environment: &EnvironmentConfig) -> anyhow::Result<ZitadelClient> {
+    let context = || format!("environments[{}]", environment.name);
+    let model = environment
+        .to_environment()
+        .map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))
+        .with_context(context)?;
+    let source = environment.credential.source().map_err(anyhow::Error::msg).with_context(context)?;
+    let credential = source.resolve().with_context(|| format!("environments[{}] credential", environment.name))?;
+    let mut options = ClientOptions::new(model.url, credential);
+    options.api = model.api;
+    options.rate_limit = environment.rate_limit;
+    options.concurrency = usize::from(environment.concurrency);
+    options.timeout = Duration::from_secs(30);
+    Ok(ZitadelClient::new(options)?)
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {

@@ -11,3 +11,4 @@ mod cli;
 mod fixtures;
 mod store_contract;
 mod support;
+mod sync;

@@ -1,0 +1,138 @@
+//! `warden changes`: the recorded change history, newest first.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+use warden_core::id::EnvironmentName;
+use warden_core::model::{Attribution, Change, ResourceKind};
+
+use crate::cli::{OutputFormat, table};
+use crate::config::{Config, parse_duration_seconds};
+use crate::store::{self, ChangeQuery};
+
+#[derive(Debug, Args)]
+pub struct ChangesArgs {
+    /// Only this environment
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
+    /// Only changes observed since this time: RFC 3339 (2026-11-01T00:00:00Z) or a duration back from now (7d, 12h)
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// Only this kind of object (user, machine_key, user_grant, membership, ...)
+    #[arg(long = "type", value_name = "KIND")]
+    object_kind: Option<String>,
+    /// At most this many changes
+    #[arg(long, default_value_t = 200)]
+    limit: u32,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
+pub(super) async fn run(config: &Config, args: &ChangesArgs) -> anyhow::Result<ExitCode> {
+    let environment = args.env.as_deref().map(EnvironmentName::parse).transpose()?;
+    let object_kind = match args.object_kind.as_deref() {
+        None => None,
+        Some(text) => Some(ResourceKind::parse(text).ok_or_else(|| {
+            let kinds: Vec<&str> = ResourceKind::ALL.iter().map(|kind| kind.as_str()).collect();
+            anyhow::anyhow!("--type {text:?} is not one of {}", kinds.join(", "))
+        })?),
+    };
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let store = store::open_and_migrate(&config.database.url).await?;
+    let query = ChangeQuery { environment, since, object_kind, limit: Some(args.limit) };
+    let changes = store.list_changes(&query).await?;
+    match args.format {
+        OutputFormat::Json => {
+            let changes: Vec<serde_json::Value> = changes.iter().map(change_json).collect();
+            println!("{}", serde_json::to_string_pretty(&json!({ "changes": changes }))?);
+        }
+        OutputFormat::Table => print!("{}", change_table(&changes)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_since(text: &str) -> anyhow::Result<OffsetDateTime> {
+    if let Ok(time) = OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok(time);
+    }
+    let seconds = parse_duration_seconds(text)
+        .map_err(|_| anyhow::anyhow!("--since {text:?} is neither an RFC 3339 time nor a duration like 7d or 12h"))?;
+    #[allow(clippy::disallowed_methods, reason = "a command-line duration counts back from now")]
+    let now = OffsetDateTime::now_utc();
+    Ok(now - Duration::seconds(i64::try_from(seconds)?))
+}
+
+fn time_text(time: OffsetDateTime) -> String {
+    time.format(&Rfc3339).unwrap_or_else(|_| time.unix_timestamp().to_string())
+}
+
+/// The stable JSON of `warden changes --format json`.
+fn change_json(change: &Change) -> serde_json::Value {
+    let (attribution, actor) = match &change.attribution {
+        Attribution::Observed => ("observed", serde_json::Value::Null),
+        Attribution::Event { editor_user_id, editor_name, occurred_at } => (
+            "event",
+            json!({
+                "user_id": editor_user_id.as_ref().map(ToString::to_string),
+                "name": editor_name,
+                "occurred_at": time_text(*occurred_at),
+            }),
+        ),
+    };
+    json!({
+        "environment": change.environment.as_str(),
+        "run_id": change.run_id.0,
+        "observed_at": time_text(change.observed_at),
+        "object_kind": change.object_kind.as_str(),
+        "object_key": change.object_key,
+        "org_id": change.org_id.as_ref().map(ToString::to_string),
+        "kind": change.kind.as_str(),
+        "fields": change.fields.iter().map(|field| json!({"field": field.field, "before": field.before, "after": field.after})).collect::<Vec<_>>(),
+        "attribution": attribution,
+        "actor": actor,
+    })
+}
+
+fn change_table(changes: &[Change]) -> String {
+    let rows: Vec<Vec<String>> = changes
+        .iter()
+        .map(|change| {
+            let (when, who) = match &change.attribution {
+                Attribution::Observed => (time_text(change.observed_at), "(observed)".to_owned()),
+                Attribution::Event { editor_name, editor_user_id, occurred_at } => (
+                    time_text(*occurred_at),
+                    editor_name
+                        .clone()
+                        .or_else(|| editor_user_id.as_ref().map(ToString::to_string))
+                        .unwrap_or_default(),
+                ),
+            };
+            let fields: Vec<String> = change
+                .fields
+                .iter()
+                .filter(|field| field.before.is_some() && field.after.is_some())
+                .map(|field| {
+                    format!(
+                        "{}: {} -> {}",
+                        field.field,
+                        field.before.as_deref().unwrap_or(""),
+                        field.after.as_deref().unwrap_or("")
+                    )
+                })
+                .collect();
+            vec![
+                when,
+                change.environment.to_string(),
+                change.kind.to_string(),
+                change.object_kind.to_string(),
+                change.object_key.clone(),
+                who,
+                fields.join("; "),
+            ]
+        })
+        .collect();
+    table::render(&["when", "environment", "change", "type", "object", "by", "fields"], &rows)
+}

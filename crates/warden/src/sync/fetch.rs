@@ -1,0 +1,323 @@
+//! Reading a whole estate as a graph of list calls, run as wide as the client's concurrency allows.
+//!
+//! The critical path is three requests deep: organizations, then users and projects (per org, or instance-wide
+//! through v2), then what hangs off each user and project. Every list that fails marks its scope (kind x org)
+//! unknown, with the scopes that depend on it, so that reconciliation keeps what is stored there.
+
+use std::collections::BTreeSet;
+
+use tokio::task::JoinSet;
+use warden_core::id::OrgId;
+use warden_core::model::{
+    Application, IdentityProvider, MachineKey, Membership, ObjectBatch, Observed, Org, PersonalAccessToken, Project,
+    ProjectGrant, ProjectRole, ResourceKind, Snapshot, SyncError, User, UserGrant, UserMetadata,
+};
+use warden_core::reconcile::{Described, FetchScope};
+use warden_zitadel::{Error as ClientError, ZitadelClient};
+
+/// Everything one read produced.
+#[derive(Debug, Default)]
+pub(crate) struct Fetched {
+    pub(crate) snapshot: Snapshot,
+    /// Scopes that could not be read completely.
+    pub(crate) unknown: BTreeSet<FetchScope>,
+    pub(crate) errors: Vec<SyncError>,
+    /// Scopes this credential may not read at all (instance-level lists for an org-level credential).
+    pub(crate) not_permitted: Vec<String>,
+}
+
+/// One list call of the graph.
+#[derive(Debug, Clone)]
+enum Task {
+    UsersOfInstance,
+    UsersOfOrg(OrgId),
+    MachineKeys(User),
+    PersonalAccessTokens(User),
+    Metadata(User),
+    ProjectsOfInstance,
+    ProjectsOfOrg(OrgId),
+    ProjectRoles(Project),
+    Applications(Project),
+    ProjectMembers(Project),
+    ProjectGrantsOfOrg(OrgId),
+    ProjectGrantMembers(ProjectGrant),
+    UserGrantsOfInstance,
+    UserGrantsOfOrg(OrgId),
+    MembershipsOfInstance,
+    InstanceMembers,
+    OrgMembers(OrgId),
+    InstanceIdentityProviders,
+    OrgIdentityProviders(OrgId),
+}
+
+/// What a finished task produced: objects, or `None` from an instance-wide v2 list the instance does not serve.
+type Outcome = Result<Option<ObjectBatch>, ClientError>;
+
+impl Task {
+    async fn run(self, client: ZitadelClient) -> (Task, Outcome) {
+        let outcome = match &self {
+            Task::UsersOfInstance => client.list_users_instance_wide().await.map(|users| users.map(ObjectBatch::Users)),
+            Task::UsersOfOrg(org) => client.list_users(org).await.map(|users| Some(ObjectBatch::Users(users))),
+            Task::MachineKeys(user) => {
+                client.list_machine_keys(user).await.map(|keys| Some(ObjectBatch::MachineKeys(keys)))
+            }
+            Task::PersonalAccessTokens(user) => client
+                .list_personal_access_tokens(user)
+                .await
+                .map(|tokens| Some(ObjectBatch::PersonalAccessTokens(tokens))),
+            Task::Metadata(user) => {
+                client.list_user_metadata(user).await.map(|entries| Some(ObjectBatch::UserMetadata(entries)))
+            }
+            Task::ProjectsOfInstance => {
+                client.list_projects_instance_wide().await.map(|projects| projects.map(ObjectBatch::Projects))
+            }
+            Task::ProjectsOfOrg(org) => {
+                client.list_projects(org).await.map(|projects| Some(ObjectBatch::Projects(projects)))
+            }
+            Task::ProjectRoles(project) => {
+                client.list_project_roles(project).await.map(|roles| Some(ObjectBatch::ProjectRoles(roles)))
+            }
+            Task::Applications(project) => {
+                client.list_applications(project).await.map(|apps| Some(ObjectBatch::Applications(apps)))
+            }
+            Task::ProjectMembers(project) => {
+                client.list_project_members(project).await.map(|members| Some(ObjectBatch::Memberships(members)))
+            }
+            Task::ProjectGrantsOfOrg(org) => {
+                client.list_project_grants(org).await.map(|grants| Some(ObjectBatch::ProjectGrants(grants)))
+            }
+            Task::ProjectGrantMembers(grant) => {
+                client.list_project_grant_members(grant).await.map(|members| Some(ObjectBatch::Memberships(members)))
+            }
+            Task::UserGrantsOfInstance => {
+                client.list_user_grants_instance_wide().await.map(|grants| grants.map(ObjectBatch::UserGrants))
+            }
+            Task::UserGrantsOfOrg(org) => {
+                client.list_user_grants(org).await.map(|grants| Some(ObjectBatch::UserGrants(grants)))
+            }
+            Task::MembershipsOfInstance => {
+                client.list_memberships_instance_wide().await.map(|members| members.map(ObjectBatch::Memberships))
+            }
+            Task::InstanceMembers => {
+                client.list_instance_members().await.map(|members| Some(ObjectBatch::Memberships(members)))
+            }
+            Task::OrgMembers(org) => {
+                client.list_org_members(org).await.map(|members| Some(ObjectBatch::Memberships(members)))
+            }
+            Task::InstanceIdentityProviders => {
+                client.list_instance_identity_providers().await.map(|idps| Some(ObjectBatch::IdentityProviders(idps)))
+            }
+            Task::OrgIdentityProviders(org) => {
+                client.list_identity_providers(org).await.map(|idps| Some(ObjectBatch::IdentityProviders(idps)))
+            }
+        };
+        (self, outcome)
+    }
+
+    /// The scopes this task's failure leaves unknown: its own, and those of everything that hangs off it.
+    fn scopes(&self, orgs: &[OrgId]) -> Vec<FetchScope> {
+        let in_org = |org: &OrgId, kinds: &[ResourceKind]| {
+            kinds.iter().map(|kind| FetchScope { kind: *kind, org: Some(org.clone()) }).collect::<Vec<_>>()
+        };
+        let everywhere = |kinds: &[ResourceKind]| orgs.iter().flat_map(|org| in_org(org, kinds)).collect::<Vec<_>>();
+        const USER_KINDS: &[ResourceKind] = &[
+            ResourceKind::User,
+            ResourceKind::MachineKey,
+            ResourceKind::PersonalAccessToken,
+            ResourceKind::UserMetadata,
+        ];
+        const PROJECT_KINDS: &[ResourceKind] =
+            &[ResourceKind::Project, ResourceKind::ProjectRole, ResourceKind::Application, ResourceKind::Membership];
+        match self {
+            Task::UsersOfInstance => everywhere(USER_KINDS),
+            Task::UsersOfOrg(org) => in_org(org, USER_KINDS),
+            Task::MachineKeys(user) => in_org(&user.org_id, &[ResourceKind::MachineKey]),
+            Task::PersonalAccessTokens(user) => in_org(&user.org_id, &[ResourceKind::PersonalAccessToken]),
+            Task::Metadata(user) => in_org(&user.org_id, &[ResourceKind::UserMetadata]),
+            Task::ProjectsOfInstance => everywhere(PROJECT_KINDS),
+            Task::ProjectsOfOrg(org) => in_org(org, PROJECT_KINDS),
+            Task::ProjectRoles(project) => in_org(&project.org_id, &[ResourceKind::ProjectRole]),
+            Task::Applications(project) => in_org(&project.org_id, &[ResourceKind::Application]),
+            Task::ProjectMembers(project) => in_org(&project.org_id, &[ResourceKind::Membership]),
+            Task::ProjectGrantsOfOrg(org) => in_org(org, &[ResourceKind::ProjectGrant, ResourceKind::Membership]),
+            Task::ProjectGrantMembers(grant) => in_org(&grant.org_id, &[ResourceKind::Membership]),
+            Task::UserGrantsOfInstance => everywhere(&[ResourceKind::UserGrant]),
+            Task::UserGrantsOfOrg(org) => in_org(org, &[ResourceKind::UserGrant]),
+            Task::MembershipsOfInstance => {
+                let mut scopes = everywhere(&[ResourceKind::Membership]);
+                scopes.push(FetchScope { kind: ResourceKind::Membership, org: None });
+                scopes
+            }
+            Task::InstanceMembers => vec![FetchScope { kind: ResourceKind::Membership, org: None }],
+            Task::OrgMembers(org) => in_org(org, &[ResourceKind::Membership]),
+            Task::InstanceIdentityProviders => vec![FetchScope { kind: ResourceKind::IdentityProvider, org: None }],
+            Task::OrgIdentityProviders(org) => in_org(org, &[ResourceKind::IdentityProvider]),
+        }
+    }
+
+    /// Lists of the instance as such, which an organization-level credential may not read.
+    fn is_instance_level(&self) -> bool {
+        matches!(self, Task::InstanceMembers | Task::InstanceIdentityProviders)
+    }
+}
+
+/// Reads the organizations in scope (`orgs_in_scope` empty: all visible), then everything in them.
+pub(crate) async fn fetch_estate(client: &ZitadelClient, orgs_in_scope: &[OrgId]) -> Result<Fetched, ClientError> {
+    // The administrators list needs no org, and whether it is served decides how members are read: ask both at once.
+    let (orgs, memberships) = tokio::join!(client.list_orgs(), Task::MembershipsOfInstance.run(client.clone()));
+    let mut orgs: Vec<Org> = orgs?;
+    if !orgs_in_scope.is_empty() {
+        orgs.retain(|org| orgs_in_scope.contains(&org.id));
+    }
+    let org_ids: Vec<OrgId> = orgs.iter().map(|org| org.id.clone()).collect();
+    let members_through_v2 = !matches!(memberships.1, Ok(None));
+    let mut graph = Graph {
+        client: client.clone(),
+        orgs: org_ids.clone(),
+        members_through_v2,
+        tasks: JoinSet::new(),
+        fetched: Fetched::default(),
+    };
+    graph.fetched.snapshot.orgs = orgs;
+    graph.finish(&memberships.0, memberships.1);
+
+    for task in [Task::UsersOfInstance, Task::ProjectsOfInstance, Task::UserGrantsOfInstance] {
+        graph.spawn(task);
+    }
+    graph.spawn(Task::InstanceIdentityProviders);
+    for org in &org_ids {
+        graph.spawn(Task::ProjectGrantsOfOrg(org.clone()));
+        graph.spawn(Task::OrgIdentityProviders(org.clone()));
+    }
+    while let Some(joined) = graph.tasks.join_next().await {
+        match joined {
+            Ok((task, outcome)) => graph.finish(&task, outcome),
+            // A panicking task is a bug; its scope is unknown but the read goes on.
+            Err(error) => {
+                graph.fetched.errors.push(SyncError { scope: "internal".to_owned(), message: error.to_string() })
+            }
+        }
+    }
+    let mut fetched = graph.fetched;
+    // Instance providers are listed by the instance and by every organization; keep each once.
+    let mut seen = BTreeSet::new();
+    fetched.snapshot.identity_providers.retain(|provider| seen.insert(provider.key()));
+    Ok(fetched)
+}
+
+struct Graph {
+    client: ZitadelClient,
+    orgs: Vec<OrgId>,
+    /// Project and project-grant members come with the instance-wide administrators list (or it failed, and their
+    /// scopes are unknown anyway); otherwise each is listed.
+    members_through_v2: bool,
+    tasks: JoinSet<(Task, Outcome)>,
+    fetched: Fetched,
+}
+
+fn in_scope<T: Described>(objects: Vec<T>, orgs: &[OrgId]) -> Vec<T> {
+    objects.into_iter().filter(|object| object.scope_org().is_none_or(|org| orgs.contains(org))).collect()
+}
+
+impl Graph {
+    fn spawn(&mut self, task: Task) {
+        self.tasks.spawn(task.run(self.client.clone()));
+    }
+
+    fn finish(&mut self, task: &Task, outcome: Outcome) {
+        match outcome {
+            Err(error) if task.is_instance_level() && error.is_permission_denied() => {
+                self.fetched.unknown.extend(task.scopes(&self.orgs));
+                self.fetched.not_permitted.push(error.to_string());
+            }
+            Err(error) => {
+                self.fetched.unknown.extend(task.scopes(&self.orgs));
+                let scopes = task.scopes(&self.orgs);
+                let scope = scopes.first().map_or_else(|| "instance".to_owned(), describe_scope);
+                self.fetched.errors.push(SyncError { scope, message: error.to_string() });
+            }
+            // The instance does not serve this v2 list: read it per organization instead.
+            Ok(None) => self.fall_back(task),
+            Ok(Some(batch)) => self.accept(batch),
+        }
+    }
+
+    fn fall_back(&mut self, task: &Task) {
+        let per_org: Vec<Task> = match task {
+            Task::UsersOfInstance => self.orgs.iter().cloned().map(Task::UsersOfOrg).collect(),
+            Task::ProjectsOfInstance => self.orgs.iter().cloned().map(Task::ProjectsOfOrg).collect(),
+            Task::UserGrantsOfInstance => self.orgs.iter().cloned().map(Task::UserGrantsOfOrg).collect(),
+            Task::MembershipsOfInstance => {
+                let mut tasks: Vec<Task> = self.orgs.iter().cloned().map(Task::OrgMembers).collect();
+                tasks.push(Task::InstanceMembers);
+                tasks
+            }
+            _ => Vec::new(),
+        };
+        for task in per_org {
+            self.spawn(task);
+        }
+    }
+
+    fn accept(&mut self, batch: ObjectBatch) {
+        let orgs = self.orgs.clone();
+        let snapshot = &mut self.fetched.snapshot;
+        let mut follow_ups = Vec::new();
+        match batch {
+            ObjectBatch::Users(users) => {
+                let users: Vec<User> = in_scope(users, &orgs);
+                for user in &users {
+                    if user.is_machine() {
+                        follow_ups.push(Task::MachineKeys(user.clone()));
+                        follow_ups.push(Task::PersonalAccessTokens(user.clone()));
+                    }
+                    follow_ups.push(Task::Metadata(user.clone()));
+                }
+                snapshot.users.extend(users);
+            }
+            ObjectBatch::Projects(projects) => {
+                let projects: Vec<Project> = in_scope(projects, &orgs);
+                for project in &projects {
+                    follow_ups.push(Task::ProjectRoles(project.clone()));
+                    follow_ups.push(Task::Applications(project.clone()));
+                    if !self.members_through_v2 {
+                        follow_ups.push(Task::ProjectMembers(project.clone()));
+                    }
+                }
+                snapshot.projects.extend(projects);
+            }
+            ObjectBatch::ProjectGrants(grants) => {
+                let grants: Vec<ProjectGrant> = in_scope(grants, &orgs);
+                if !self.members_through_v2 {
+                    follow_ups.extend(grants.iter().cloned().map(Task::ProjectGrantMembers));
+                }
+                snapshot.project_grants.extend(grants);
+            }
+            ObjectBatch::MachineKeys(keys) => snapshot.machine_keys.extend::<Vec<MachineKey>>(keys),
+            ObjectBatch::PersonalAccessTokens(tokens) => {
+                snapshot.personal_access_tokens.extend::<Vec<PersonalAccessToken>>(tokens);
+            }
+            ObjectBatch::UserMetadata(entries) => snapshot.user_metadata.extend::<Vec<UserMetadata>>(entries),
+            ObjectBatch::ProjectRoles(roles) => snapshot.project_roles.extend::<Vec<ProjectRole>>(roles),
+            ObjectBatch::Applications(apps) => snapshot.applications.extend::<Vec<Application>>(apps),
+            ObjectBatch::UserGrants(grants) => snapshot.user_grants.extend::<Vec<UserGrant>>(in_scope(grants, &orgs)),
+            ObjectBatch::Memberships(members) => {
+                snapshot.memberships.extend::<Vec<Membership>>(in_scope(members, &orgs))
+            }
+            ObjectBatch::IdentityProviders(idps) => {
+                snapshot.identity_providers.extend::<Vec<IdentityProvider>>(in_scope(idps, &orgs));
+            }
+            ObjectBatch::Orgs(_) => {}
+        }
+        for task in follow_ups {
+            self.spawn(task);
+        }
+    }
+}
+
+fn describe_scope(scope: &FetchScope) -> String {
+    match &scope.org {
+        Some(org) => format!("{} in org {org}", scope.kind),
+        None => format!("{} of the instance", scope.kind),
+    }
+}

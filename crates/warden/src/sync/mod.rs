@@ -1,0 +1,143 @@
+//! `sync_once`: read one environment completely, reconcile it with the store, record the changes. One testable
+//! step; `warden sync` and the scheduler are loops around it.
+
+mod fetch;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+use warden_core::model::{Attribution, Change, ChangeKind, Environment, ResourceKind, SyncError, SyncRun, SyncStatus};
+use warden_core::reconcile::{Reconciliation, reconcile};
+use warden_zitadel::ZitadelClient;
+
+use crate::store::{self, Store, SyncWrites};
+
+/// What one sync of one environment did.
+#[derive(Debug, Clone)]
+pub struct SyncOutcome {
+    /// The recorded run: status, counts of what the store holds now, errors, requests and retries.
+    pub run: SyncRun,
+    pub added: usize,
+    pub removed: usize,
+    pub modified: usize,
+    /// Lists the credential may not read at all (not errors: nothing there was ever in reach).
+    pub not_permitted: Vec<String>,
+    pub duration: Duration,
+}
+
+/// Reads `environment` through `client`, reconciles it with what `store` holds, and applies the result in one
+/// transaction. `now` is the run's start and the observation time of its changes.
+///
+/// A failure to list the organizations fails the run; any other failed list makes it `partial` and leaves its
+/// scope as stored. Only store errors are returned as errors; everything ZITADEL does is recorded in the run.
+pub async fn sync_once(
+    environment: &Environment,
+    client: &ZitadelClient,
+    store: &dyn Store,
+    now: OffsetDateTime,
+) -> Result<SyncOutcome, store::Error> {
+    let started = Instant::now();
+    let stats = client.stats();
+    let (requests_before, retries_before) = (stats.requests(), stats.retries());
+    store.upsert_environment(environment).await?;
+    let mut run = store.start_sync_run(&environment.name, now).await?;
+    tracing::info!(environment = %environment.name, run = %run.id, "sync started");
+
+    let fetched = fetch::fetch_estate(client, &environment.orgs).await;
+    let finish = |run: &mut SyncRun| {
+        run.finished_at = Some(now + started.elapsed());
+        run.requests = stats.requests() - requests_before;
+        run.retries = stats.retries() - retries_before;
+    };
+    let fetched = match fetched {
+        Ok(fetched) => fetched,
+        Err(error) => {
+            run.status = SyncStatus::Failed;
+            run.errors = vec![SyncError { scope: "organizations".to_owned(), message: error.to_string() }];
+            finish(&mut run);
+            store.finish_sync_run(&run).await?;
+            tracing::warn!(environment = %environment.name, %error, "sync failed");
+            return Ok(SyncOutcome {
+                run,
+                added: 0,
+                removed: 0,
+                modified: 0,
+                not_permitted: Vec::new(),
+                duration: started.elapsed(),
+            });
+        }
+    };
+
+    let stored = store.load_snapshot(&environment.name).await?;
+    let reconciliation = reconcile(&stored, &fetched.snapshot, &fetched.unknown);
+    let changes = change_rows(environment, &run, now, &reconciliation);
+    run.counts = counts_after(&stored.counts(), &reconciliation);
+    run.status = if fetched.errors.is_empty() { SyncStatus::Ok } else { SyncStatus::Partial };
+    run.errors = fetched.errors;
+    finish(&mut run);
+    let writes = SyncWrites {
+        upserts: &reconciliation.upserts,
+        removals: &reconciliation.removals,
+        changes: &changes,
+        run: &run,
+    };
+    store.apply_sync(&environment.name, &writes).await?;
+
+    let outcome = SyncOutcome {
+        added: reconciliation.count(&ChangeKind::Added),
+        removed: reconciliation.count(&ChangeKind::Removed),
+        modified: reconciliation.count(&ChangeKind::Modified),
+        not_permitted: fetched.not_permitted,
+        duration: started.elapsed(),
+        run,
+    };
+    tracing::info!(
+        environment = %environment.name,
+        run = %outcome.run.id,
+        status = %outcome.run.status,
+        added = outcome.added,
+        removed = outcome.removed,
+        modified = outcome.modified,
+        requests = outcome.run.requests,
+        "sync finished"
+    );
+    Ok(outcome)
+}
+
+fn change_rows(
+    environment: &Environment,
+    run: &SyncRun,
+    observed_at: OffsetDateTime,
+    reconciliation: &Reconciliation,
+) -> Vec<Change> {
+    reconciliation
+        .changes
+        .iter()
+        .map(|change| Change {
+            environment: environment.name.clone(),
+            run_id: run.id,
+            observed_at,
+            object_kind: change.object_kind,
+            object_key: change.object_key.clone(),
+            org_id: change.org_id.clone(),
+            kind: change.kind.clone(),
+            fields: change.fields.clone(),
+            attribution: Attribution::Observed,
+        })
+        .collect()
+}
+
+/// What the store holds after the sync, per kind: before, plus additions, minus removals.
+fn counts_after(before: &BTreeMap<ResourceKind, u64>, reconciliation: &Reconciliation) -> BTreeMap<ResourceKind, u64> {
+    let mut counts = before.clone();
+    for change in &reconciliation.changes {
+        let count = counts.entry(change.object_kind).or_default();
+        match change.kind {
+            ChangeKind::Added => *count += 1,
+            ChangeKind::Removed => *count = count.saturating_sub(1),
+            _ => {}
+        }
+    }
+    counts
+}
