@@ -5,8 +5,8 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::id::OrgId;
 use crate::model::{
-    Application, IdentityProvider, IdpOwner, MachineKey, Membership, Observed, Org, PersonalAccessToken, Project,
-    ProjectGrant, ProjectRole, User, UserGrant, UserKind, UserMetadata,
+    Application, IdentityProvider, IdpOwner, MachineKey, Membership, MembershipScope, Observed, Org,
+    PersonalAccessToken, Project, ProjectGrant, ProjectRole, User, UserGrant, UserKind, UserMetadata,
 };
 
 /// One field's value as text; `None` where the object has no such value.
@@ -159,7 +159,13 @@ impl Described for Membership {
         self.scope.org_id()
     }
     fn fields(&self) -> Vec<(&'static str, FieldValue)> {
-        vec![("scope", text(self.scope.kind())), ("roles", list(&self.roles))]
+        let project_id = match &self.scope {
+            MembershipScope::Project { project_id, .. } | MembershipScope::ProjectGrant { project_id, .. } => {
+                Some(project_id.to_string())
+            }
+            MembershipScope::Instance | MembershipScope::Org(_) => None,
+        };
+        vec![("scope", text(self.scope.kind())), ("project_id", project_id), ("roles", list(&self.roles))]
     }
 }
 
@@ -183,6 +189,7 @@ impl Described for Application {
     }
     fn fields(&self) -> Vec<(&'static str, FieldValue)> {
         let mut fields = vec![
+            ("project_id", text(self.project_id.as_str())),
             ("name", text(&self.name)),
             ("state", text(self.state.as_str())),
             ("kind", text(self.kind.as_str())),

@@ -1,13 +1,14 @@
 //! `sync_once`: read one environment completely, reconcile it with the store, record the changes. One testable
 //! step; `warden sync` and the scheduler are loops around it.
 
+mod attribution;
 mod fetch;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
-use warden_core::model::{Attribution, Change, ChangeKind, Environment, ResourceKind, SyncError, SyncRun, SyncStatus};
+use warden_core::model::{Change, ChangeKind, Environment, ResourceKind, SyncError, SyncRun, SyncStatus};
 use warden_core::reconcile::{Reconciliation, reconcile};
 use warden_zitadel::ZitadelClient;
 
@@ -41,6 +42,7 @@ pub async fn sync_once(
     let stats = client.stats();
     let (requests_before, retries_before) = (stats.requests(), stats.retries());
     store.upsert_environment(environment).await?;
+    let previous_start = store.list_sync_runs(&environment.name, 1).await?.first().map(|run| run.started_at);
     let mut run = store.start_sync_run(&environment.name, now).await?;
     tracing::info!(environment = %environment.name, run = %run.id, "sync started");
 
@@ -71,7 +73,13 @@ pub async fn sync_once(
 
     let stored = store.load_snapshot(&environment.name).await?;
     let reconciliation = reconcile(&stored, &fetched.snapshot, &fetched.unknown);
-    let changes = change_rows(environment, &run, now, &reconciliation);
+    // Events explain changes since the previous run began; a first run has nothing to explain but its baseline.
+    let events = match previous_start {
+        Some(since) if !reconciliation.changes.is_empty() => attribution::read_events(client, since).await,
+        _ => None,
+    };
+    let attributor = attribution::Attributor::new(events.as_deref().unwrap_or_default());
+    let changes = change_rows(environment, &run, now, &reconciliation, &attributor);
     run.counts = counts_after(&stored.counts(), &reconciliation);
     run.status = if fetched.errors.is_empty() { SyncStatus::Ok } else { SyncStatus::Partial };
     run.errors = fetched.errors;
@@ -110,6 +118,7 @@ fn change_rows(
     run: &SyncRun,
     observed_at: OffsetDateTime,
     reconciliation: &Reconciliation,
+    attributor: &attribution::Attributor<'_>,
 ) -> Vec<Change> {
     reconciliation
         .changes
@@ -123,7 +132,7 @@ fn change_rows(
             org_id: change.org_id.clone(),
             kind: change.kind.clone(),
             fields: change.fields.clone(),
-            attribution: Attribution::Observed,
+            attribution: attributor.attribute(change),
         })
         .collect()
 }

@@ -13,7 +13,7 @@ use warden::store::{ChangeQuery, Store};
 use warden::sync::{SyncOutcome, sync_once};
 use warden_core::id::EnvironmentName;
 use warden_core::model::{
-    ApiVersion, ChangeKind, Environment, MembershipScope, Observed, ResourceKind, Snapshot, SyncStatus,
+    ApiVersion, Attribution, ChangeKind, Environment, MembershipScope, Observed, ResourceKind, Snapshot, SyncStatus,
 };
 use warden_zitadel::{ClientOptions, Credential, RetryPolicy, ZitadelClient};
 use zitadel_sim::{Estate, Fault, FaultKind, Simulator, SimulatorOptions};
@@ -212,6 +212,22 @@ async fn a_set_of_mutations_yields_exactly_its_changes(store: Arc<dyn Store>) {
         deactivated.fields.iter().any(|field| field.field == "state" && field.after.as_deref() == Some("inactive"))
     );
     assert!(changes.iter().all(|change| change.kind != ChangeKind::Modified || !change.fields.is_empty()));
+
+    // Every change is explained by ZITADEL's events: the editor and the time it happened.
+    let warden_user = sim.control().with_estate(|estate| estate.warden_user_id().to_owned());
+    let unexplained: Vec<_> = changes
+        .iter()
+        .filter(|change| match &change.attribution {
+            Attribution::Event { editor_user_id, occurred_at, .. } => {
+                editor_user_id.as_ref().map(ToString::to_string) != Some(warden_user.clone()) || *occurred_at != NOW
+            }
+            Attribution::Observed => true,
+        })
+        .map(|change| format!("{} {} {}", change.kind, change.object_kind, change.object_key))
+        .collect();
+    assert!(unexplained.is_empty(), "not attributed: {unexplained:?}");
+    // The first run is the baseline: nothing to attribute.
+    assert!(changes_of_run(&*store, &first).await.iter().all(|change| change.attribution == Attribution::Observed));
 }
 
 async fn a_failed_page_makes_the_run_partial_without_false_removals(store: Arc<dyn Store>) {
