@@ -12,3 +12,4 @@ mod fixtures;
 mod store_contract;
 mod support;
 mod sync;
+mod sync_cli;

@@ -24,6 +24,8 @@ contract_tests!(
     a_first_sync_stores_the_whole_estate_and_a_second_finds_nothing,
     a_set_of_mutations_yields_exactly_its_changes,
     a_failed_page_makes_the_run_partial_without_false_removals,
+    rate_limit_storms_and_truncated_bodies_are_retried_to_a_complete_run,
+    a_timeout_makes_the_run_partial_and_keeps_its_scope,
 );
 
 const PAT: &str = "warden-sync-test-pat";
@@ -293,4 +295,52 @@ async fn a_failed_page_makes_the_run_partial_without_false_removals(store: Arc<d
         .map(|change| change.object_key)
         .collect();
     assert_eq!(removed, BTreeSet::from([victim.to_string()]));
+}
+
+async fn rate_limit_storms_and_truncated_bodies_are_retried_to_a_complete_run(store: Arc<dyn Store>) {
+    let sim = simulator().await;
+    let client = client(&sim, ApiVersion::Auto, 1_000);
+    let mut storm = Fault::new("*", FaultKind::RateLimited { retry_after_seconds: 1 });
+    storm.times = Some(2);
+    sim.control().add_fault(storm);
+    let mut truncated = Fault::new("*", FaultKind::TruncatedBody);
+    truncated.skip = 20;
+    truncated.times = Some(2);
+    sim.control().add_fault(truncated);
+    let outcome = sync(&sim, &client, &*store, 0).await;
+    assert_eq!(outcome.run.status, SyncStatus::Ok, "{:?}", outcome.run.errors);
+    assert!(outcome.run.retries >= 4, "{} retries", outcome.run.retries);
+    assert_eq!(outcome.run.counts[&ResourceKind::User], sim.control().counts().users);
+}
+
+async fn a_timeout_makes_the_run_partial_and_keeps_its_scope(store: Arc<dyn Store>) {
+    let sim = simulator().await;
+    let mut options = ClientOptions::new(sim.base_url(), Credential::PersonalAccessToken(SecretString::from(PAT)));
+    options.api = ApiVersion::V1;
+    options.rate_limit = 0;
+    options.timeout = Duration::from_millis(400);
+    options.retry = RetryPolicy { max_retries: 1, initial_backoff: Duration::from_millis(5), ..RetryPolicy::default() };
+    let client = ZitadelClient::new(options).unwrap();
+    let first = sync(&sim, &client, &*store, 0).await;
+    assert_eq!(first.run.status, SyncStatus::Ok, "{:?}", first.run.errors);
+    let before = store.load_snapshot(&first.run.environment).await.unwrap();
+    let org = before.orgs[0].id.clone();
+    let members_of_org = |snapshot: &Snapshot| {
+        snapshot.memberships.iter().filter(|membership| membership.scope == MembershipScope::Org(org.clone())).count()
+    };
+    assert!(members_of_org(&before) > 0);
+
+    let mut hang = Fault::new("POST /management/v1/orgs/me/members/_search", FaultKind::Hang);
+    hang.org_id = Some(org.to_string());
+    sim.control().add_fault(hang);
+    let partial = sync(&sim, &client, &*store, 15).await;
+    assert_eq!(partial.run.status, SyncStatus::Partial);
+    assert!(
+        partial.run.errors.iter().any(|error| error.message.contains("did not answer")),
+        "{:?}",
+        partial.run.errors
+    );
+    assert_eq!(partial.removed, 0);
+    let after = store.load_snapshot(&first.run.environment).await.unwrap();
+    assert_eq!(members_of_org(&after), members_of_org(&before));
 }
