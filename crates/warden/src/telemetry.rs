@@ -10,6 +10,9 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// The log filter used when `WARDEN_LOG` is unset: warden at `info`, noisy dependencies at `warn`.
 pub const DEFAULT_FILTER: &str = "warn,warden=info,warden_core=info,warden_zitadel=info";
 
+/// For commands whose output is the story (`warden demo`): only warnings, unless `WARDEN_LOG` asks for more.
+pub const QUIET_FILTER: &str = "warn";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Human,
@@ -27,13 +30,13 @@ impl LogFormat {
 }
 
 /// Installs the global subscriber. `WARDEN_LOG` takes `target=level` directives (`info,sqlx=debug`); an invalid
-/// value falls back to the default and says so.
-pub fn init(format: LogFormat) {
+/// value falls back to `default_filter` and says so.
+pub fn init(format: LogFormat, default_filter: &str) {
     let requested = std::env::var("WARDEN_LOG").ok();
     let (targets, invalid) = match requested.as_deref().map(str::parse::<Targets>) {
         Some(Ok(targets)) => (targets, None),
-        Some(Err(error)) => (default_targets(), Some(error.to_string())),
-        None => (default_targets(), None),
+        Some(Err(error)) => (default_targets(default_filter), Some(error.to_string())),
+        None => (default_targets(default_filter), None),
     };
     let registry = tracing_subscriber::registry().with(targets);
     let result = match format {
@@ -55,6 +58,6 @@ pub fn init(format: LogFormat) {
     }
 }
 
-fn default_targets() -> Targets {
-    DEFAULT_FILTER.parse().unwrap_or_default()
+fn default_targets(filter: &str) -> Targets {
+    filter.parse().unwrap_or_default()
 }

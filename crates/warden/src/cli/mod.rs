@@ -1,6 +1,7 @@
 //! The command line. Each subcommand exists only when it works; exit codes are documented in `--help`.
 
 mod changes;
+mod demo;
 mod sync;
 mod table;
 
@@ -43,6 +44,8 @@ pub enum Command {
     Sync(sync::SyncArgs),
     /// List recorded changes, newest first
     Changes(changes::ChangesArgs),
+    /// Sync a simulated ZITADEL estate into a temporary store and report on it (nothing to set up)
+    Demo(demo::DemoArgs),
 }
 
 /// How a command prints its result.
@@ -64,7 +67,9 @@ pub enum ConfigCommand {
 /// Parses the arguments, runs the command and turns any error into one line on stderr and exit code 2.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(telemetry::LogFormat::from_env());
+    let filter =
+        if matches!(cli.command, Command::Demo(_)) { telemetry::QUIET_FILTER } else { telemetry::DEFAULT_FILTER };
+    telemetry::init(telemetry::LogFormat::from_env(), filter);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => return fail(&anyhow::Error::new(error).context("cannot start the async runtime")),
@@ -89,6 +94,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(ConfigCommand::Check) => check_config(&config, &source).await,
         Command::Sync(args) => sync::run(&config, &args).await,
         Command::Changes(args) => changes::run(&config, &args).await,
+        Command::Demo(args) => demo::run(&args).await,
     }
 }
 
@@ -120,6 +126,7 @@ fn zitadel_client(environment: &EnvironmentConfig) -> anyhow::Result<ZitadelClie
     options.api = model.api;
     options.rate_limit = environment.rate_limit;
     options.concurrency = usize::from(environment.concurrency);
+    options.page_size = environment.page_size;
     options.timeout = Duration::from_secs(30);
     Ok(ZitadelClient::new(options)?)
 }

@@ -1,6 +1,6 @@
 //! Aligned text tables for the terminal.
 
-/// Renders rows under a header, each column as wide as its widest cell; numeric-looking cells align right.
+/// Renders rows under a header, each column as wide as its widest cell; counts and durations align right.
 pub(crate) fn render(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|cell| cell.chars().count()).collect();
     for row in rows {

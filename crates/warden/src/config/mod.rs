@@ -82,6 +82,9 @@ pub struct EnvironmentConfig {
     /// Requests per second; 0 turns the limit off. 50 is ZITADEL Cloud's limit.
     #[serde(default = "EnvironmentConfig::default_rate_limit")]
     pub rate_limit: u32,
+    /// Items per list page, 1 to 1,000 (ZITADEL's maximum; fewer pages, fewer requests).
+    #[serde(default = "EnvironmentConfig::default_page_size")]
+    pub page_size: u32,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
 }
@@ -98,6 +101,9 @@ impl EnvironmentConfig {
     }
     fn default_rate_limit() -> u32 {
         50
+    }
+    fn default_page_size() -> u32 {
+        1_000
     }
 }
 
@@ -177,6 +183,9 @@ impl Config {
             }
             if environment.concurrency == 0 {
                 return Err(invalid(key("concurrency"), "must be at least 1".to_owned()));
+            }
+            if !(1..=1_000).contains(&environment.page_size) {
+                return Err(invalid(key("page_size"), format!("{} is not between 1 and 1000", environment.page_size)));
             }
         }
         Ok(())
