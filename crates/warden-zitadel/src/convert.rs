@@ -40,9 +40,11 @@ fn ids<T: TryFrom<String, Error = IdError>>(object: &'static str, values: Vec<St
     values.into_iter().map(|value| id(object, value)).collect()
 }
 
-/// RFC 3339; anything else reads as unknown rather than failing the object.
+/// RFC 3339, kept to the microsecond (what both stores hold, so that a re-read compares equal); anything else reads
+/// as unknown rather than failing the object.
 pub(crate) fn time(value: Option<&str>) -> Option<OffsetDateTime> {
-    value.and_then(|value| OffsetDateTime::parse(value, &Rfc3339).ok())
+    let time = OffsetDateTime::parse(value?, &Rfc3339).ok()?;
+    time.replace_nanosecond(time.nanosecond() / 1_000 * 1_000).ok()
 }
 
 /// ZITADEL reports "never expires" as 9999-12-31T23:59:59Z.
@@ -457,6 +459,8 @@ mod tests {
         assert_eq!(expiry(Some("9999-12-31T23:59:59Z")), None);
         assert!(expiry(Some("2027-01-01T00:00:00Z")).is_some());
         assert_eq!(time(Some("not a time")), None);
+        let precise = time(Some("2026-10-23T05:42:45.937346731Z")).unwrap();
+        assert_eq!(precise.nanosecond(), 937_346_000, "nanoseconds are cut to what the stores keep");
     }
 
     #[test]

@@ -7,11 +7,12 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// The log filter used when `WARDEN_LOG` is unset: warden at `info`, noisy dependencies at `warn`.
-pub const DEFAULT_FILTER: &str = "warn,warden=info,warden_core=info,warden_zitadel=info";
+/// The log filter used when `WARDEN_LOG` is unset: warden at `info`, dependencies at `warn` (sqlx at `error`: its
+/// slow-statement warnings fire on every large list and say nothing actionable).
+pub const DEFAULT_FILTER: &str = "warn,sqlx=error,warden=info,warden_core=info,warden_zitadel=info";
 
 /// For commands whose output is the story (`warden demo`): only warnings, unless `WARDEN_LOG` asks for more.
-pub const QUIET_FILTER: &str = "warn";
+pub const QUIET_FILTER: &str = "warn,sqlx=error";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {

@@ -4,7 +4,7 @@
 //! through v2), then what hangs off each user and project. Every list that fails marks its scope (kind x org)
 //! unknown, with the scopes that depend on it, so that reconciliation keeps what is stored there.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 
 use tokio::task::JoinSet;
 use warden_core::id::OrgId;
@@ -14,6 +14,10 @@ use warden_core::model::{
 };
 use warden_core::reconcile::{Described, FetchScope};
 use warden_zitadel::{Error as ClientError, ZitadelClient};
+
+/// List calls under way at once. The client bounds requests in flight; this bounds the memory of the calls waiting
+/// for a slot (a large estate has one per user).
+const MAX_TASKS_IN_FLIGHT: usize = 256;
 
 /// Everything one read produced.
 #[derive(Debug, Default)]
@@ -176,6 +180,7 @@ pub(crate) async fn fetch_estate(client: &ZitadelClient, orgs_in_scope: &[OrgId]
         orgs: org_ids.clone(),
         members_through_v2,
         tasks: JoinSet::new(),
+        waiting: VecDeque::new(),
         fetched: Fetched::default(),
     };
     graph.fetched.snapshot.orgs = orgs;
@@ -189,6 +194,7 @@ pub(crate) async fn fetch_estate(client: &ZitadelClient, orgs_in_scope: &[OrgId]
         graph.spawn(Task::ProjectGrantsOfOrg(org.clone()));
         graph.spawn(Task::OrgIdentityProviders(org.clone()));
     }
+    graph.start_waiting();
     while let Some(joined) = graph.tasks.join_next().await {
         match joined {
             Ok((task, outcome)) => graph.finish(&task, outcome),
@@ -197,6 +203,7 @@ pub(crate) async fn fetch_estate(client: &ZitadelClient, orgs_in_scope: &[OrgId]
                 graph.fetched.errors.push(SyncError { scope: "internal".to_owned(), message: error.to_string() })
             }
         }
+        graph.start_waiting();
     }
     let mut fetched = graph.fetched;
     // Instance providers are listed by the instance and by every organization; keep each once.
@@ -212,6 +219,7 @@ struct Graph {
     /// scopes are unknown anyway); otherwise each is listed.
     members_through_v2: bool,
     tasks: JoinSet<(Task, Outcome)>,
+    waiting: VecDeque<Task>,
     fetched: Fetched,
 }
 
@@ -221,7 +229,15 @@ fn in_scope<T: Described>(objects: Vec<T>, orgs: &[OrgId]) -> Vec<T> {
 
 impl Graph {
     fn spawn(&mut self, task: Task) {
-        self.tasks.spawn(task.run(self.client.clone()));
+        self.waiting.push_back(task);
+    }
+
+    fn start_waiting(&mut self) {
+        while self.tasks.len() < MAX_TASKS_IN_FLIGHT
+            && let Some(task) = self.waiting.pop_front()
+        {
+            self.tasks.spawn(task.run(self.client.clone()));
+        }
     }
 
     fn finish(&mut self, task: &Task, outcome: Outcome) {

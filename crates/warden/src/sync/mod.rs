@@ -73,13 +73,18 @@ pub async fn sync_once(
 
     let stored = store.load_snapshot(&environment.name).await?;
     let reconciliation = reconcile(&stored, &fetched.snapshot, &fetched.unknown);
-    // Events explain changes since the previous run began; a first run has nothing to explain but its baseline.
+    // Events explain changes since the previous run began.
     let events = match previous_start {
-        Some(since) if !reconciliation.changes.is_empty() => attribution::read_events(client, since).await,
+        Some(since) if !reconciliation.changes.is_empty() && !stored.orgs.is_empty() => {
+            attribution::read_events(client, since).await
+        }
         _ => None,
     };
     let attributor = attribution::Attributor::new(events.as_deref().unwrap_or_default());
-    let changes = change_rows(environment, &run, now, &reconciliation, &attributor);
+    // The first sync of an environment is its baseline: everything is stored, nothing is "a change" yet (a large
+    // estate would otherwise write a change row, with every field, for each of its objects).
+    let baseline = stored.counts().values().all(|count| *count == 0);
+    let changes = if baseline { Vec::new() } else { change_rows(environment, &run, now, &reconciliation, &attributor) };
     run.counts = counts_after(&stored.counts(), &reconciliation);
     run.status = if fetched.errors.is_empty() { SyncStatus::Ok } else { SyncStatus::Partial };
     run.errors = fetched.errors;
