@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use warden_core::id::IdError;
+use warden_core::id::{IdError, OrgId, UserId};
 use warden_core::model::{
     AccessTokenType, Application, ApplicationKind, ApplicationState, GrantState, HumanProfile, IdentityProvider,
     IdpOwner, IdpState, KeyType, MachineKey, MachineProfile, Membership, MembershipScope, Org, OrgState,
@@ -186,11 +186,11 @@ pub(crate) fn user_v2(user: v2::User) -> Result<User, ConvertError> {
     })
 }
 
-pub(crate) fn machine_key(key: v1::MachineKey, user: &User) -> Result<MachineKey, ConvertError> {
+pub(crate) fn machine_key(key: v1::MachineKey, org: &OrgId, user: &UserId) -> Result<MachineKey, ConvertError> {
     Ok(MachineKey {
         id: id("machine key", key.id)?,
-        user_id: user.id.clone(),
-        org_id: user.org_id.clone(),
+        user_id: user.clone(),
+        org_id: org.clone(),
         key_type: KeyType::from_text(&enum_text(key.key_type.as_deref(), "KEY_TYPE_", "unspecified")),
         created_at: time(key.details.creation_date.as_deref()),
         expires_at: expiry(key.expiration_date.as_deref()),
@@ -199,25 +199,26 @@ pub(crate) fn machine_key(key: v1::MachineKey, user: &User) -> Result<MachineKey
 
 pub(crate) fn personal_access_token(
     token: v1::PersonalAccessToken,
-    user: &User,
+    org: &OrgId,
+    user: &UserId,
 ) -> Result<PersonalAccessToken, ConvertError> {
     Ok(PersonalAccessToken {
         id: id("personal access token", token.id)?,
-        user_id: user.id.clone(),
-        org_id: user.org_id.clone(),
+        user_id: user.clone(),
+        org_id: org.clone(),
         scopes: token.scopes,
         created_at: time(token.details.creation_date.as_deref()),
         expires_at: expiry(token.expiration_date.as_deref()),
     })
 }
 
-pub(crate) fn metadata(entry: v1::Metadata, user: &User) -> Result<UserMetadata, ConvertError> {
+pub(crate) fn metadata(entry: v1::Metadata, org: &OrgId, user: &UserId) -> Result<UserMetadata, ConvertError> {
     let (created_at, changed_at) = dates(&entry.details);
     // The value is base64 on the wire; an undecodable one is kept as the text that arrived.
     let value = STANDARD.decode(entry.value.as_bytes()).unwrap_or_else(|_| entry.value.into_bytes());
     Ok(UserMetadata {
-        user_id: user.id.clone(),
-        org_id: user.org_id.clone(),
+        user_id: user.clone(),
+        org_id: org.clone(),
         key: id("metadata key", entry.key)?,
         value,
         created_at,

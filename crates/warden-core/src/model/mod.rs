@@ -261,6 +261,41 @@ impl Snapshot {
         }
     }
 
+    /// Moves the objects of one kind out, leaving that list empty.
+    pub fn take(&mut self, kind: ResourceKind) -> ObjectBatch {
+        use std::mem::take;
+        match kind {
+            ResourceKind::Org => ObjectBatch::Orgs(take(&mut self.orgs)),
+            ResourceKind::Project => ObjectBatch::Projects(take(&mut self.projects)),
+            ResourceKind::ProjectRole => ObjectBatch::ProjectRoles(take(&mut self.project_roles)),
+            ResourceKind::User => ObjectBatch::Users(take(&mut self.users)),
+            ResourceKind::MachineKey => ObjectBatch::MachineKeys(take(&mut self.machine_keys)),
+            ResourceKind::PersonalAccessToken => {
+                ObjectBatch::PersonalAccessTokens(take(&mut self.personal_access_tokens))
+            }
+            ResourceKind::UserGrant => ObjectBatch::UserGrants(take(&mut self.user_grants)),
+            ResourceKind::Membership => ObjectBatch::Memberships(take(&mut self.memberships)),
+            ResourceKind::ProjectGrant => ObjectBatch::ProjectGrants(take(&mut self.project_grants)),
+            ResourceKind::Application => ObjectBatch::Applications(take(&mut self.applications)),
+            ResourceKind::IdentityProvider => ObjectBatch::IdentityProviders(take(&mut self.identity_providers)),
+            ResourceKind::UserMetadata => ObjectBatch::UserMetadata(take(&mut self.user_metadata)),
+        }
+    }
+
+    /// Moves every object of `other` into this snapshot.
+    pub fn append(&mut self, mut other: Snapshot) {
+        for kind in ResourceKind::ALL {
+            self.extend(other.take(kind));
+        }
+    }
+
+    /// A snapshot holding one batch.
+    pub fn of(batch: ObjectBatch) -> Snapshot {
+        let mut snapshot = Snapshot::default();
+        snapshot.extend(batch);
+        snapshot
+    }
+
     /// How many objects of each kind the snapshot holds (every kind present, zero included).
     pub fn counts(&self) -> BTreeMap<ResourceKind, u64> {
         let lengths = [

@@ -50,33 +50,35 @@ impl Reconciliation {
 }
 
 /// Compares `stored` with `fetched`. Objects of `unknown` scopes that were not fetched are kept as stored: neither
-/// removed nor reported.
-pub fn reconcile(stored: &Snapshot, fetched: &Snapshot, unknown: &BTreeSet<FetchScope>) -> Reconciliation {
+/// removed nor reported. `fetched` is consumed: what must be written moves into the result, the rest is dropped,
+/// so a large estate is never held twice. Reconciling kind by kind (snapshots holding one kind each) gives the same
+/// result with less held at once.
+pub fn reconcile(stored: &Snapshot, fetched: Snapshot, unknown: &BTreeSet<FetchScope>) -> Reconciliation {
     let mut outcome = Reconciliation::default();
     let upserts = &mut outcome.upserts;
     let mut sink = Sink { changes: &mut outcome.changes, removals: &mut outcome.removals, unknown };
-    sink.diff(ResourceKind::Org, &stored.orgs, &fetched.orgs, &mut upserts.orgs);
-    sink.diff(ResourceKind::Project, &stored.projects, &fetched.projects, &mut upserts.projects);
-    sink.diff(ResourceKind::ProjectRole, &stored.project_roles, &fetched.project_roles, &mut upserts.project_roles);
-    sink.diff(ResourceKind::User, &stored.users, &fetched.users, &mut upserts.users);
-    sink.diff(ResourceKind::MachineKey, &stored.machine_keys, &fetched.machine_keys, &mut upserts.machine_keys);
+    sink.diff(ResourceKind::Org, &stored.orgs, fetched.orgs, &mut upserts.orgs);
+    sink.diff(ResourceKind::Project, &stored.projects, fetched.projects, &mut upserts.projects);
+    sink.diff(ResourceKind::ProjectRole, &stored.project_roles, fetched.project_roles, &mut upserts.project_roles);
+    sink.diff(ResourceKind::User, &stored.users, fetched.users, &mut upserts.users);
+    sink.diff(ResourceKind::MachineKey, &stored.machine_keys, fetched.machine_keys, &mut upserts.machine_keys);
     sink.diff(
         ResourceKind::PersonalAccessToken,
         &stored.personal_access_tokens,
-        &fetched.personal_access_tokens,
+        fetched.personal_access_tokens,
         &mut upserts.personal_access_tokens,
     );
-    sink.diff(ResourceKind::UserGrant, &stored.user_grants, &fetched.user_grants, &mut upserts.user_grants);
-    sink.diff(ResourceKind::Membership, &stored.memberships, &fetched.memberships, &mut upserts.memberships);
-    sink.diff(ResourceKind::ProjectGrant, &stored.project_grants, &fetched.project_grants, &mut upserts.project_grants);
-    sink.diff(ResourceKind::Application, &stored.applications, &fetched.applications, &mut upserts.applications);
+    sink.diff(ResourceKind::UserGrant, &stored.user_grants, fetched.user_grants, &mut upserts.user_grants);
+    sink.diff(ResourceKind::Membership, &stored.memberships, fetched.memberships, &mut upserts.memberships);
+    sink.diff(ResourceKind::ProjectGrant, &stored.project_grants, fetched.project_grants, &mut upserts.project_grants);
+    sink.diff(ResourceKind::Application, &stored.applications, fetched.applications, &mut upserts.applications);
     sink.diff(
         ResourceKind::IdentityProvider,
         &stored.identity_providers,
-        &fetched.identity_providers,
+        fetched.identity_providers,
         &mut upserts.identity_providers,
     );
-    sink.diff(ResourceKind::UserMetadata, &stored.user_metadata, &fetched.user_metadata, &mut upserts.user_metadata);
+    sink.diff(ResourceKind::UserMetadata, &stored.user_metadata, fetched.user_metadata, &mut upserts.user_metadata);
     outcome
 }
 
@@ -88,17 +90,18 @@ struct Sink<'a> {
 
 impl Sink<'_> {
     /// The changes of one kind, in key order; objects to write go to `upserts`.
-    fn diff<T: Described + Clone + PartialEq>(
+    fn diff<T: Described + PartialEq>(
         &mut self,
         kind: ResourceKind,
         stored: &[T],
-        fetched: &[T],
+        fetched: Vec<T>,
         upserts: &mut Vec<T>,
     ) {
         let stored: BTreeMap<ObjectKey, &T> = stored.iter().map(|object| (object.key(), object)).collect();
         // A key fetched twice (unstable paging) counts once; the last copy wins, as in the store.
-        let fetched: BTreeMap<ObjectKey, &T> = fetched.iter().map(|object| (object.key(), object)).collect();
-        for (key, now) in &fetched {
+        let fetched: BTreeMap<ObjectKey, T> = fetched.into_iter().map(|object| (object.key(), object)).collect();
+        let mut still_there: BTreeSet<ObjectKey> = BTreeSet::new();
+        for (key, now) in fetched {
             let change = |change_kind, fields| ObjectChange {
                 object_kind: kind,
                 object_key: key.clone(),
@@ -106,37 +109,38 @@ impl Sink<'_> {
                 kind: change_kind,
                 fields,
             };
-            match stored.get(key) {
+            match stored.get(&key) {
                 None => {
-                    self.changes.push(change(ChangeKind::Added, all_fields(*now, false)));
-                    upserts.push((*now).clone());
+                    self.changes.push(change(ChangeKind::Added, all_fields(&now, false)));
+                    upserts.push(now);
                 }
-                Some(before) if *before != *now => {
+                Some(before) if **before != now => {
                     let fields = changed_fields(before.fields(), now.fields());
                     if !fields.is_empty() {
                         self.changes.push(change(ChangeKind::Modified, fields));
                     }
-                    upserts.push((*now).clone());
+                    upserts.push(now);
                 }
                 Some(_) => {}
             }
+            still_there.insert(key);
         }
-        for (key, before) in &stored {
-            if fetched.contains_key(key) {
+        for (key, before) in stored {
+            if still_there.contains(&key) {
                 continue;
             }
             let scope = FetchScope { kind, org: before.scope_org().cloned() };
             if self.unknown.contains(&scope) {
                 continue;
             }
-            self.removals.push((kind, key.clone()));
             self.changes.push(ObjectChange {
                 object_kind: kind,
                 object_key: key.clone(),
                 org_id: before.scope_org().cloned(),
                 kind: ChangeKind::Removed,
-                fields: all_fields(*before, true),
+                fields: all_fields(before, true),
             });
+            self.removals.push((kind, key));
         }
     }
 }
@@ -212,7 +216,7 @@ mod tests {
     #[test]
     fn identical_states_have_no_changes_and_the_state_is_what_was_fetched() {
         let snapshot = users(vec![user("1", "10", "a@x"), user("2", "10", "b@x")]);
-        let outcome = reconcile(&snapshot, &snapshot, &BTreeSet::new());
+        let outcome = reconcile(&snapshot, snapshot.clone(), &BTreeSet::new());
         assert!(outcome.changes.is_empty());
         assert_eq!(outcome.upserts, Snapshot::default(), "nothing to write");
         assert!(outcome.removals.is_empty());
@@ -225,7 +229,7 @@ mod tests {
         changed.state = UserState::Inactive;
         changed.changed_at = Some(time::macros::datetime!(2026-01-01 0:00 UTC));
         let fetched = users(vec![changed, user("3", "11", "c@x")]);
-        let outcome = reconcile(&stored, &fetched, &BTreeSet::new());
+        let outcome = reconcile(&stored, fetched.clone(), &BTreeSet::new());
         assert_eq!(
             summary(&outcome),
             [
@@ -247,7 +251,7 @@ mod tests {
         let stored = users(vec![user("1", "10", "a@x")]);
         let mut touched = user("1", "10", "a@x");
         touched.changed_at = Some(time::macros::datetime!(2026-01-01 0:00 UTC));
-        let outcome = reconcile(&stored, &users(vec![touched.clone()]), &BTreeSet::new());
+        let outcome = reconcile(&stored, users(vec![touched.clone()]), &BTreeSet::new());
         assert!(outcome.changes.is_empty());
         assert_eq!(outcome.upserts, users(vec![touched]));
     }
@@ -257,20 +261,20 @@ mod tests {
         let stored = users(vec![user("1", "10", "a@x"), user("2", "11", "b@x")]);
         let fetched = users(Vec::new());
         let unknown = BTreeSet::from([FetchScope { kind: ResourceKind::User, org: Some(OrgId::parse("10").unwrap()) }]);
-        let outcome = reconcile(&stored, &fetched, &unknown);
+        let outcome = reconcile(&stored, fetched.clone(), &unknown);
         assert_eq!(summary(&outcome), ["removed user 2"], "org 11 was read completely; org 10 was not");
         assert_eq!(outcome.removals, [(ResourceKind::User, "2".to_owned())]);
 
         // An unknown scope of another kind protects nothing here.
         let other =
             BTreeSet::from([FetchScope { kind: ResourceKind::MachineKey, org: Some(OrgId::parse("10").unwrap()) }]);
-        assert_eq!(reconcile(&stored, &fetched, &other).count(&ChangeKind::Removed), 2);
+        assert_eq!(reconcile(&stored, fetched.clone(), &other).count(&ChangeKind::Removed), 2);
     }
 
     #[test]
     fn a_key_fetched_twice_counts_once() {
         let fetched = users(vec![user("1", "10", "old@x"), user("1", "10", "a@x")]);
-        let outcome = reconcile(&Snapshot::default(), &fetched, &BTreeSet::new());
+        let outcome = reconcile(&Snapshot::default(), fetched, &BTreeSet::new());
         assert_eq!(summary(&outcome), ["added user 1"]);
         assert_eq!(outcome.upserts, users(vec![user("1", "10", "a@x")]));
     }
@@ -285,7 +289,7 @@ mod tests {
             has_secret: false,
             access_token_type: AccessTokenType::Bearer,
         });
-        let outcome = reconcile(&stored, &users(vec![machine]), &BTreeSet::new());
+        let outcome = reconcile(&stored, users(vec![machine]), &BTreeSet::new());
         let fields: Vec<&str> = outcome.changes[0].fields.iter().map(|field| field.field.as_str()).collect();
         assert!(fields.contains(&"kind") && fields.contains(&"description") && fields.contains(&"email"), "{fields:?}");
         assert!(!fields.contains(&"display_name"), "both are empty: {fields:?}");

@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use warden_core::id::OrgId;
+use warden_core::id::{OrgId, UserId};
 use warden_core::model::{
     Application, IdentityProvider, MachineKey, Membership, MembershipScope, Org, PersonalAccessToken, Project,
     ProjectGrant, ProjectRole, User, UserGrant, UserMetadata,
@@ -123,29 +123,33 @@ impl ZitadelClient {
         .await
     }
 
-    pub async fn list_machine_keys(&self, user: &User) -> Result<Vec<MachineKey>, Error> {
-        let operation = format!("list keys of user {}", user.id);
-        let path = format!("/management/v1/users/{}/keys/_search", segment(user.id.as_str()));
-        let list = self.v1_list(path, Some(&user.org_id), operation.clone(), "user.read", None);
+    pub async fn list_machine_keys(&self, org: &OrgId, user: &UserId) -> Result<Vec<MachineKey>, Error> {
+        let operation = format!("list keys of user {}", user);
+        let path = format!("/management/v1/users/{}/keys/_search", segment(user.as_str()));
+        let list = self.v1_list(path, Some(org), operation.clone(), "user.read", None);
         let keys: Vec<v1::MachineKey> = self.list(&list, |key: &v1::MachineKey| key.id.clone()).await?;
-        converted(&operation, keys, |key| convert::machine_key(key, user))
+        converted(&operation, keys, |key| convert::machine_key(key, org, user))
     }
 
-    pub async fn list_personal_access_tokens(&self, user: &User) -> Result<Vec<PersonalAccessToken>, Error> {
-        let operation = format!("list personal access tokens of user {}", user.id);
-        let path = format!("/management/v1/users/{}/pats/_search", segment(user.id.as_str()));
-        let list = self.v1_list(path, Some(&user.org_id), operation.clone(), "user.read", None);
+    pub async fn list_personal_access_tokens(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+    ) -> Result<Vec<PersonalAccessToken>, Error> {
+        let operation = format!("list personal access tokens of user {}", user);
+        let path = format!("/management/v1/users/{}/pats/_search", segment(user.as_str()));
+        let list = self.v1_list(path, Some(org), operation.clone(), "user.read", None);
         let tokens: Vec<v1::PersonalAccessToken> =
             self.list(&list, |token: &v1::PersonalAccessToken| token.id.clone()).await?;
-        converted(&operation, tokens, |token| convert::personal_access_token(token, user))
+        converted(&operation, tokens, |token| convert::personal_access_token(token, org, user))
     }
 
-    pub async fn list_user_metadata(&self, user: &User) -> Result<Vec<UserMetadata>, Error> {
-        let operation = format!("list metadata of user {}", user.id);
-        let path = format!("/management/v1/users/{}/metadata/_search", segment(user.id.as_str()));
-        let list = self.v1_list(path, Some(&user.org_id), operation.clone(), "user.read", None);
+    pub async fn list_user_metadata(&self, org: &OrgId, user: &UserId) -> Result<Vec<UserMetadata>, Error> {
+        let operation = format!("list metadata of user {}", user);
+        let path = format!("/management/v1/users/{}/metadata/_search", segment(user.as_str()));
+        let list = self.v1_list(path, Some(org), operation.clone(), "user.read", None);
         let entries: Vec<v1::Metadata> = self.list(&list, |entry: &v1::Metadata| entry.key.clone()).await?;
-        converted(&operation, entries, |entry| convert::metadata(entry, user))
+        converted(&operation, entries, |entry| convert::metadata(entry, org, user))
     }
 
     /// Projects owned by one organization.

@@ -16,11 +16,13 @@ pub async fn read_estate_v1(client: &ZitadelClient) -> Snapshot {
     for org in snapshot.orgs.clone() {
         let users = client.list_users(&org.id).await.unwrap();
         for user in users.iter().filter(|user| user.is_machine()) {
-            snapshot.machine_keys.extend(client.list_machine_keys(user).await.unwrap());
-            snapshot.personal_access_tokens.extend(client.list_personal_access_tokens(user).await.unwrap());
+            snapshot.machine_keys.extend(client.list_machine_keys(&user.org_id, &user.id).await.unwrap());
+            snapshot
+                .personal_access_tokens
+                .extend(client.list_personal_access_tokens(&user.org_id, &user.id).await.unwrap());
         }
         for user in &users {
-            snapshot.user_metadata.extend(client.list_user_metadata(user).await.unwrap());
+            snapshot.user_metadata.extend(client.list_user_metadata(&user.org_id, &user.id).await.unwrap());
         }
         snapshot.users.extend(users);
         let projects = client.list_projects(&org.id).await.unwrap();

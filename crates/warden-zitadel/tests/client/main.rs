@@ -222,7 +222,7 @@ async fn provisioning_creates_updates_grants_and_removes_a_user() {
     let key = warden_core::id::MetadataKey::parse("urn:zitadel:scim:externalId").unwrap();
     client.set_user_metadata(&org, &user_id, &key, b"00u1abcd").await.unwrap();
     let user = client.list_users(&org).await.unwrap().into_iter().find(|user| user.id == user_id).unwrap();
-    let metadata = client.list_user_metadata(&user).await.unwrap();
+    let metadata = client.list_user_metadata(&user.org_id, &user.id).await.unwrap();
     assert_eq!(metadata.iter().map(|entry| entry.value.as_slice()).collect::<Vec<_>>(), [b"00u1abcd".as_slice()]);
     let grants = client.list_user_grants(&org).await.unwrap();
     assert!(grants.iter().any(|candidate| candidate.id == grant && candidate.role_keys.is_empty()));

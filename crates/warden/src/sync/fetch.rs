@@ -7,7 +7,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use tokio::task::JoinSet;
-use warden_core::id::OrgId;
+use warden_core::id::{OrgId, UserId};
 use warden_core::model::{
     Application, IdentityProvider, MachineKey, Membership, ObjectBatch, Observed, Org, PersonalAccessToken, Project,
     ProjectGrant, ProjectRole, ResourceKind, Snapshot, SyncError, User, UserGrant, UserMetadata,
@@ -35,9 +35,9 @@ pub(crate) struct Fetched {
 enum Task {
     UsersOfInstance,
     UsersOfOrg(OrgId),
-    MachineKeys(User),
-    PersonalAccessTokens(User),
-    Metadata(User),
+    MachineKeys(OrgId, UserId),
+    PersonalAccessTokens(OrgId, UserId),
+    Metadata(OrgId, UserId),
     ProjectsOfInstance,
     ProjectsOfOrg(OrgId),
     ProjectRoles(Project),
@@ -62,15 +62,15 @@ impl Task {
         let outcome = match &self {
             Task::UsersOfInstance => client.list_users_instance_wide().await.map(|users| users.map(ObjectBatch::Users)),
             Task::UsersOfOrg(org) => client.list_users(org).await.map(|users| Some(ObjectBatch::Users(users))),
-            Task::MachineKeys(user) => {
-                client.list_machine_keys(user).await.map(|keys| Some(ObjectBatch::MachineKeys(keys)))
+            Task::MachineKeys(org, user) => {
+                client.list_machine_keys(org, user).await.map(|keys| Some(ObjectBatch::MachineKeys(keys)))
             }
-            Task::PersonalAccessTokens(user) => client
-                .list_personal_access_tokens(user)
+            Task::PersonalAccessTokens(org, user) => client
+                .list_personal_access_tokens(org, user)
                 .await
                 .map(|tokens| Some(ObjectBatch::PersonalAccessTokens(tokens))),
-            Task::Metadata(user) => {
-                client.list_user_metadata(user).await.map(|entries| Some(ObjectBatch::UserMetadata(entries)))
+            Task::Metadata(org, user) => {
+                client.list_user_metadata(org, user).await.map(|entries| Some(ObjectBatch::UserMetadata(entries)))
             }
             Task::ProjectsOfInstance => {
                 client.list_projects_instance_wide().await.map(|projects| projects.map(ObjectBatch::Projects))
@@ -135,9 +135,9 @@ impl Task {
         match self {
             Task::UsersOfInstance => everywhere(USER_KINDS),
             Task::UsersOfOrg(org) => in_org(org, USER_KINDS),
-            Task::MachineKeys(user) => in_org(&user.org_id, &[ResourceKind::MachineKey]),
-            Task::PersonalAccessTokens(user) => in_org(&user.org_id, &[ResourceKind::PersonalAccessToken]),
-            Task::Metadata(user) => in_org(&user.org_id, &[ResourceKind::UserMetadata]),
+            Task::MachineKeys(org, _) => in_org(org, &[ResourceKind::MachineKey]),
+            Task::PersonalAccessTokens(org, _) => in_org(org, &[ResourceKind::PersonalAccessToken]),
+            Task::Metadata(org, _) => in_org(org, &[ResourceKind::UserMetadata]),
             Task::ProjectsOfInstance => everywhere(PROJECT_KINDS),
             Task::ProjectsOfOrg(org) => in_org(org, PROJECT_KINDS),
             Task::ProjectRoles(project) => in_org(&project.org_id, &[ResourceKind::ProjectRole]),
@@ -283,11 +283,12 @@ impl Graph {
             ObjectBatch::Users(users) => {
                 let users: Vec<User> = in_scope(users, &orgs);
                 for user in &users {
+                    let (org, id) = (&user.org_id, &user.id);
                     if user.is_machine() {
-                        follow_ups.push(Task::MachineKeys(user.clone()));
-                        follow_ups.push(Task::PersonalAccessTokens(user.clone()));
+                        follow_ups.push(Task::MachineKeys(org.clone(), id.clone()));
+                        follow_ups.push(Task::PersonalAccessTokens(org.clone(), id.clone()));
                     }
-                    follow_ups.push(Task::Metadata(user.clone()));
+                    follow_ups.push(Task::Metadata(org.clone(), id.clone()));
                 }
                 snapshot.users.extend(users);
             }

@@ -8,11 +8,27 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
-use warden_core::model::{Change, ChangeKind, Environment, ResourceKind, SyncError, SyncRun, SyncStatus};
+use warden_core::model::{Change, ChangeKind, Environment, ResourceKind, Snapshot, SyncError, SyncRun, SyncStatus};
 use warden_core::reconcile::{Reconciliation, reconcile};
 use warden_zitadel::ZitadelClient;
 
 use crate::store::{self, Store, SyncWrites};
+
+/// The order kinds are reconciled in: the largest first, so that they leave memory early.
+const RECONCILE_ORDER: [ResourceKind; 12] = [
+    ResourceKind::UserGrant,
+    ResourceKind::User,
+    ResourceKind::UserMetadata,
+    ResourceKind::Membership,
+    ResourceKind::MachineKey,
+    ResourceKind::PersonalAccessToken,
+    ResourceKind::ProjectRole,
+    ResourceKind::Application,
+    ResourceKind::Project,
+    ResourceKind::ProjectGrant,
+    ResourceKind::IdentityProvider,
+    ResourceKind::Org,
+];
 
 /// What one sync of one environment did.
 #[derive(Debug, Clone)]
@@ -71,21 +87,30 @@ pub async fn sync_once(
         }
     };
 
-    let stored = store.load_snapshot(&environment.name).await?;
-    let reconciliation = reconcile(&stored, &fetched.snapshot, &fetched.unknown);
+    // Kind by kind, largest first, so that a large estate is never held twice: each fetched kind is consumed as it
+    // is compared with the stored one, which is loaded only for that comparison.
+    let mut remaining = fetched.snapshot;
+    let mut reconciliation = Reconciliation::default();
+    let mut stored_counts = BTreeMap::new();
+    for kind in RECONCILE_ORDER {
+        let stored = Snapshot::of(store.list_objects(&environment.name, kind).await?);
+        stored_counts.insert(kind, stored.counts()[&kind]);
+        let part = reconcile(&stored, Snapshot::of(remaining.take(kind)), &fetched.unknown);
+        reconciliation.changes.extend(part.changes);
+        reconciliation.removals.extend(part.removals);
+        reconciliation.upserts.append(part.upserts);
+    }
+    let baseline = stored_counts.values().all(|count| *count == 0);
     // Events explain changes since the previous run began.
     let events = match previous_start {
-        Some(since) if !reconciliation.changes.is_empty() && !stored.orgs.is_empty() => {
-            attribution::read_events(client, since).await
-        }
+        Some(since) if !reconciliation.changes.is_empty() && !baseline => attribution::read_events(client, since).await,
         _ => None,
     };
     let attributor = attribution::Attributor::new(events.as_deref().unwrap_or_default());
     // The first sync of an environment is its baseline: everything is stored, nothing is "a change" yet (a large
     // estate would otherwise write a change row, with every field, for each of its objects).
-    let baseline = stored.counts().values().all(|count| *count == 0);
     let changes = if baseline { Vec::new() } else { change_rows(environment, &run, now, &reconciliation, &attributor) };
-    run.counts = counts_after(&stored.counts(), &reconciliation);
+    run.counts = counts_after(&stored_counts, &reconciliation);
     run.status = if fetched.errors.is_empty() { SyncStatus::Ok } else { SyncStatus::Partial };
     run.errors = fetched.errors;
     finish(&mut run);
