@@ -96,41 +96,50 @@ fn change_json(change: &Change) -> serde_json::Value {
     })
 }
 
+/// Who made a change, for people: the editor's name or id, or `(observed)` when ZITADEL did not say.
+pub(super) fn actor(change: &Change) -> String {
+    match &change.attribution {
+        Attribution::Observed => "(observed)".to_owned(),
+        Attribution::Event { editor_name, editor_user_id, .. } => {
+            editor_name.clone().or_else(|| editor_user_id.as_ref().map(ToString::to_string)).unwrap_or_default()
+        }
+    }
+}
+
+/// The fields a modification changed, `field: before -> after`, for people.
+pub(super) fn modified_fields(change: &Change) -> String {
+    let fields: Vec<String> = change
+        .fields
+        .iter()
+        .filter(|field| field.before.is_some() && field.after.is_some())
+        .map(|field| {
+            format!(
+                "{}: {} -> {}",
+                field.field,
+                field.before.as_deref().unwrap_or(""),
+                field.after.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    fields.join("; ")
+}
+
 fn change_table(changes: &[Change]) -> String {
     let rows: Vec<Vec<String>> = changes
         .iter()
         .map(|change| {
-            let (when, who) = match &change.attribution {
-                Attribution::Observed => (time_text(change.observed_at), "(observed)".to_owned()),
-                Attribution::Event { editor_name, editor_user_id, occurred_at } => (
-                    time_text(*occurred_at),
-                    editor_name
-                        .clone()
-                        .or_else(|| editor_user_id.as_ref().map(ToString::to_string))
-                        .unwrap_or_default(),
-                ),
+            let when = match &change.attribution {
+                Attribution::Observed => change.observed_at,
+                Attribution::Event { occurred_at, .. } => *occurred_at,
             };
-            let fields: Vec<String> = change
-                .fields
-                .iter()
-                .filter(|field| field.before.is_some() && field.after.is_some())
-                .map(|field| {
-                    format!(
-                        "{}: {} -> {}",
-                        field.field,
-                        field.before.as_deref().unwrap_or(""),
-                        field.after.as_deref().unwrap_or("")
-                    )
-                })
-                .collect();
             vec![
-                when,
+                time_text(when),
                 change.environment.to_string(),
                 change.kind.to_string(),
                 change.object_kind.to_string(),
                 change.object_key.clone(),
-                who,
-                fields.join("; "),
+                actor(change),
+                modified_fields(change),
             ]
         })
         .collect();

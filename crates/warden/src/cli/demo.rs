@@ -6,11 +6,11 @@ use clap::Args;
 use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};
 use warden_core::id::EnvironmentName;
-use warden_core::model::{ApiVersion, Attribution, ChangeKind, Environment, ResourceKind};
+use warden_core::model::{ApiVersion, ChangeKind, Environment, ResourceKind};
 use warden_zitadel::{ClientOptions, Credential, ZitadelClient};
 use zitadel_sim::{Estate, NO_EXPIRY, Simulator, SimulatorOptions};
 
-use crate::cli::table;
+use crate::cli::{changes, table};
 use crate::config::DatabaseUrl;
 use crate::store::{self, ChangeQuery, Store};
 use crate::sync::{SyncOutcome, sync_once};
@@ -154,46 +154,27 @@ fn drift(sim: &Simulator) -> Vec<String> {
 
 async fn print_changes(store: &dyn Store, outcome: &SyncOutcome) -> anyhow::Result<()> {
     let query = ChangeQuery { environment: Some(outcome.run.environment.clone()), ..ChangeQuery::default() };
-    let mut changes: Vec<_> =
+    let mut recorded: Vec<_> =
         store.list_changes(&query).await?.into_iter().filter(|change| change.run_id == outcome.run.id).collect();
     // Additions and removals first: they are rarer and say more than the cascade of modified grants.
-    changes.sort_by_key(|change| (change.kind != ChangeKind::Added, change.kind != ChangeKind::Removed));
-    let shown = changes.len().min(12);
-    let rows: Vec<Vec<String>> = changes[..shown]
+    recorded.sort_by_key(|change| (change.kind != ChangeKind::Added, change.kind != ChangeKind::Removed));
+    let shown = recorded.len().min(12);
+    let rows: Vec<Vec<String>> = recorded[..shown]
         .iter()
         .map(|change| {
-            let who = match &change.attribution {
-                Attribution::Event { editor_name, editor_user_id, .. } => {
-                    editor_name.clone().or_else(|| editor_user_id.as_ref().map(ToString::to_string)).unwrap_or_default()
-                }
-                Attribution::Observed => "(not known)".to_owned(),
-            };
-            let fields: Vec<String> = change
-                .fields
-                .iter()
-                .filter(|field| field.before.is_some() && field.after.is_some())
-                .map(|field| {
-                    format!(
-                        "{}: {} -> {}",
-                        field.field,
-                        field.before.as_deref().unwrap_or(""),
-                        field.after.as_deref().unwrap_or("")
-                    )
-                })
-                .collect();
             vec![
                 change.kind.to_string(),
                 change.object_kind.to_string(),
                 change.object_key.clone(),
-                who,
-                fields.join("; "),
+                changes::actor(change),
+                changes::modified_fields(change),
             ]
         })
         .collect();
     let table = table::render(&["change", "type", "object", "by", "fields"], &rows);
     print!("{}", table.lines().map(|line| format!("   {line}\n")).collect::<String>());
-    if changes.len() > shown {
-        println!("   ... and {} more (warden changes lists them all)", changes.len() - shown);
+    if recorded.len() > shown {
+        println!("   ... and {} more (warden changes lists them all)", recorded.len() - shown);
     }
     Ok(())
 }
