@@ -9,6 +9,7 @@
 mod architecture;
 mod cli;
 mod fixtures;
+mod posture;
 mod store_contract;
 mod support;
 mod sync;

@@ -17,8 +17,13 @@ pub const SERVICE_ACCOUNT_PRIVATE_KEY_PEM: &str = include_str!("../../keys/servi
 /// PEM of the public half of [`SERVICE_ACCOUNT_PRIVATE_KEY_PEM`] (SubjectPublicKeyInfo).
 pub const SERVICE_ACCOUNT_PUBLIC_KEY_PEM: &str = include_str!("../../keys/service-account.pub");
 
-/// Roles that make a machine user a "manager" for the `machine-user-manager-role` rule.
+/// Roles that make a machine user a "manager" for the `machine-user-manager-role` rule (viewer roles do not).
 const MANAGER_ROLES: &[&str] = &[
+    "IAM_OWNER",
+    "IAM_ORG_MANAGER",
+    "IAM_USER_MANAGER",
+    "IAM_ADMIN_IMPERSONATOR",
+    "IAM_END_USER_IMPERSONATOR",
     "ORG_OWNER",
     "ORG_USER_MANAGER",
     "ORG_USER_PERMISSION_EDITOR",
@@ -276,7 +281,7 @@ fn detect_anomalies(estate: &Estate) -> Vec<SeededAnomaly> {
             continue;
         }
         for role in &membership.roles {
-            if role.starts_with("IAM_") || MANAGER_ROLES.contains(&role.as_str()) {
+            if MANAGER_ROLES.contains(&role.as_str()) {
                 per_user
                     .entry(&user.id)
                     .or_default()
@@ -293,9 +298,11 @@ fn detect_anomalies(estate: &Estate) -> Vec<SeededAnomaly> {
         );
     for (kind, id, user_id, created, expiration) in credentials {
         let entry = per_user.entry(user_id).or_default();
-        if expiration == NO_EXPIRY {
+        // Never expiring, or living longer than a year from creation (an expired one is nobody's risk).
+        if expiration > now && (expiration == NO_EXPIRY || expiration - created > Duration::days(365)) {
             let rule = if kind == "key" { "key-without-expiry" } else { "pat-without-expiry" };
-            entry.push((rule, format!("{kind} {id} never expires")));
+            let note = if expiration == NO_EXPIRY { "never expires" } else { "lives longer than 365 days" };
+            entry.push((rule, format!("{kind} {id} {note}")));
         }
         if expiration > now && created < year_ago {
             entry.push(("credential-older-than-365d", format!("{kind} {id} created {}", created.date())));
@@ -304,13 +311,17 @@ fn detect_anomalies(estate: &Estate) -> Vec<SeededAnomaly> {
             entry.push(("credential-expiring-soon", format!("{kind} {id} expires {}", expiration.date())));
         }
     }
+    // Grants and memberships both keep access alive.
     let mut grant_counts: BTreeMap<&str, usize> = BTreeMap::new();
     for grant in estate.user_grants.values() {
         *grant_counts.entry(&grant.user_id).or_default() += 1;
     }
+    for membership in estate.memberships.values() {
+        *grant_counts.entry(&membership.user_id).or_default() += 1;
+    }
     for user in estate.users.values() {
         let Some(machine) = user.machine() else { continue };
-        if machine.description.is_empty() {
+        if machine.description.trim().is_empty() {
             per_user.entry(&user.id).or_default().push(("machine-without-description", user.user_name.clone()));
         }
         if matches!(user.state, UserState::Inactive | UserState::Locked) {
@@ -318,7 +329,7 @@ fn detect_anomalies(estate: &Estate) -> Vec<SeededAnomaly> {
             if grants > 0 {
                 per_user.entry(&user.id).or_default().push((
                     "inactive-machine-with-grants",
-                    format!("{} ({:?}) holds {grants} grants", user.user_name, user.state),
+                    format!("{} ({:?}) holds {grants} grants and memberships", user.user_name, user.state),
                 ));
             }
         }
