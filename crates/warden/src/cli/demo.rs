@@ -14,6 +14,7 @@ use crate::cli::{changes, table};
 use crate::config::DatabaseUrl;
 use crate::store::{self, ChangeQuery, Store};
 use crate::sync::{SyncOutcome, sync_once};
+use warden_core::posture::{self, Policy};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -72,12 +73,12 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     print!("{}", outcome_table(&second));
     print_changes(&*store, &second).await?;
 
-    println!("\n4. Service accounts at a glance:");
-    for line in glance(&*store, &environment.name).await? {
-        println!("   {line}");
-    }
+    println!("\n4. Findings: what an identity team should act on (rules in docs/rules.md).");
+    let snapshot = store.load_snapshot(&environment.name).await?;
+    let findings = posture::evaluate(&environment.name, &snapshot, &Policy::default(), now + Duration::minutes(15));
+    print!("{}", findings_summary(&findings));
     println!(
-        "\nNext: findings with severities and remediation, alerts and the web workspace build on this store.\n\
+        "\nNext: the findings lifecycle, alerts, SCIM provisioning and the web workspace build on this store.\n\
          Against a real ZITADEL: put an [[environments]] entry in warden.toml (see warden.example.toml), then run\n\
          `warden sync` and `warden changes`."
     );
@@ -179,28 +180,25 @@ async fn print_changes(store: &dyn Store, outcome: &SyncOutcome) -> anyhow::Resu
     Ok(())
 }
 
-async fn glance(store: &dyn Store, environment: &EnvironmentName) -> anyhow::Result<Vec<String>> {
-    let snapshot = store.load_snapshot(environment).await?;
-    let machines: Vec<_> = snapshot.users.iter().filter(|user| user.is_machine()).collect();
-    let machine_ids: std::collections::BTreeSet<_> = machines.iter().map(|machine| &machine.id).collect();
-    let managers: std::collections::BTreeSet<_> = snapshot
-        .memberships
+/// Findings per rule, highest severity first, with an example subject and what to do.
+fn findings_summary(findings: &[posture::Finding]) -> String {
+    let mut per_rule: Vec<(&posture::Finding, usize)> = Vec::new();
+    for finding in findings {
+        match per_rule.iter_mut().find(|(first, _)| first.rule == finding.rule) {
+            Some((_, count)) => *count += 1,
+            None => per_rule.push((finding, 1)),
+        }
+    }
+    let rows: Vec<Vec<String>> = per_rule
         .iter()
-        .filter(|membership| machine_ids.contains(&membership.user_id))
-        .map(|membership| &membership.user_id)
+        .map(|(first, count)| {
+            vec![first.severity.to_string(), first.rule.to_owned(), count.to_string(), first.message.clone()]
+        })
         .collect();
-    let keys_forever = snapshot.machine_keys.iter().filter(|key| key.expires_at.is_none()).count();
-    let tokens_forever = snapshot.personal_access_tokens.iter().filter(|token| token.expires_at.is_none()).count();
-    Ok(vec![
-        format!("{} service accounts across {} organizations", machines.len(), snapshot.orgs.len()),
-        format!("{} of them hold manager roles (instance, organization or project)", managers.len()),
-        format!("{keys_forever} machine keys and {tokens_forever} personal access tokens never expire"),
-        format!(
-            "{} service accounts have no description: nobody knows who owns them",
-            machines
-                .iter()
-                .filter(|user| matches!(&user.kind, warden_core::model::UserKind::Machine(machine) if machine.description.is_empty()))
-                .count()
-        ),
-    ])
+    let table = table::render(&["severity", "rule", "subjects", "for example"], &rows);
+    let mut out: String = table.lines().map(|line| format!("   {line}\n")).collect();
+    if let Some((first, _)) = per_rule.first() {
+        out.push_str(&format!("   what to do about {}: {}\n", first.rule, first.remediation));
+    }
+    out
 }
