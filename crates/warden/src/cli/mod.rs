@@ -2,6 +2,7 @@
 
 mod changes;
 mod demo;
+mod report;
 mod sync;
 mod table;
 
@@ -19,6 +20,7 @@ use crate::{store, telemetry};
 const EXIT_CODES: &str = "Exit codes:
   0  success
   1  a sync was partial: some lists could not be read (their stored state was kept)
+  3  warden report --fail-on SEVERITY found a finding of that severity or higher
   2  invalid configuration, unreachable database, a failed sync, or another error";
 
 /// Identity governance for ZITADEL: sync, posture, SCIM provisioning.
@@ -44,6 +46,8 @@ pub enum Command {
     Sync(sync::SyncArgs),
     /// List recorded changes, newest first
     Changes(changes::ChangesArgs),
+    /// Findings and service accounts of the synced environments (exit 3 with --fail-on when one is met)
+    Report(report::ReportArgs),
     /// Sync a simulated ZITADEL estate into a temporary store and report on it (nothing to set up)
     Demo(demo::DemoArgs),
 }
@@ -94,6 +98,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(ConfigCommand::Check) => check_config(&config, &source).await,
         Command::Sync(args) => sync::run(&config, &args).await,
         Command::Changes(args) => changes::run(&config, &args).await,
+        Command::Report(args) => report::run(&config, &args).await,
         Command::Demo(args) => demo::run(&args).await,
     }
 }

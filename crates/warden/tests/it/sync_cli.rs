@@ -146,3 +146,42 @@ async fn a_sync_killed_at_any_point_leaves_a_consistent_store() {
     let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(summary["environments"][0]["counts"]["users"], users);
 }
+
+#[tokio::test]
+async fn report_prints_findings_and_service_accounts_in_every_format_and_gates_ci() {
+    let sim = simulator().await;
+    let directory = tempfile::tempdir().unwrap();
+    write_config(directory.path(), &sim);
+    let (code, _, stderr) = run(warden(directory.path(), &["sync"])).await;
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let (code, stdout, stderr) = run(warden(directory.path(), &["report", "--format", "json"])).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let summary = &report["summary"];
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(summary["findings"], findings.len());
+    assert!(summary["high"].as_u64().unwrap() > 0 && summary["low"].as_u64().unwrap() > 0, "{summary}");
+    assert_eq!(summary["service_accounts"], sim.control().counts().machine_users);
+    assert_eq!(report["service_accounts"].as_array().unwrap().len() as u64, sim.control().counts().machine_users);
+    assert_eq!(report["environments"][0]["last_sync"]["status"], "ok");
+    let first = &findings[0];
+    assert_eq!(first["severity"], "high", "highest severity first");
+    for field in ["rule", "environment", "message", "remediation"] {
+        assert!(first[field].is_string(), "{field}: {first}");
+    }
+    assert_eq!(first["subject"]["type"], "user");
+    assert!(first["evidence"].as_array().is_some_and(|evidence| !evidence.is_empty()));
+
+    let (code, stdout, _) = run(warden(directory.path(), &["report", "--format", "csv", "--fail-on", "high"])).await;
+    assert_eq!(code, Some(3), "a high finding meets --fail-on high");
+    assert!(stdout.starts_with("severity,rule,environment,subject_type,subject_id,subject_name,org_id,message\n"));
+    assert_eq!(stdout.lines().count(), findings.len() + 1);
+
+    let (code, stdout, _) = run(warden(directory.path(), &["report", "--format", "markdown"])).await;
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("## Findings") && stdout.contains("| severity | rule |"), "{stdout}");
+    let (code, stdout, _) = run(warden(directory.path(), &["report"])).await;
+    assert_eq!(code, Some(0));
+    assert!(stdout.lines().next().unwrap().contains("findings ("), "{stdout}");
+}
