@@ -3,6 +3,7 @@
 //! Every rule has a stable id, a severity and a remediation (`docs/rules.md` documents each). Credential rules
 //! report the machine user as the subject, one finding per user and rule, with the key and token ids as evidence.
 
+mod drift;
 mod rules;
 
 use std::fmt;
@@ -10,6 +11,7 @@ use std::fmt;
 use crate::id::{EnvironmentName, OrgId};
 use crate::model::{ResourceKind, Snapshot};
 
+pub use drift::{ENVIRONMENT_ROLE_DRIFT, environment_role_drift};
 pub use rules::RULES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use warden_core::id::EnvironmentName;
 use warden_core::model::{Snapshot, SyncRun, UserKind};
 use warden_core::posture::{self, Finding, Policy, Severity};
 
@@ -52,6 +53,7 @@ pub struct ReportArgs {
 
 /// One environment as the report sees it: its last sync and its state.
 struct Reported {
+    environment: EnvironmentName,
     name: String,
     last_run: Option<SyncRun>,
     snapshot: Snapshot,
@@ -77,8 +79,11 @@ pub(super) async fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<Ex
         }
         let snapshot = store.load_snapshot(&model.name).await?;
         findings.extend(posture::evaluate(&model.name, &snapshot, &policy, now));
-        reported.push(Reported { name: model.name.to_string(), last_run, snapshot });
+        reported.push(Reported { name: model.name.to_string(), environment: model.name, last_run, snapshot });
     }
+    let across: Vec<(EnvironmentName, &Snapshot)> =
+        reported.iter().map(|environment| (environment.environment.clone(), &environment.snapshot)).collect();
+    findings.extend(posture::environment_role_drift(&across));
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.rule.cmp(b.rule)));
     let output = match args.format {
         ReportFormat::Json => serde_json::to_string_pretty(&report_json(&reported, &findings))? + "\n",

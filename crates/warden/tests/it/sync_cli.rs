@@ -185,3 +185,48 @@ async fn report_prints_findings_and_service_accounts_in_every_format_and_gates_c
     assert_eq!(code, Some(0));
     assert!(stdout.lines().next().unwrap().contains("findings ("), "{stdout}");
 }
+
+#[tokio::test]
+async fn report_compares_environments_and_names_the_role_keys_one_lacks() {
+    let (staging, prod) = (simulator().await, simulator().await);
+    let (project, key) = prod.control().with_estate(|estate| {
+        let editor = estate.warden_user_id().to_owned();
+        let role = estate.project_roles().next().unwrap();
+        let (project, key) = (role.project_id.clone(), role.key.clone());
+        estate.remove_project_role(&editor, &project, &key).unwrap();
+        (project, key)
+    });
+    let directory = tempfile::tempdir().unwrap();
+    let environment = |name: &str, sim: &Simulator| {
+        format!(
+            "[[environments]]\nname = \"{name}\"\nurl = \"{}\"\ncredential = {{ pat_env = \"SIM_PAT\" }}\nrate_limit = 0\n",
+            sim.base_url()
+        )
+    };
+    let config = format!(
+        "[database]\nurl = \"sqlite://{}\"\n\n{}\n{}",
+        directory.path().join("warden.db").display(),
+        environment("staging", &staging),
+        environment("prod", &prod)
+    );
+    std::fs::write(directory.path().join("warden.toml"), config).unwrap();
+    let (code, _, stderr) = run(warden(directory.path(), &["sync"])).await;
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let (code, stdout, stderr) = run(warden(directory.path(), &["report", "--format", "json"])).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let drift: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["rule"] == "environment-role-drift")
+        .collect();
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert_eq!(
+        (drift[0]["environment"].as_str(), drift[0]["subject"]["id"].as_str()),
+        (Some("prod"), Some(project.as_str()))
+    );
+    assert_eq!(drift[0]["evidence"][0]["fact"], format!("role {key}"));
+    assert_eq!(drift[0]["evidence"][0]["value"], "missing here, present in staging");
+}
