@@ -2,6 +2,7 @@
 
 mod changes;
 mod demo;
+mod export;
 mod report;
 mod sync;
 mod table;
@@ -48,6 +49,9 @@ pub enum Command {
     Changes(changes::ChangesArgs),
     /// Findings and service accounts of the synced environments (exit 3 with --fail-on when one is met)
     Report(report::ReportArgs),
+    /// Export synced data for other tools
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Sync a simulated ZITADEL estate into a temporary store and report on it (nothing to set up)
     Demo(demo::DemoArgs),
 }
@@ -99,6 +103,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sync(args) => sync::run(&config, &args).await,
         Command::Changes(args) => changes::run(&config, &args).await,
         Command::Report(args) => report::run(&config, &args).await,
+        Command::Export(command) => export::run(&config, &command).await,
         Command::Demo(args) => demo::run(&args).await,
     }
 }

@@ -271,7 +271,7 @@ fn report_markdown(reported: &[Reported], findings: &[Finding]) -> String {
 }
 
 /// RFC 4180: fields with a comma, quote or line break are quoted, quotes doubled.
-fn csv_field(field: &str) -> String {
+pub(super) fn csv_field(field: &str) -> String {
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {

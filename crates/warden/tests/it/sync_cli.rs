@@ -184,6 +184,23 @@ async fn report_prints_findings_and_service_accounts_in_every_format_and_gates_c
     let (code, stdout, _) = run(warden(directory.path(), &["report"])).await;
     assert_eq!(code, Some(0));
     assert!(stdout.lines().next().unwrap().contains("findings ("), "{stdout}");
+
+    // The entitlement export for access-review tools: one row per user, project and role.
+    let counts = sim.control().counts();
+    let rows: usize =
+        sim.control().with_estate(|estate| estate.user_grants().map(|grant| grant.role_keys.len().max(1)).sum());
+    let (code, stdout, stderr) = run(warden(directory.path(), &["export", "access"])).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.starts_with("environment,user_id,username,user_type,user_state,user_org_id,project_id,"));
+    assert_eq!(stdout.lines().count(), rows + 1);
+    let (code, stdout, _) = run(warden(directory.path(), &["export", "access", "--format", "json"])).await;
+    assert_eq!(code, Some(0));
+    let export: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let environment = &export["environments"][0];
+    assert_eq!(environment["users"].as_array().unwrap().len() as u64, counts.users);
+    assert_eq!(environment["groups"].as_array().unwrap().len() as u64, counts.projects);
+    assert_eq!(environment["entitlements"].as_array().unwrap().len() as u64, counts.project_roles);
+    assert_eq!(environment["grants"].as_array().unwrap().len() as u64, counts.user_grants);
 }
 
 #[tokio::test]
