@@ -4,8 +4,9 @@ use serde_json::Value;
 
 use crate::estate::{
     AccessTokenType, AppConfig, AppState, Application, Estate, Gender, GrantState, IdentityProvider, IdpConfig,
-    IdpState, MachineKey, Membership, MembershipScope, ObjectMeta, OidcAppType, Org, OrgState, PersonalAccessToken,
-    Project, ProjectGrant, ProjectRole, ProjectState, User, UserGrant, UserKind, UserMetadata, UserState,
+    IdpState, MachineKey, MachineProfile, Membership, MembershipScope, ObjectMeta, OidcAppType, Org, OrgState,
+    PersonalAccessToken, Project, ProjectGrant, ProjectRole, ProjectState, User, UserGrant, UserKind, UserMetadata,
+    UserState,
 };
 use crate::json::Obj;
 
@@ -88,6 +89,15 @@ fn token_type_name(token_type: AccessTokenType) -> Option<&'static str> {
     }
 }
 
+/// v1 `Machine` and v2 `MachineUser`: the same fields.
+fn machine_user(machine: &MachineProfile) -> Obj {
+    Obj::new()
+        .string("name", &machine.name)
+        .string("description", &machine.description)
+        .flag("hasSecret", machine.client_secret.is_some())
+        .enumeration("accessTokenType", token_type_name(machine.access_token_type))
+}
+
 /// v1 `User`.
 pub(crate) fn user_v1(estate: &Estate, user: &User) -> Value {
     let login_name = estate.login_name(user);
@@ -116,14 +126,7 @@ pub(crate) fn user_v1(estate: &Estate, user: &User) -> Value {
                 .time_opt("passwordChanged", human.password_changed);
             out = out.object("human", human_obj);
         }
-        UserKind::Machine(machine) => {
-            let machine_obj = Obj::new()
-                .string("name", &machine.name)
-                .string("description", &machine.description)
-                .flag("hasSecret", machine.client_secret.is_some())
-                .enumeration("accessTokenType", token_type_name(machine.access_token_type));
-            out = out.object("machine", machine_obj);
-        }
+        UserKind::Machine(machine) => out = out.object("machine", machine_user(machine)),
     }
     out.build()
 }
@@ -165,14 +168,7 @@ pub(crate) fn user_v2(estate: &Estate, user: &User) -> Value {
                 .time_opt("passwordChanged", human.password_changed);
             out = out.object("human", human_obj);
         }
-        UserKind::Machine(machine) => {
-            let machine_obj = Obj::new()
-                .string("name", &machine.name)
-                .string("description", &machine.description)
-                .flag("hasSecret", machine.client_secret.is_some())
-                .enumeration("accessTokenType", token_type_name(machine.access_token_type));
-            out = out.object("machine", machine_obj);
-        }
+        UserKind::Machine(machine) => out = out.object("machine", machine_user(machine)),
     }
     out.build()
 }
