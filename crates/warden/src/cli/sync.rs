@@ -9,7 +9,7 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
 use time::OffsetDateTime;
-use warden_core::model::{ObjectBatch, ResourceKind, SyncStatus};
+use warden_core::model::{ResourceKind, SyncStatus};
 
 use crate::cli::{OutputFormat, selected_environments, table, zitadel_client};
 use crate::config::Config;
@@ -78,7 +78,8 @@ pub(super) async fn run(config: &Config, args: &SyncArgs) -> anyhow::Result<Exit
     while let Some(joined) = runs.join_next().await {
         let (name, outcome) = joined?;
         let outcome = outcome?;
-        let (human_users, machine_users) = user_split(&*store, &outcome).await?;
+        let machine_users = outcome.machine_users;
+        let human_users = count(&outcome, ResourceKind::User).saturating_sub(machine_users);
         summaries.push(Summary { name, outcome, human_users, machine_users });
     }
     summaries.sort_by(|a, b| a.name.cmp(&b.name));
@@ -105,14 +106,6 @@ fn progress_bar(bars: &MultiProgress, name: &str) -> ProgressBar {
     bar.set_prefix(name.to_owned());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
-}
-
-async fn user_split(store: &dyn Store, outcome: &SyncOutcome) -> anyhow::Result<(u64, u64)> {
-    let ObjectBatch::Users(users) = store.list_objects(&outcome.run.environment, ResourceKind::User).await? else {
-        return Ok((0, 0));
-    };
-    let machines = users.iter().filter(|user| user.is_machine()).count() as u64;
-    Ok((users.len() as u64 - machines, machines))
 }
 
 fn count(outcome: &SyncOutcome, kind: ResourceKind) -> u64 {

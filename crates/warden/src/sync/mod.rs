@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 use warden_core::model::{Change, ChangeKind, Environment, ResourceKind, Snapshot, SyncError, SyncRun, SyncStatus};
-use warden_core::reconcile::{Reconciliation, reconcile};
+use warden_core::reconcile::{ObjectChange, Reconciliation, reconcile};
 use warden_zitadel::ZitadelClient;
 
 use crate::store::{self, Store, SyncWrites};
@@ -38,6 +38,8 @@ pub struct SyncOutcome {
     pub added: usize,
     pub removed: usize,
     pub modified: usize,
+    /// Machine users the store holds after the run (the rest of `run.counts[User]` are people).
+    pub machine_users: u64,
     /// Lists the credential may not read at all (not errors: nothing there was ever in reach).
     pub not_permitted: Vec<String>,
     pub duration: Duration,
@@ -81,6 +83,7 @@ pub async fn sync_once(
                 added: 0,
                 removed: 0,
                 modified: 0,
+                machine_users: 0,
                 not_permitted: Vec::new(),
                 duration: started.elapsed(),
             });
@@ -92,9 +95,12 @@ pub async fn sync_once(
     let mut remaining = fetched.snapshot;
     let mut reconciliation = Reconciliation::default();
     let mut stored_counts = BTreeMap::new();
+    let mut stored_machine_users = 0;
     for kind in RECONCILE_ORDER {
-        let stored = Snapshot::of(store.list_objects(&environment.name, kind).await?);
-        stored_counts.insert(kind, stored.counts()[&kind]);
+        let stored = store.list_objects(&environment.name, kind).await?;
+        stored_counts.insert(kind, stored.len() as u64);
+        let stored = Snapshot::of(stored);
+        stored_machine_users += stored.users.iter().filter(|user| user.is_machine()).count() as u64;
         let part = reconcile(&stored, Snapshot::of(remaining.take(kind)), &fetched.unknown);
         reconciliation.changes.extend(part.changes);
         reconciliation.removals.extend(part.removals);
@@ -126,6 +132,7 @@ pub async fn sync_once(
         added: reconciliation.count(&ChangeKind::Added),
         removed: reconciliation.count(&ChangeKind::Removed),
         modified: reconciliation.count(&ChangeKind::Modified),
+        machine_users: machine_users_after(stored_machine_users, &reconciliation),
         not_permitted: fetched.not_permitted,
         duration: started.elapsed(),
         run,
@@ -165,6 +172,25 @@ fn change_rows(
             attribution: attributor.attribute(change),
         })
         .collect()
+}
+
+/// Machine users after the sync: those stored, plus machine users added, minus machine users removed (ZITADEL never
+/// turns a person into a machine user or back).
+fn machine_users_after(stored: u64, reconciliation: &Reconciliation) -> u64 {
+    let is_machine = |change: &ObjectChange| {
+        change
+            .fields
+            .iter()
+            .any(|field| field.field == "kind" && field.before.as_deref().or(field.after.as_deref()) == Some("machine"))
+    };
+    let users = reconciliation.changes.iter().filter(|change| change.object_kind == ResourceKind::User);
+    let (added, removed) =
+        users.filter(|change| is_machine(change)).fold((0, 0), |(added, removed), change| match change.kind {
+            ChangeKind::Added => (added + 1, removed),
+            ChangeKind::Removed => (added, removed + 1),
+            _ => (added, removed),
+        });
+    (stored + added).saturating_sub(removed)
 }
 
 /// What the store holds after the sync, per kind: before, plus additions, minus removals.

@@ -200,6 +200,8 @@ async fn a_set_of_mutations_yields_exactly_its_changes(store: Arc<dyn Store>) {
 
     let second = sync(&sim, &client, &*store, 15).await;
     assert_eq!(second.run.status, SyncStatus::Ok, "{:?}", second.run.errors);
+    assert_eq!(first.machine_users + 1, second.machine_users, "deploy-bot joined the service accounts");
+    assert_eq!(second.machine_users, sim.control().counts().machine_users);
     let changes = changes_of_run(&*store, &second).await;
     assert_eq!(change_set(&changes), expected);
     let email = changes.iter().find(|change| change.object_key == human.key()).unwrap();
