@@ -135,6 +135,16 @@ opaque_id!(
     MetadataKey,
     "metadata key"
 );
+opaque_id!(
+    /// A group provisioned by a SCIM client (warden's id for it, not the client's `externalId`).
+    ScimGroupId,
+    "scim group id"
+);
+opaque_id!(
+    /// A group-role mapping (group -> project + role keys).
+    GroupRoleMappingId,
+    "group-role mapping id"
+);
 
 /// The name of a configured environment (`prod`, `staging`, ...): the key everything observed hangs from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -61,7 +61,7 @@ pub fn environment_role_drift(environments: &[(EnvironmentName, &Snapshot)]) -> 
                 severity: ENVIRONMENT_ROLE_DRIFT.severity,
                 environment: (*environment).clone(),
                 subject: Subject {
-                    kind: ResourceKind::Project,
+                    kind: ResourceKind::Project.into(),
                     id: project.id.to_string(),
                     name: format!("{org_name} / {project_name}"),
                     org_id: Some(project.org_id.clone()),

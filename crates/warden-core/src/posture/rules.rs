@@ -9,44 +9,45 @@ use crate::id::{EnvironmentName, UserId};
 use crate::model::{MembershipScope, ResourceKind, Snapshot, User, UserKind, UserState};
 use crate::posture::{Finding, Policy, Rule, Severity, Subject};
 
-const MACHINE_USER_MANAGER_ROLE: Rule = Rule {
+pub(crate) const MACHINE_USER_MANAGER_ROLE: Rule = Rule {
     id: "machine-user-manager-role",
     severity: Severity::High,
     remediation: "Give the service account only the project roles it needs (user grants); move manager roles to \
                   people, or to a dedicated account whose credentials are short-lived and watched.",
 };
-const KEY_WITHOUT_EXPIRY: Rule = Rule {
+pub(crate) const KEY_WITHOUT_EXPIRY: Rule = Rule {
     id: "key-without-expiry",
     severity: Severity::Medium,
     remediation: "Add a key with an expiry within the policy's lifetime, switch the workload to it, remove the old key.",
 };
-const PAT_WITHOUT_EXPIRY: Rule = Rule {
+pub(crate) const PAT_WITHOUT_EXPIRY: Rule = Rule {
     id: "pat-without-expiry",
     severity: Severity::Medium,
     remediation: "Issue a token with an expiry within the policy's lifetime (or move to a key), then revoke this one.",
 };
-const CREDENTIAL_OLDER_THAN_365D: Rule = Rule {
+pub(crate) const CREDENTIAL_OLDER_THAN_365D: Rule = Rule {
     id: "credential-older-than-365d",
     severity: Severity::Medium,
     remediation: "Rotate: create a new key or token, switch the workload to it, remove the old one.",
 };
-const CREDENTIAL_EXPIRING_SOON: Rule = Rule {
+pub(crate) const CREDENTIAL_EXPIRING_SOON: Rule = Rule {
     id: "credential-expiring-soon",
     severity: Severity::Low,
     remediation: "Rotate before it expires, or the workload using it stops authenticating.",
 };
-const INACTIVE_MACHINE_WITH_GRANTS: Rule = Rule {
+pub(crate) const INACTIVE_MACHINE_WITH_GRANTS: Rule = Rule {
     id: "inactive-machine-with-grants",
     severity: Severity::Low,
     remediation: "Remove the grants and memberships of the deactivated account, or remove the account.",
 };
-const MACHINE_WITHOUT_DESCRIPTION: Rule = Rule {
+pub(crate) const MACHINE_WITHOUT_DESCRIPTION: Rule = Rule {
     id: "machine-without-description",
     severity: Severity::Low,
     remediation: "Describe the service account: owning team, purpose, and where its credentials are used.",
 };
 
-/// The rules evaluated here, in the order `docs/rules.md` lists them.
+/// The rules [`crate::posture::evaluate`] implements, in the order `docs/rules.md` lists them. Every rule of the
+/// design is in [`crate::posture::ALL_RULES`].
 pub const RULES: [Rule; 7] = [
     MACHINE_USER_MANAGER_ROLE,
     KEY_WITHOUT_EXPIRY,
@@ -175,7 +176,7 @@ pub(crate) fn evaluate(
                 severity: rule.severity,
                 environment: findings.environment.clone(),
                 subject: Subject {
-                    kind: ResourceKind::User,
+                    kind: ResourceKind::User.into(),
                     id: user.id.to_string(),
                     name: user.display_name().to_owned(),
                     org_id: Some(user.org_id.clone()),
