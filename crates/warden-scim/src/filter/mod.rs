@@ -1,0 +1,208 @@
+//! The filter grammar of RFC 7644 section 3.4.2.2: a public AST, a bounded recursive-descent parser, a printer
+//! whose output parses back to the same AST, and an evaluator over JSON resources.
+//!
+//! ```
+//! use warden_scim::filter::{self, Filter};
+//!
+//! let filter = filter::parse(r#"emails[type eq "work" and value co "@example.com"] or not (active eq false)"#)?;
+//! assert!(matches!(filter, Filter::Or(_, _)));
+//! # Ok::<(), warden_scim::ScimError>(())
+//! ```
+//!
+//! Besides the RFC grammar the parser accepts, from real clients: case-insensitive operators, keywords and
+//! literals (`EQ`, `And`, `True`), and a sub-attribute after a value filter (`emails[type eq "work"].value eq
+//! "x"`, which Entra ID sends); the latter is read as `emails[type eq "work" and value eq "x"]`.
+
+mod eval;
+mod lexer;
+mod parser;
+mod validate;
+
+use std::fmt;
+
+use crate::error::ScimError;
+use crate::path::{AttributePath, PatchPath};
+
+pub use eval::matches;
+pub(crate) use eval::{boolean_of, matches_element};
+pub use validate::validate;
+
+/// The longest filter text accepted, in bytes.
+pub const MAX_FILTER_LENGTH: usize = 4096;
+/// The deepest nesting of parentheses, `not` and value filters accepted.
+pub const MAX_FILTER_DEPTH: usize = 32;
+
+/// A parsed filter expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    /// `path op value`, e.g. `userName eq "bjensen"`.
+    Compare {
+        /// The attribute compared.
+        path: AttributePath,
+        /// The comparison operator.
+        operator: CompareOperator,
+        /// The literal compared against.
+        value: CompareValue,
+    },
+    /// `path pr`: the attribute has a non-empty value.
+    Present(AttributePath),
+    /// Both sides match.
+    And(Box<Filter>, Box<Filter>),
+    /// Either side matches.
+    Or(Box<Filter>, Box<Filter>),
+    /// The inner filter does not match.
+    Not(Box<Filter>),
+    /// `path[filter]`: some value of a (usually multi-valued complex) attribute matches the inner filter, whose
+    /// paths are sub-attribute names of `path`.
+    ValuePath {
+        /// The attribute whose values are filtered; it has no sub-attribute.
+        path: AttributePath,
+        /// The filter over each value's sub-attributes.
+        filter: Box<Filter>,
+    },
+}
+
+/// A comparison operator (RFC 7644 table 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompareOperator {
+    /// `eq`
+    Equal,
+    /// `ne`
+    NotEqual,
+    /// `co`
+    Contains,
+    /// `sw`
+    StartsWith,
+    /// `ew`
+    EndsWith,
+    /// `gt`
+    GreaterThan,
+    /// `ge`
+    GreaterOrEqual,
+    /// `lt`
+    LessThan,
+    /// `le`
+    LessOrEqual,
+}
+
+impl CompareOperator {
+    /// All operators, in RFC order.
+    pub const ALL: [CompareOperator; 9] = [
+        CompareOperator::Equal,
+        CompareOperator::NotEqual,
+        CompareOperator::Contains,
+        CompareOperator::StartsWith,
+        CompareOperator::EndsWith,
+        CompareOperator::GreaterThan,
+        CompareOperator::GreaterOrEqual,
+        CompareOperator::LessThan,
+        CompareOperator::LessOrEqual,
+    ];
+
+    /// The lowercase keyword, e.g. `eq`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareOperator::Equal => "eq",
+            CompareOperator::NotEqual => "ne",
+            CompareOperator::Contains => "co",
+            CompareOperator::StartsWith => "sw",
+            CompareOperator::EndsWith => "ew",
+            CompareOperator::GreaterThan => "gt",
+            CompareOperator::GreaterOrEqual => "ge",
+            CompareOperator::LessThan => "lt",
+            CompareOperator::LessOrEqual => "le",
+        }
+    }
+
+    /// The operator for a keyword, compared case-insensitively.
+    pub fn from_keyword(keyword: &str) -> Option<Self> {
+        CompareOperator::ALL.into_iter().find(|operator| operator.as_str().eq_ignore_ascii_case(keyword))
+    }
+}
+
+/// A comparison literal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CompareValue {
+    /// A JSON string, escapes decoded.
+    String(String),
+    /// A JSON number (integer or decimal).
+    Number(serde_json::Number),
+    /// `true` or `false`.
+    Boolean(bool),
+    /// `null`.
+    Null,
+}
+
+impl CompareValue {
+    /// The literal as a JSON value.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            CompareValue::String(text) => serde_json::Value::String(text.clone()),
+            CompareValue::Number(number) => serde_json::Value::Number(number.clone()),
+            CompareValue::Boolean(flag) => serde_json::Value::Bool(*flag),
+            CompareValue::Null => serde_json::Value::Null,
+        }
+    }
+}
+
+/// Parses a filter (the `filter` query parameter or search body field). Errors are [`ScimError::InvalidFilter`];
+/// input longer than [`MAX_FILTER_LENGTH`] or nested deeper than [`MAX_FILTER_DEPTH`] is rejected, and no input
+/// makes the parser panic.
+pub fn parse(text: &str) -> Result<Filter, ScimError> {
+    parser::parse_filter(text).map_err(ScimError::InvalidFilter)
+}
+
+/// Parses a PATCH path such as `members[value eq "2819"]` or `emails[type eq "work"].value`. Errors are
+/// [`ScimError::InvalidPath`]. The same limits as [`parse`] apply.
+pub fn parse_patch_path(text: &str) -> Result<PatchPath, ScimError> {
+    parser::parse_patch_path(text).map_err(ScimError::InvalidPath)
+}
+
+impl fmt::Display for CompareValue {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompareValue::String(text) => {
+                write!(formatter, "{}", serde_json::Value::String(text.clone()))
+            }
+            CompareValue::Number(number) => write!(formatter, "{number}"),
+            CompareValue::Boolean(flag) => write!(formatter, "{flag}"),
+            CompareValue::Null => formatter.write_str("null"),
+        }
+    }
+}
+
+impl fmt::Display for CompareOperator {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// Prints the filter in canonical form: lowercase keywords, JSON-escaped strings, and parentheses only where
+/// precedence (`not` > `and` > `or`, both left-associative) needs them, so that `parse(&f.to_string()) == f`.
+impl fmt::Display for Filter {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Filter::Compare { path, operator, value } => write!(formatter, "{path} {operator} {value}"),
+            Filter::Present(path) => write!(formatter, "{path} pr"),
+            Filter::And(left, right) => {
+                write_operand(formatter, left, matches!(**left, Filter::Or(..)))?;
+                formatter.write_str(" and ")?;
+                write_operand(formatter, right, matches!(**right, Filter::Or(..) | Filter::And(..)))
+            }
+            Filter::Or(left, right) => {
+                write_operand(formatter, left, false)?;
+                formatter.write_str(" or ")?;
+                write_operand(formatter, right, matches!(**right, Filter::Or(..)))
+            }
+            Filter::Not(inner) => write!(formatter, "not ({inner})"),
+            Filter::ValuePath { path, filter } => write!(formatter, "{path}[{filter}]"),
+        }
+    }
+}
+
+fn write_operand(formatter: &mut fmt::Formatter<'_>, filter: &Filter, parenthesize: bool) -> fmt::Result {
+    if parenthesize { write!(formatter, "({filter})") } else { write!(formatter, "{filter}") }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,413 @@
+//! Schemas as data (RFC 7643 sections 2, 7 and 8.7): attribute definitions, schemas, resource types and the
+//! registry that resolves attribute paths against them.
+//!
+//! Resources are `serde_json::Value`s; these definitions are what gives their attributes a type, a mutability and a
+//! `returned` characteristic. [`SchemaRegistry::standard`] holds the User, Enterprise User and Group schemas.
+
+mod definitions;
+mod render;
+
+use crate::path::AttributePath;
+
+pub use definitions::{ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA};
+pub use render::{
+    ServiceProviderConfig, resource_type_json, resource_types_list_json, schema_json, schemas_list_json,
+    service_provider_config_json,
+};
+
+/// The data type of an attribute (RFC 7643 section 2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AttributeType {
+    /// A Unicode string.
+    String,
+    /// `true` or `false`.
+    Boolean,
+    /// A real number.
+    Decimal,
+    /// A whole number.
+    Integer,
+    /// An RFC 3339 instant, compared as an instant.
+    DateTime,
+    /// A URI string.
+    Reference,
+    /// A structured value made of sub-attributes.
+    Complex,
+    /// Base64-encoded bytes, compared case-exactly.
+    Binary,
+}
+
+impl AttributeType {
+    /// The keyword used in `/Schemas` output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttributeType::String => "string",
+            AttributeType::Boolean => "boolean",
+            AttributeType::Decimal => "decimal",
+            AttributeType::Integer => "integer",
+            AttributeType::DateTime => "dateTime",
+            AttributeType::Reference => "reference",
+            AttributeType::Complex => "complex",
+            AttributeType::Binary => "binary",
+        }
+    }
+}
+
+/// Whether and when an attribute may be written (RFC 7643 section 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mutability {
+    /// Set by the service provider only.
+    ReadOnly,
+    /// Freely writable.
+    ReadWrite,
+    /// Writable while unassigned; cannot change once set.
+    Immutable,
+    /// Writable but never returned.
+    WriteOnly,
+}
+
+impl Mutability {
+    /// The keyword used in `/Schemas` output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mutability::ReadOnly => "readOnly",
+            Mutability::ReadWrite => "readWrite",
+            Mutability::Immutable => "immutable",
+            Mutability::WriteOnly => "writeOnly",
+        }
+    }
+}
+
+/// When an attribute appears in responses (RFC 7643 section 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Returned {
+    /// Always returned, even when `attributes` names others or `excludedAttributes` names it.
+    Always,
+    /// Never returned.
+    Never,
+    /// Returned unless excluded or unless `attributes` names others.
+    Default,
+    /// Returned only when named in `attributes`.
+    Request,
+}
+
+impl Returned {
+    /// The keyword used in `/Schemas` output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Returned::Always => "always",
+            Returned::Never => "never",
+            Returned::Default => "default",
+            Returned::Request => "request",
+        }
+    }
+}
+
+/// How unique an attribute's value is (RFC 7643 section 7). Enforcing it is the server's job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Uniqueness {
+    /// No uniqueness.
+    None,
+    /// Unique within the service provider (warden: within the SCIM tenant).
+    Server,
+    /// Globally unique.
+    Global,
+}
+
+impl Uniqueness {
+    /// The keyword used in `/Schemas` output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Uniqueness::None => "none",
+            Uniqueness::Server => "server",
+            Uniqueness::Global => "global",
+        }
+    }
+}
+
+/// One attribute or sub-attribute definition (RFC 7643 section 7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeDefinition {
+    /// The attribute name, in its canonical case.
+    pub name: String,
+    /// The data type.
+    pub attribute_type: AttributeType,
+    /// Whether the value is a JSON array of values.
+    pub multi_valued: bool,
+    /// Human-readable description.
+    pub description: String,
+    /// Whether a resource must carry the attribute.
+    pub required: bool,
+    /// Whether string comparisons are case-sensitive.
+    pub case_exact: bool,
+    /// Whether and when the attribute may be written.
+    pub mutability: Mutability,
+    /// When the attribute is returned.
+    pub returned: Returned,
+    /// How unique the value must be.
+    pub uniqueness: Uniqueness,
+    /// Sub-attributes of a complex attribute.
+    pub sub_attributes: Vec<AttributeDefinition>,
+    /// Suggested values (for example `work`, `home`); advisory, not enforced.
+    pub canonical_values: Vec<String>,
+    /// For references: the resource types or `external` / `uri` it may point at.
+    pub reference_types: Vec<String>,
+}
+
+impl AttributeDefinition {
+    /// A single-valued, optional, case-insensitive, readWrite attribute returned by default; refine it with the
+    /// builder methods.
+    pub fn new(name: &str, attribute_type: AttributeType) -> Self {
+        AttributeDefinition {
+            name: name.to_owned(),
+            attribute_type,
+            multi_valued: false,
+            description: String::new(),
+            required: false,
+            case_exact: false,
+            mutability: Mutability::ReadWrite,
+            returned: Returned::Default,
+            uniqueness: Uniqueness::None,
+            sub_attributes: Vec::new(),
+            canonical_values: Vec::new(),
+            reference_types: Vec::new(),
+        }
+    }
+
+    /// Marks the attribute multi-valued.
+    pub fn multi_valued(mut self) -> Self {
+        self.multi_valued = true;
+        self
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, description: &str) -> Self {
+        self.description = description.to_owned();
+        self
+    }
+
+    /// Marks the attribute required.
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// Marks string comparisons case-sensitive.
+    pub fn case_exact(mut self) -> Self {
+        self.case_exact = true;
+        self
+    }
+
+    /// Sets the mutability.
+    pub fn mutability(mut self, mutability: Mutability) -> Self {
+        self.mutability = mutability;
+        self
+    }
+
+    /// Sets the `returned` characteristic.
+    pub fn returned(mut self, returned: Returned) -> Self {
+        self.returned = returned;
+        self
+    }
+
+    /// Sets the uniqueness.
+    pub fn uniqueness(mut self, uniqueness: Uniqueness) -> Self {
+        self.uniqueness = uniqueness;
+        self
+    }
+
+    /// Sets the sub-attributes of a complex attribute.
+    pub fn sub_attributes(mut self, sub_attributes: Vec<AttributeDefinition>) -> Self {
+        self.sub_attributes = sub_attributes;
+        self
+    }
+
+    /// Sets the canonical values.
+    pub fn canonical_values(mut self, values: &[&str]) -> Self {
+        self.canonical_values = values.iter().map(|value| (*value).to_owned()).collect();
+        self
+    }
+
+    /// Sets the reference types.
+    pub fn reference_types(mut self, types: &[&str]) -> Self {
+        self.reference_types = types.iter().map(|value| (*value).to_owned()).collect();
+        self
+    }
+
+    /// The sub-attribute with this name, compared case-insensitively.
+    pub fn sub_attribute(&self, name: &str) -> Option<&AttributeDefinition> {
+        self.sub_attributes.iter().find(|sub| sub.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// A schema: a URN id and its attribute definitions (RFC 7643 section 7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    /// The schema URN, e.g. [`USER_SCHEMA`].
+    pub id: String,
+    /// Human-readable name, e.g. `User`.
+    pub name: String,
+    /// Human-readable description.
+    pub description: String,
+    /// Top-level attribute definitions (common attributes `id`, `externalId` and `meta` are not listed here).
+    pub attributes: Vec<AttributeDefinition>,
+}
+
+impl Schema {
+    /// The top-level attribute with this name, compared case-insensitively.
+    pub fn attribute(&self, name: &str) -> Option<&AttributeDefinition> {
+        self.attributes.iter().find(|attribute| attribute.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// A schema extension attached to a resource type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaExtension {
+    /// The extension schema URN.
+    pub schema: String,
+    /// Whether every resource of the type must carry the extension.
+    pub required: bool,
+}
+
+/// A resource type (RFC 7643 section 6): the endpoint, its core schema and its extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceType {
+    /// The resource type id and name, e.g. `User`.
+    pub name: String,
+    /// The endpoint relative to the base URL, e.g. `/Users`.
+    pub endpoint: String,
+    /// Human-readable description.
+    pub description: String,
+    /// The core schema URN.
+    pub schema: String,
+    /// Extension schemas.
+    pub schema_extensions: Vec<SchemaExtension>,
+}
+
+/// Where an attribute path points, once resolved against a resource type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResolvedAttribute<'a> {
+    /// The schema that defines the attribute.
+    pub schema: &'a Schema,
+    /// Whether that schema is an extension, whose attributes live under the schema URN key of the resource.
+    pub is_extension: bool,
+    /// The top-level attribute definition.
+    pub attribute: &'a AttributeDefinition,
+    /// The sub-attribute definition, when the path names one.
+    pub sub_attribute: Option<&'a AttributeDefinition>,
+}
+
+/// The schemas and resource types a server offers, and attribute resolution against them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaRegistry {
+    schemas: Vec<Schema>,
+    resource_types: Vec<ResourceType>,
+    common: Schema,
+}
+
+impl SchemaRegistry {
+    /// A registry over these schemas and resource types. Each resource type's schema and extensions should be
+    /// among `schemas`; unknown ones are skipped during resolution.
+    pub fn new(schemas: Vec<Schema>, resource_types: Vec<ResourceType>) -> Self {
+        SchemaRegistry { schemas, resource_types, common: definitions::common_attributes() }
+    }
+
+    /// The User (with the Enterprise User extension) and Group resource types of RFC 7643.
+    pub fn standard() -> Self {
+        SchemaRegistry::new(
+            vec![definitions::user_schema(), definitions::enterprise_user_schema(), definitions::group_schema()],
+            vec![definitions::user_resource_type(), definitions::group_resource_type()],
+        )
+    }
+
+    /// All schemas.
+    pub fn schemas(&self) -> &[Schema] {
+        &self.schemas
+    }
+
+    /// The schema with this URN, compared case-insensitively.
+    pub fn schema(&self, urn: &str) -> Option<&Schema> {
+        self.schemas.iter().find(|schema| schema.id.eq_ignore_ascii_case(urn))
+    }
+
+    /// All resource types.
+    pub fn resource_types(&self) -> &[ResourceType] {
+        &self.resource_types
+    }
+
+    /// The resource type with this name (e.g. `User`), compared case-insensitively.
+    pub fn resource_type(&self, name: &str) -> Option<&ResourceType> {
+        self.resource_types.iter().find(|resource_type| resource_type.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The resource type whose core schema is listed in the resource's `schemas` array.
+    pub fn resource_type_of(&self, resource: &serde_json::Value) -> Option<&ResourceType> {
+        let listed = crate::json::get_ignore_case(resource, "schemas")?.as_array()?;
+        self.resource_types.iter().find(|resource_type| {
+            listed.iter().any(|urn| urn.as_str().is_some_and(|urn| urn.eq_ignore_ascii_case(&resource_type.schema)))
+        })
+    }
+
+    /// The definitions of `id`, `externalId` and `meta`, common to every resource type.
+    pub fn common_attributes(&self) -> &Schema {
+        &self.common
+    }
+
+    /// The core schema and then the extension schemas of a resource type.
+    pub fn schemas_of<'a>(&'a self, resource_type: &ResourceType) -> Vec<(&'a Schema, bool)> {
+        let mut schemas = Vec::new();
+        if let Some(core) = self.schema(&resource_type.schema) {
+            schemas.push((core, false));
+        }
+        for extension in &resource_type.schema_extensions {
+            if let Some(schema) = self.schema(&extension.schema) {
+                schemas.push((schema, true));
+            }
+        }
+        schemas
+    }
+
+    /// The extension schema of this resource type whose URN is `urn`, if any.
+    pub fn extension_of<'a>(&'a self, resource_type: &ResourceType, urn: &str) -> Option<&'a Schema> {
+        resource_type
+            .schema_extensions
+            .iter()
+            .find(|extension| extension.schema.eq_ignore_ascii_case(urn))
+            .and_then(|extension| self.schema(&extension.schema))
+    }
+
+    /// Resolves a path against a resource type.
+    ///
+    /// A URN-qualified path resolves in that schema (the core schema URN also reaches `id`, `externalId` and `meta`).
+    /// An unqualified name resolves
+    /// in the common attributes, then the core schema, then the extensions in order (lenient: RFC 7644 reserves
+    /// unqualified names for the core schema, but clients do send bare extension names).
+    pub fn resolve<'a>(&'a self, resource_type: &ResourceType, path: &AttributePath) -> Option<ResolvedAttribute<'a>> {
+        let candidates: Vec<(&Schema, bool)> = match &path.urn {
+            Some(urn) => {
+                let mut matching = Vec::new();
+                if urn.eq_ignore_ascii_case(&resource_type.schema) {
+                    matching.push((&self.common, false));
+                }
+                matching.extend(
+                    self.schemas_of(resource_type)
+                        .into_iter()
+                        .filter(|(schema, _)| schema.id.eq_ignore_ascii_case(urn)),
+                );
+                matching
+            }
+            None => {
+                let mut all = vec![(&self.common, false)];
+                all.extend(self.schemas_of(resource_type));
+                all
+            }
+        };
+        candidates.into_iter().find_map(|(schema, is_extension)| {
+            let attribute = schema.attribute(&path.name)?;
+            let sub_attribute = match &path.sub_attribute {
+                Some(sub) => Some(attribute.sub_attribute(sub)?),
+                None => None,
+            };
+            Some(ResolvedAttribute { schema, is_extension, attribute, sub_attribute })
+        })
+    }
+}
