@@ -4,6 +4,7 @@
 //! one, else the ids that identify it joined by `/` (for example `project_id/role_key`). Only the last part of a
 //! composite key may itself contain `/`, so keys stay unambiguous.
 
+mod batch;
 mod environment;
 mod estate;
 mod history;
@@ -243,21 +244,28 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Appends a batch to the list of its kind.
+    /// Appends a batch to the list of its kind (moving it in whole when that list is empty).
     pub fn extend(&mut self, batch: ObjectBatch) {
+        fn extend<T>(list: &mut Vec<T>, objects: Vec<T>) {
+            if list.is_empty() {
+                *list = objects;
+            } else {
+                list.extend(objects);
+            }
+        }
         match batch {
-            ObjectBatch::Orgs(objects) => self.orgs.extend(objects),
-            ObjectBatch::Projects(objects) => self.projects.extend(objects),
-            ObjectBatch::ProjectRoles(objects) => self.project_roles.extend(objects),
-            ObjectBatch::Users(objects) => self.users.extend(objects),
-            ObjectBatch::MachineKeys(objects) => self.machine_keys.extend(objects),
-            ObjectBatch::PersonalAccessTokens(objects) => self.personal_access_tokens.extend(objects),
-            ObjectBatch::UserGrants(objects) => self.user_grants.extend(objects),
-            ObjectBatch::Memberships(objects) => self.memberships.extend(objects),
-            ObjectBatch::ProjectGrants(objects) => self.project_grants.extend(objects),
-            ObjectBatch::Applications(objects) => self.applications.extend(objects),
-            ObjectBatch::IdentityProviders(objects) => self.identity_providers.extend(objects),
-            ObjectBatch::UserMetadata(objects) => self.user_metadata.extend(objects),
+            ObjectBatch::Orgs(objects) => extend(&mut self.orgs, objects),
+            ObjectBatch::Projects(objects) => extend(&mut self.projects, objects),
+            ObjectBatch::ProjectRoles(objects) => extend(&mut self.project_roles, objects),
+            ObjectBatch::Users(objects) => extend(&mut self.users, objects),
+            ObjectBatch::MachineKeys(objects) => extend(&mut self.machine_keys, objects),
+            ObjectBatch::PersonalAccessTokens(objects) => extend(&mut self.personal_access_tokens, objects),
+            ObjectBatch::UserGrants(objects) => extend(&mut self.user_grants, objects),
+            ObjectBatch::Memberships(objects) => extend(&mut self.memberships, objects),
+            ObjectBatch::ProjectGrants(objects) => extend(&mut self.project_grants, objects),
+            ObjectBatch::Applications(objects) => extend(&mut self.applications, objects),
+            ObjectBatch::IdentityProviders(objects) => extend(&mut self.identity_providers, objects),
+            ObjectBatch::UserMetadata(objects) => extend(&mut self.user_metadata, objects),
         }
     }
 

@@ -9,6 +9,7 @@ mod records;
 mod sql;
 mod sqlite;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -80,6 +81,17 @@ pub trait Store: Send + Sync {
     ) -> Result<u64, Error>;
     /// Every stored object of one kind, ordered by key.
     async fn list_objects(&self, environment: &EnvironmentName, kind: ResourceKind) -> Result<ObjectBatch, Error>;
+    /// At most `limit` stored objects of one kind whose keys follow `after` (from the first when `None`), ordered
+    /// by key (byte order, as Rust orders strings): walks a large kind a bounded page at a time.
+    async fn list_objects_page(
+        &self,
+        environment: &EnvironmentName,
+        kind: ResourceKind,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<ObjectBatch, Error>;
+    /// How many objects of each kind are stored for an environment (every kind present, zero included).
+    async fn count_objects(&self, environment: &EnvironmentName) -> Result<BTreeMap<ResourceKind, u64>, Error>;
 
     /// Everything stored for an environment.
     async fn load_snapshot(&self, environment: &EnvironmentName) -> Result<Snapshot, Error> {

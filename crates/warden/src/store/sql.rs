@@ -180,6 +180,13 @@ impl RowView<'_> {
 }
 
 /// The [`Store`] over one SQL dialect.
+/// A keyset page: the objects after a key, at most `limit` of them.
+#[derive(Debug, Clone, Copy)]
+struct Page<'a> {
+    after: Option<&'a str>,
+    limit: u32,
+}
+
 pub(crate) struct SqlStore<D: Dialect> {
     pub(crate) pool: Pool<D>,
 }
@@ -342,35 +349,54 @@ impl<D: Dialect> SqlStore<D> {
         Ok(())
     }
 
-    async fn list_records<R: Record>(&self, environment: &EnvironmentName) -> Result<Vec<R>, Error> {
+    async fn list_records<R: Record>(
+        &self,
+        environment: &EnvironmentName,
+        page: Option<Page<'_>>,
+    ) -> Result<Vec<R>, Error> {
         let mut builder = QueryBuilder::<D>::new(format!(
             "SELECT id, {} FROM {} WHERE environment = ",
             R::COLUMNS.join(", "),
             R::TABLE
         ));
         D::bind(&mut builder, SqlValue::text(environment.as_str()));
+        if let Some(after) = page.and_then(|page| page.after) {
+            builder.push(format!(" AND id{} > ", D::BINARY_ORDER));
+            D::bind(&mut builder, SqlValue::text(after));
+        }
         builder.push(format!(" ORDER BY id{}", D::BINARY_ORDER));
+        if let Some(page) = page {
+            builder.push(" LIMIT ");
+            D::bind(&mut builder, SqlValue::Integer(i64::from(page.limit)));
+        }
         let mut connection = self.pool.acquire().await?;
         let rows = D::fetch_all(&mut connection, &mut builder).await?;
         rows.iter().map(|row| R::decode(&RowView { table: R::TABLE, row })).collect()
     }
 
-    async fn list_batch(&self, environment: &EnvironmentName, kind: ResourceKind) -> Result<ObjectBatch, Error> {
+    async fn list_batch(
+        &self,
+        environment: &EnvironmentName,
+        kind: ResourceKind,
+        page: Option<Page<'_>>,
+    ) -> Result<ObjectBatch, Error> {
         Ok(match kind {
-            ResourceKind::Org => ObjectBatch::Orgs(self.list_records(environment).await?),
-            ResourceKind::Project => ObjectBatch::Projects(self.list_records(environment).await?),
-            ResourceKind::ProjectRole => ObjectBatch::ProjectRoles(self.list_records(environment).await?),
-            ResourceKind::User => ObjectBatch::Users(self.list_records(environment).await?),
-            ResourceKind::MachineKey => ObjectBatch::MachineKeys(self.list_records(environment).await?),
+            ResourceKind::Org => ObjectBatch::Orgs(self.list_records(environment, page).await?),
+            ResourceKind::Project => ObjectBatch::Projects(self.list_records(environment, page).await?),
+            ResourceKind::ProjectRole => ObjectBatch::ProjectRoles(self.list_records(environment, page).await?),
+            ResourceKind::User => ObjectBatch::Users(self.list_records(environment, page).await?),
+            ResourceKind::MachineKey => ObjectBatch::MachineKeys(self.list_records(environment, page).await?),
             ResourceKind::PersonalAccessToken => {
-                ObjectBatch::PersonalAccessTokens(self.list_records(environment).await?)
+                ObjectBatch::PersonalAccessTokens(self.list_records(environment, page).await?)
             }
-            ResourceKind::UserGrant => ObjectBatch::UserGrants(self.list_records(environment).await?),
-            ResourceKind::Membership => ObjectBatch::Memberships(self.list_records(environment).await?),
-            ResourceKind::ProjectGrant => ObjectBatch::ProjectGrants(self.list_records(environment).await?),
-            ResourceKind::Application => ObjectBatch::Applications(self.list_records(environment).await?),
-            ResourceKind::IdentityProvider => ObjectBatch::IdentityProviders(self.list_records(environment).await?),
-            ResourceKind::UserMetadata => ObjectBatch::UserMetadata(self.list_records(environment).await?),
+            ResourceKind::UserGrant => ObjectBatch::UserGrants(self.list_records(environment, page).await?),
+            ResourceKind::Membership => ObjectBatch::Memberships(self.list_records(environment, page).await?),
+            ResourceKind::ProjectGrant => ObjectBatch::ProjectGrants(self.list_records(environment, page).await?),
+            ResourceKind::Application => ObjectBatch::Applications(self.list_records(environment, page).await?),
+            ResourceKind::IdentityProvider => {
+                ObjectBatch::IdentityProviders(self.list_records(environment, page).await?)
+            }
+            ResourceKind::UserMetadata => ObjectBatch::UserMetadata(self.list_records(environment, page).await?),
         })
     }
 }
@@ -448,7 +474,45 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn list_objects(&self, environment: &EnvironmentName, kind: ResourceKind) -> Result<ObjectBatch, Error> {
-        self.list_batch(environment, kind).await
+        self.list_batch(environment, kind, None).await
+    }
+
+    async fn count_objects(&self, environment: &EnvironmentName) -> Result<BTreeMap<ResourceKind, u64>, Error> {
+        let selects: Vec<String> = ResourceKind::ALL
+            .iter()
+            .map(|kind| {
+                let table = records::table_of(*kind);
+                format!("SELECT CAST('{kind}' AS TEXT) AS kind, COUNT(*) AS objects FROM {table} WHERE environment = ")
+            })
+            .collect();
+        let mut builder = QueryBuilder::<D>::new("");
+        for (index, select) in selects.iter().enumerate() {
+            if index > 0 {
+                builder.push(" UNION ALL ");
+            }
+            builder.push(select);
+            D::bind(&mut builder, SqlValue::text(environment.as_str()));
+        }
+        let mut connection = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut connection, &mut builder).await?;
+        let mut counts: BTreeMap<ResourceKind, u64> = ResourceKind::ALL.iter().map(|kind| (*kind, 0)).collect();
+        for row in &rows {
+            let view = RowView { table: "count", row };
+            let kind = view.text("kind")?;
+            let kind = ResourceKind::parse(&kind).ok_or_else(|| view.corrupt("kind", &kind))?;
+            counts.insert(kind, view.unsigned("objects")?);
+        }
+        Ok(counts)
+    }
+
+    async fn list_objects_page(
+        &self,
+        environment: &EnvironmentName,
+        kind: ResourceKind,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<ObjectBatch, Error> {
+        self.list_batch(environment, kind, Some(Page { after, limit })).await
     }
 
     async fn start_sync_run(

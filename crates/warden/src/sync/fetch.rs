@@ -181,6 +181,7 @@ pub(crate) async fn fetch_estate(client: &ZitadelClient, orgs_in_scope: &[OrgId]
         members_through_v2,
         tasks: JoinSet::new(),
         waiting: VecDeque::new(),
+        user_cursor: (0, 0),
         fetched: Fetched::default(),
     };
     graph.fetched.snapshot.orgs = orgs;
@@ -220,6 +221,8 @@ struct Graph {
     members_through_v2: bool,
     tasks: JoinSet<(Task, Outcome)>,
     waiting: VecDeque<Task>,
+    /// The user (index into the fetched users) and which of its lists come next.
+    user_cursor: (usize, u8),
     fetched: Fetched,
 }
 
@@ -234,9 +237,25 @@ impl Graph {
 
     fn start_waiting(&mut self) {
         while self.tasks.len() < MAX_TASKS_IN_FLIGHT
-            && let Some(task) = self.waiting.pop_front()
+            && let Some(task) = self.waiting.pop_front().or_else(|| self.next_user_task())
         {
             self.tasks.spawn(task.run(self.client.clone()));
+        }
+    }
+
+    /// The next list hanging off a user already read: metadata of every user, keys and tokens of machine users.
+    fn next_user_task(&mut self) -> Option<Task> {
+        loop {
+            let (index, step) = self.user_cursor;
+            let user = self.fetched.snapshot.users.get(index)?;
+            self.user_cursor = if step == 2 { (index + 1, 0) } else { (index, step + 1) };
+            let (org, id) = (user.org_id.clone(), user.id.clone());
+            match step {
+                0 => return Some(Task::Metadata(org, id)),
+                1 if user.is_machine() => return Some(Task::MachineKeys(org, id)),
+                2 if user.is_machine() => return Some(Task::PersonalAccessTokens(org, id)),
+                _ => {}
+            }
         }
     }
 
@@ -280,18 +299,9 @@ impl Graph {
         let snapshot = &mut self.fetched.snapshot;
         let mut follow_ups = Vec::new();
         match batch {
-            ObjectBatch::Users(users) => {
-                let users: Vec<User> = in_scope(users, &orgs);
-                for user in &users {
-                    let (org, id) = (&user.org_id, &user.id);
-                    if user.is_machine() {
-                        follow_ups.push(Task::MachineKeys(org.clone(), id.clone()));
-                        follow_ups.push(Task::PersonalAccessTokens(org.clone(), id.clone()));
-                    }
-                    follow_ups.push(Task::Metadata(org.clone(), id.clone()));
-                }
-                snapshot.users.extend(users);
-            }
+            // What hangs off each user is listed from the users read so far ([`Graph::next_user_task`]), not
+            // queued here: a large estate would queue hundreds of thousands of tasks at once.
+            ObjectBatch::Users(users) => snapshot.users.extend::<Vec<User>>(in_scope(users, &orgs)),
             ObjectBatch::Projects(projects) => {
                 let projects: Vec<Project> = in_scope(projects, &orgs);
                 for project in &projects {

@@ -2,14 +2,14 @@
 //! step; `warden sync` and the scheduler are loops around it.
 
 mod attribution;
+mod compare;
 mod fetch;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
-use warden_core::model::{Change, ChangeKind, Environment, ResourceKind, Snapshot, SyncError, SyncRun, SyncStatus};
-use warden_core::reconcile::{ObjectChange, Reconciliation, reconcile};
+use warden_core::model::{Change, Environment, ResourceKind, SyncError, SyncRun, SyncStatus};
+use warden_core::reconcile::Reconciliation;
 use warden_zitadel::ZitadelClient;
 
 use crate::store::{self, Store, SyncWrites};
@@ -90,33 +90,32 @@ pub async fn sync_once(
         }
     };
 
-    // Kind by kind, largest first, so that a large estate is never held twice: each fetched kind is consumed as it
-    // is compared with the stored one, which is loaded only for that comparison.
-    let mut remaining = fetched.snapshot;
-    let mut reconciliation = Reconciliation::default();
-    let mut stored_counts = BTreeMap::new();
-    let mut stored_machine_users = 0;
-    for kind in RECONCILE_ORDER {
-        let stored = store.list_objects(&environment.name, kind).await?;
-        stored_counts.insert(kind, stored.len() as u64);
-        let stored = Snapshot::of(stored);
-        stored_machine_users += stored.users.iter().filter(|user| user.is_machine()).count() as u64;
-        let part = reconcile(&stored, Snapshot::of(remaining.take(kind)), &fetched.unknown);
-        reconciliation.changes.extend(part.changes);
-        reconciliation.removals.extend(part.removals);
-        reconciliation.upserts.append(part.upserts);
-    }
+    // Kind by kind, largest first, each compared with the store a bounded slice at a time: the stored state is
+    // never loaded whole, and each fetched kind leaves memory as it is compared.
+    let stored_counts = store.count_objects(&environment.name).await?;
+    // The first sync of an environment is its baseline: everything is stored, nothing is "a change" yet (a large
+    // estate would otherwise write a change row, with every field, for each of its objects).
     let baseline = stored_counts.values().all(|count| *count == 0);
+    let mut remaining = fetched.snapshot;
+    let mut comparison = compare::Comparison::new(stored_counts);
+    for kind in RECONCILE_ORDER {
+        let fetched_kind = remaining.take(kind);
+        if baseline {
+            comparison.absorb_baseline(fetched_kind);
+        } else {
+            let (name, unknown) = (&environment.name, &fetched.unknown);
+            compare::compare_kind(store, name, fetched_kind, unknown, compare::SLICE, &mut comparison).await?;
+        }
+    }
+    let reconciliation = &comparison.reconciliation;
     // Events explain changes since the previous run began.
     let events = match previous_start {
-        Some(since) if !reconciliation.changes.is_empty() && !baseline => attribution::read_events(client, since).await,
+        Some(since) if !reconciliation.changes.is_empty() => attribution::read_events(client, since).await,
         _ => None,
     };
     let attributor = attribution::Attributor::new(events.as_deref().unwrap_or_default());
-    // The first sync of an environment is its baseline: everything is stored, nothing is "a change" yet (a large
-    // estate would otherwise write a change row, with every field, for each of its objects).
-    let changes = if baseline { Vec::new() } else { change_rows(environment, &run, now, &reconciliation, &attributor) };
-    run.counts = counts_after(&stored_counts, &reconciliation);
+    let changes = change_rows(environment, &run, now, reconciliation, &attributor);
+    run.counts = comparison.counts_after.clone();
     run.status = if fetched.errors.is_empty() { SyncStatus::Ok } else { SyncStatus::Partial };
     run.errors = fetched.errors;
     finish(&mut run);
@@ -129,10 +128,10 @@ pub async fn sync_once(
     store.apply_sync(&environment.name, &writes).await?;
 
     let outcome = SyncOutcome {
-        added: reconciliation.count(&ChangeKind::Added),
-        removed: reconciliation.count(&ChangeKind::Removed),
-        modified: reconciliation.count(&ChangeKind::Modified),
-        machine_users: machine_users_after(stored_machine_users, &reconciliation),
+        added: comparison.added,
+        removed: comparison.removed,
+        modified: comparison.modified,
+        machine_users: comparison.machine_users_after,
         not_permitted: fetched.not_permitted,
         duration: started.elapsed(),
         run,
@@ -172,37 +171,4 @@ fn change_rows(
             attribution: attributor.attribute(change),
         })
         .collect()
-}
-
-/// Machine users after the sync: those stored, plus machine users added, minus machine users removed (ZITADEL never
-/// turns a person into a machine user or back).
-fn machine_users_after(stored: u64, reconciliation: &Reconciliation) -> u64 {
-    let is_machine = |change: &ObjectChange| {
-        change
-            .fields
-            .iter()
-            .any(|field| field.field == "kind" && field.before.as_deref().or(field.after.as_deref()) == Some("machine"))
-    };
-    let users = reconciliation.changes.iter().filter(|change| change.object_kind == ResourceKind::User);
-    let (added, removed) =
-        users.filter(|change| is_machine(change)).fold((0, 0), |(added, removed), change| match change.kind {
-            ChangeKind::Added => (added + 1, removed),
-            ChangeKind::Removed => (added, removed + 1),
-            _ => (added, removed),
-        });
-    (stored + added).saturating_sub(removed)
-}
-
-/// What the store holds after the sync, per kind: before, plus additions, minus removals.
-fn counts_after(before: &BTreeMap<ResourceKind, u64>, reconciliation: &Reconciliation) -> BTreeMap<ResourceKind, u64> {
-    let mut counts = before.clone();
-    for change in &reconciliation.changes {
-        let count = counts.entry(change.object_kind).or_default();
-        match change.kind {
-            ChangeKind::Added => *count += 1,
-            ChangeKind::Removed => *count = count.saturating_sub(1),
-            _ => {}
-        }
-    }
-    counts
 }

@@ -16,6 +16,7 @@ use crate::support::contract_tests;
 
 contract_tests!(
     every_kind_round_trips_unchanged,
+    kinds_are_walked_a_keyset_page_at_a_time_and_counted,
     upserting_replaces_by_key_and_the_last_duplicate_wins,
     deleting_removes_only_the_named_keys_of_one_environment,
     objects_need_a_known_environment,
@@ -70,6 +71,40 @@ async fn every_kind_round_trips_unchanged(store: Arc<dyn Store>) {
     for batch in fixtures::batches(&sorted(estate)) {
         assert_eq!(store.list_objects(&name("prod"), batch.kind()).await.unwrap(), batch);
     }
+}
+
+async fn kinds_are_walked_a_keyset_page_at_a_time_and_counted(store: Arc<dyn Store>) {
+    let estate = store_estate(&*store, "prod").await;
+    store_estate(&*store, "staging").await;
+    // Keys of different lengths: byte order is not numeric order, and both sides of a sync must agree on it.
+    let users: Vec<_> = ["9", "10", "100", "1000", "99"].iter().map(|id| fixtures::human(id, "100")).collect();
+    store.upsert_objects(&name("prod"), &ObjectBatch::Users(users)).await.unwrap();
+
+    let counts = store.count_objects(&name("prod")).await.unwrap();
+    let snapshot = store.load_snapshot(&name("prod")).await.unwrap();
+    assert_eq!(counts, snapshot.counts());
+    assert_eq!(counts[&ResourceKind::User], estate.users.len() as u64 + 5);
+    for kind in ResourceKind::ALL {
+        let whole = store.list_objects(&name("prod"), kind).await.unwrap();
+        let mut keys = whole.keys();
+        keys.sort();
+        assert_eq!(whole.keys(), keys, "{kind} listed in byte order");
+        for limit in [1, 2, 1000] {
+            let mut walked = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = store.list_objects_page(&name("prod"), kind, after.as_deref(), limit).await.unwrap();
+                assert!(page.len() <= limit as usize);
+                if page.is_empty() {
+                    break;
+                }
+                after = page.last_key();
+                walked.extend(page.keys());
+            }
+            assert_eq!(walked, keys, "{kind} walked in pages of {limit}");
+        }
+    }
+    assert!(store.count_objects(&name("nowhere")).await.unwrap().values().all(|count| *count == 0));
 }
 
 async fn upserting_replaces_by_key_and_the_last_duplicate_wins(store: Arc<dyn Store>) {
