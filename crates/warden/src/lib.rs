@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod govern;
 pub mod store;
 pub mod sync;
 pub mod telemetry;

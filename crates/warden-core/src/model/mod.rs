@@ -10,7 +10,7 @@ mod estate;
 mod history;
 mod principal;
 mod state;
-mod text_enum;
+pub(crate) mod text_enum;
 
 use std::collections::BTreeMap;
 use std::fmt;

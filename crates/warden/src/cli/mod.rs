@@ -3,6 +3,7 @@
 mod changes;
 mod demo;
 mod export;
+mod governance;
 mod report;
 mod sync;
 mod table;
@@ -54,6 +55,16 @@ pub enum Command {
     Export(export::ExportCommand),
     /// Sync a simulated ZITADEL estate into a temporary store and report on it (nothing to set up)
     Demo(demo::DemoArgs),
+    /// Findings as tracked across syncs: first and last seen, resolved, suppressed
+    Findings(governance::FindingsArgs),
+    /// Accept findings of a rule, for a subject or an environment, with a reason (audited)
+    #[command(subcommand)]
+    Suppress(governance::SuppressCommand),
+    /// Alerts opened by findings: list, show, acknowledge, resolve, note (audited)
+    #[command(subcommand)]
+    Alerts(governance::AlertsCommand),
+    /// What operators did: suppressions and alert actions
+    Audit(governance::AuditArgs),
 }
 
 /// How a command prints its result.
@@ -105,6 +116,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(&config, &args).await,
         Command::Export(command) => export::run(&config, &command).await,
         Command::Demo(args) => demo::run(&args).await,
+        Command::Findings(args) => governance::findings(&config, &args).await,
+        Command::Suppress(command) => governance::suppress(&config, &command).await,
+        Command::Alerts(command) => governance::alerts(&config, &command).await,
+        Command::Audit(args) => governance::audit(&config, &args).await,
     }
 }
 

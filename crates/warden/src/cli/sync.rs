@@ -13,6 +13,7 @@ use warden_core::model::{ResourceKind, SyncStatus};
 
 use crate::cli::{OutputFormat, selected_environments, table, zitadel_client};
 use crate::config::Config;
+use crate::govern::{GovernanceSettings, govern_once, notify};
 use crate::store::{self, Store};
 use crate::sync::{SyncOutcome, sync_once};
 
@@ -40,6 +41,7 @@ pub(super) async fn run(config: &Config, args: &SyncArgs) -> anyhow::Result<Exit
         "no environments are configured: add [[environments]] to the configuration"
     );
     let store: Arc<dyn Store> = store::open_and_migrate(&config.database.url).await?;
+    let settings = Arc::new(governance_settings(config));
     let show_progress = args.format == OutputFormat::Table && std::io::stderr().is_terminal();
     let bars = MultiProgress::new();
 
@@ -49,6 +51,7 @@ pub(super) async fn run(config: &Config, args: &SyncArgs) -> anyhow::Result<Exit
         let model = environment.to_environment().map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))?;
         let bar = show_progress.then(|| progress_bar(&bars, &model.name.to_string()));
         let store = store.clone();
+        let settings = settings.clone();
         runs.spawn(async move {
             let ticker = bar.clone().map(|bar| {
                 let stats = client.stats();
@@ -62,6 +65,14 @@ pub(super) async fn run(config: &Config, args: &SyncArgs) -> anyhow::Result<Exit
             #[allow(clippy::disallowed_methods, reason = "the command's entry point dates the run")]
             let now = OffsetDateTime::now_utc();
             let outcome = sync_once(&model, &client, &*store, now).await;
+            // Findings, trends and alerts follow every run that stored something; a failure here is logged, not a
+            // failed sync (the next run evaluates again).
+            if let Ok(synced) = &outcome
+                && synced.run.status != SyncStatus::Failed
+                && let Err(error) = govern_once(&model.name, synced.run.id, &*store, &settings, now).await
+            {
+                tracing::error!(environment = %model.name, %error, "cannot evaluate findings");
+            }
             if let Some(ticker) = ticker {
                 ticker.abort();
             }
@@ -83,6 +94,7 @@ pub(super) async fn run(config: &Config, args: &SyncArgs) -> anyhow::Result<Exit
         summaries.push(Summary { name, outcome, human_users, machine_users });
     }
     summaries.sort_by(|a, b| a.name.cmp(&b.name));
+    deliver_notifications(&*store, config).await;
 
     match args.format {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary_json(&summaries))?),
@@ -96,6 +108,33 @@ pub(super) async fn run(config: &Config, args: &SyncArgs) -> anyhow::Result<Exit
         })
     });
     Ok(ExitCode::from(worst))
+}
+
+/// The policy, alert threshold and webhooks of `[governance]`.
+pub(super) fn governance_settings(config: &Config) -> GovernanceSettings {
+    GovernanceSettings {
+        policy: config.governance.policy.policy(),
+        alert_min_severity: config.governance.alert_min_severity.severity(),
+        webhooks: config.governance.webhooks.clone(),
+    }
+}
+
+/// One round of webhook delivery after the sync (its results are already stored, so a slow or failing endpoint
+/// delays nothing but its own notifications, which the next run retries).
+pub(super) async fn deliver_notifications(store: &dyn Store, config: &Config) {
+    if config.governance.webhooks.is_empty() {
+        return;
+    }
+    let http = match reqwest::Client::builder().build() {
+        Ok(http) => http,
+        Err(error) => return tracing::error!(%error, "cannot build the webhook client"),
+    };
+    #[allow(clippy::disallowed_methods, reason = "delivery is dated by the command's entry point")]
+    let now = OffsetDateTime::now_utc();
+    match notify::deliver_due(store, &config.governance.webhooks, &http, now).await {
+        Ok(outcome) => tracing::info!(?outcome, "notifications"),
+        Err(error) => tracing::error!(%error, "cannot deliver notifications"),
+    }
 }
 
 fn progress_bar(bars: &MultiProgress, name: &str) -> ProgressBar {

@@ -6,6 +6,7 @@
 
 mod credential;
 mod database_url;
+mod governance;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -19,6 +20,7 @@ use warden_core::model::{ApiVersion, Environment};
 
 pub use credential::{CredentialConfig, CredentialError, CredentialSource};
 pub use database_url::DatabaseUrl;
+pub use governance::{GovernanceConfig, PolicyConfig, SeverityName, WebhookConfig, WebhookFormat};
 
 /// The file read when neither `--config` nor `WARDEN_CONFIG` names one (and only if it exists).
 pub const DEFAULT_CONFIG_FILE: &str = "warden.toml";
@@ -32,6 +34,8 @@ pub struct Config {
     pub server: ServerConfig,
     #[serde(default)]
     pub environments: Vec<EnvironmentConfig>,
+    #[serde(default)]
+    pub governance: GovernanceConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

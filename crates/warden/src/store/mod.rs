@@ -4,6 +4,7 @@
 //! changes). Two dialects implement it over one generic SQL core ([`sql`]): PostgreSQL, the primary store that
 //! replicas share, and SQLite, the embedded default. Each dialect has its own migrations with the same numbering.
 
+mod governance;
 mod postgres;
 mod records;
 mod sql;
@@ -19,6 +20,9 @@ use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKi
 
 use crate::config::DatabaseUrl;
 
+pub use governance::{
+    AuditEvent, DeliveryAttempt, DeliveryStatus, GovernanceStore, NewNotification, Notification, WARDEN_OPERATOR,
+};
 pub use postgres::{create_scratch_database, drop_scratch_database};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +39,13 @@ pub enum Error {
     UnknownSyncRun(i64),
     #[error("stored value {table}.{column} is invalid: {message}")]
     Corrupt { table: &'static str, column: String, message: String },
+    #[error("alert {0} does not exist")]
+    UnknownAlert(i64),
+    #[error("suppression {0} does not exist")]
+    UnknownSuppression(i64),
+    /// The request contradicts the stored state (an alert's lifecycle, say).
+    #[error("{0}")]
+    Refused(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -50,7 +61,7 @@ pub struct ChangeQuery {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: GovernanceStore + Send + Sync {
     /// `postgres` or `sqlite`.
     fn dialect(&self) -> &'static str;
 
@@ -93,11 +104,22 @@ pub trait Store: Send + Sync {
     /// How many objects of each kind are stored for an environment (every kind present, zero included).
     async fn count_objects(&self, environment: &EnvironmentName) -> Result<BTreeMap<ResourceKind, u64>, Error>;
 
-    /// Everything stored for an environment.
+    /// Everything stored for an environment, read a keyset page at a time (a large estate's rows are never all
+    /// buffered at once).
     async fn load_snapshot(&self, environment: &EnvironmentName) -> Result<Snapshot, Error> {
+        const PAGE: u32 = 5_000;
         let mut snapshot = Snapshot::default();
         for kind in ResourceKind::ALL {
-            snapshot.extend(self.list_objects(environment, kind).await?);
+            let mut after: Option<ObjectKey> = None;
+            loop {
+                let page = self.list_objects_page(environment, kind, after.as_deref(), PAGE).await?;
+                let full = page.len() == PAGE as usize;
+                after = page.last_key();
+                snapshot.extend(page);
+                if !full {
+                    break;
+                }
+            }
         }
         Ok(snapshot)
     }

@@ -22,6 +22,7 @@ pub(crate) enum SqlValue {
     Text(String),
     NullableText(Option<String>),
     Integer(i64),
+    NullableInteger(Option<i64>),
     Boolean(bool),
     NullableBoolean(Option<bool>),
     Time(Option<OffsetDateTime>),
@@ -94,7 +95,7 @@ pub(crate) struct RowView<'r> {
 }
 
 impl RowView<'_> {
-    fn corrupt(&self, column: &str, message: &dyn std::fmt::Display) -> Error {
+    pub(crate) fn corrupt(&self, column: &str, message: &dyn std::fmt::Display) -> Error {
         Error::Corrupt { table: self.table, column: column.to_owned(), message: message.to_string() }
     }
 
@@ -114,6 +115,10 @@ impl RowView<'_> {
     pub(crate) fn integer(&self, column: &str) -> Result<i64, Error> {
         let value = self.row.integer(column)?;
         self.required(column, value)
+    }
+
+    pub(crate) fn optional_integer(&self, column: &str) -> Result<Option<i64>, Error> {
+        Ok(self.row.integer(column)?)
     }
 
     pub(crate) fn unsigned(&self, column: &str) -> Result<u64, Error> {

@@ -59,6 +59,7 @@ impl Dialect for Sqlite {
             SqlValue::Text(text) => builder.push_bind(text),
             SqlValue::NullableText(text) => builder.push_bind(text),
             SqlValue::Integer(integer) => builder.push_bind(integer),
+            SqlValue::NullableInteger(integer) => builder.push_bind(integer),
             SqlValue::Boolean(boolean) => builder.push_bind(boolean),
             SqlValue::NullableBoolean(boolean) => builder.push_bind(boolean),
             SqlValue::Time(time) => builder.push_bind(time.map(format_time)),

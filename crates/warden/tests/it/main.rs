@@ -9,6 +9,8 @@
 mod architecture;
 mod cli;
 mod fixtures;
+mod governance_cli;
+mod governance_store;
 mod posture;
 mod store_contract;
 mod support;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use time::macros::datetime;
 use zitadel_sim::{Estate, Fault, FaultKind, Simulator, SimulatorOptions};
 
-const PAT: &str = "warden-cli-sync-pat";
+pub(crate) const PAT: &str = "warden-cli-sync-pat";
 
 async fn simulator() -> Simulator {
     let options = SimulatorOptions::new(Estate::seed(datetime!(2026-11-01 12:00 UTC)), PAT);
@@ -25,7 +25,7 @@ fn write_config(directory: &Path, sim: &Simulator) {
     std::fs::write(directory.join("warden.toml"), config).unwrap();
 }
 
-fn warden(directory: &Path, args: &[&str]) -> Command {
+pub(crate) fn warden(directory: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_warden"));
     command.current_dir(directory).args(args).env("SIM_PAT", PAT);
     for (key, _) in std::env::vars() {
@@ -36,7 +36,7 @@ fn warden(directory: &Path, args: &[&str]) -> Command {
     command
 }
 
-async fn run(mut command: Command) -> (Option<i32>, String, String) {
+pub(crate) async fn run(mut command: Command) -> (Option<i32>, String, String) {
     let output = tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap();
     (output.status.code(), String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
 }

@@ -1,0 +1,86 @@
+//! After a sync: the environment's findings evaluated on what the store now holds, their lifecycle and a trend
+//! point recorded, its alerts opened and resolved, their notifications queued. One testable step, like
+//! `sync_once`; `notify::deliver_due` sends what is queued.
+
+pub mod notify;
+
+use time::{Duration, OffsetDateTime};
+use warden_core::governance::{Alert, plan_alerts};
+use warden_core::id::{EnvironmentName, SyncRunId};
+use warden_core::posture::{self, Policy, Severity};
+use warden_core::trend;
+
+use crate::config::WebhookConfig;
+use crate::store::{self, NewNotification, Store};
+
+/// What governing needs besides the store.
+#[derive(Debug, Clone)]
+pub struct GovernanceSettings {
+    pub policy: Policy,
+    pub alert_min_severity: Severity,
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+/// What one evaluation did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GovernOutcome {
+    /// Findings open now.
+    pub findings: usize,
+    pub findings_opened: usize,
+    pub findings_resolved: usize,
+    pub alerts_opened: usize,
+    pub alerts_resolved: usize,
+    pub notifications_queued: usize,
+}
+
+/// Evaluates `environment` as stored after sync run `run`, at `now`.
+pub async fn govern_once(
+    environment: &EnvironmentName,
+    run: SyncRunId,
+    store: &dyn Store,
+    settings: &GovernanceSettings,
+    now: OffsetDateTime,
+) -> Result<GovernOutcome, store::Error> {
+    let policy = &settings.policy;
+    let snapshot = store.load_snapshot(environment).await?;
+    let mut findings = posture::evaluate(environment, &snapshot, policy, now);
+    findings.extend(posture::machine_role_accumulation(environment, &snapshot, policy));
+    store.insert_trend_points(run, &trend::trend_points(environment, &snapshot, &findings, now)).await?;
+    // Growth compares with the count at the window's start, so read a window's worth of history before it too.
+    let since = now - Duration::days(2 * policy.growth_window_days.max(1));
+    let history = store.list_trend_points(environment, Some(since)).await?;
+    findings.extend(posture::service_account_growth(environment, &snapshot, &history, policy, now));
+    drop(snapshot);
+    posture::sort_findings(&mut findings);
+
+    let delta = store.record_findings(environment, &findings, now).await?;
+    let suppressions = store.list_suppressions().await?;
+    let active: Vec<Alert> =
+        store.list_alerts(None).await?.into_iter().filter(|alert| alert.environment == *environment).collect();
+    let plan = plan_alerts(&active, &findings, &suppressions, settings.alert_min_severity, now);
+    let (opened, resolved) = store.apply_alert_plan(environment, &plan, now).await?;
+    let mut notifications = Vec::new();
+    for webhook in &settings.webhooks {
+        let events =
+            opened.iter().map(|alert| ("opened", alert)).chain(resolved.iter().map(|alert| ("resolved", alert)));
+        for (event, alert) in events.filter(|(_, alert)| webhook.accepts(&alert.rule, alert.severity)) {
+            notifications.push(NewNotification {
+                alert_id: alert.id,
+                webhook: webhook.name.clone(),
+                event: event.to_owned(),
+                payload: notify::payload(webhook.format, event, alert).to_string(),
+            });
+        }
+    }
+    store.enqueue_notifications(&notifications, now).await?;
+    let outcome = GovernOutcome {
+        findings: findings.len(),
+        findings_opened: delta.opened.len(),
+        findings_resolved: delta.resolved.len(),
+        alerts_opened: opened.len(),
+        alerts_resolved: resolved.len(),
+        notifications_queued: notifications.len(),
+    };
+    tracing::info!(environment = %environment, ?outcome, "governed");
+    Ok(outcome)
+}

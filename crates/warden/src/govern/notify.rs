@@ -1,0 +1,152 @@
+//! Webhook notifications: payloads, and delivering the outbox with retries and backoff. A failing endpoint only
+//! delays its own notifications; every attempt is in the delivery log.
+
+use std::time::Duration as StdDuration;
+
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+use warden_core::governance::Alert;
+
+use crate::config::{WebhookConfig, WebhookFormat};
+use crate::store::{self, DeliveryAttempt, DeliveryStatus, Store};
+
+/// Waits before the 2nd, 3rd, ... attempt; after the last, the notification is given up (`failed`).
+const BACKOFF: [Duration; 5] =
+    [Duration::seconds(30), Duration::minutes(2), Duration::minutes(10), Duration::hours(1), Duration::hours(6)];
+/// One attempt may take this long.
+pub const ATTEMPT_TIMEOUT: StdDuration = StdDuration::from_secs(10);
+/// Notifications sent per call of [`deliver_due`].
+const BATCH: u32 = 100;
+
+/// The body a webhook receives.
+pub fn payload(format: WebhookFormat, event: &str, alert: &Alert) -> Value {
+    match format {
+        WebhookFormat::Json => json!({
+            "event": event,
+            "alert": {
+                "id": alert.id,
+                "status": alert.status.as_str(),
+                "rule": alert.rule,
+                "severity": alert.severity.as_str(),
+                "environment": alert.environment.as_str(),
+                "subject": {
+                    "type": alert.subject.kind.as_str(),
+                    "id": alert.subject.id,
+                    "name": alert.subject.name,
+                    "org_id": alert.subject.org_id.as_ref().map(ToString::to_string),
+                },
+                "message": alert.message,
+                "opened_at": alert.opened_at.to_string(),
+                "resolved_at": alert.resolved_at.map(|time| time.to_string()),
+                "resolution": alert.resolution,
+            }
+        }),
+        WebhookFormat::Slack => {
+            let text = match event {
+                "resolved" => format!(
+                    "Resolved [{}] {} in {}: {} ({})",
+                    alert.severity.as_str().to_uppercase(),
+                    alert.rule,
+                    alert.environment,
+                    alert.message,
+                    alert.resolution.as_deref().unwrap_or("resolved"),
+                ),
+                _ => format!(
+                    "[{}] {} in {}: {} (alert #{})",
+                    alert.severity.as_str().to_uppercase(),
+                    alert.rule,
+                    alert.environment,
+                    alert.message,
+                    alert.id
+                ),
+            };
+            json!({ "text": text })
+        }
+    }
+}
+
+/// What one round of delivery did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryOutcome {
+    pub delivered: usize,
+    pub retrying: usize,
+    pub failed: usize,
+}
+
+/// Sends the notifications due at `now`, one attempt each, and records every outcome.
+pub async fn deliver_due(
+    store: &dyn Store,
+    webhooks: &[WebhookConfig],
+    http: &reqwest::Client,
+    now: OffsetDateTime,
+) -> Result<DeliveryOutcome, store::Error> {
+    let mut outcome = DeliveryOutcome::default();
+    for notification in store.due_notifications(now, BATCH).await? {
+        let result = match webhooks.iter().find(|webhook| webhook.name == notification.webhook) {
+            None => Err((None, format!("webhook {} is no longer configured", notification.webhook))),
+            Some(webhook) => send(http, webhook, &notification.payload).await,
+        };
+        let attempt = match result {
+            Ok(status) => {
+                outcome.delivered += 1;
+                DeliveryAttempt {
+                    status: DeliveryStatus::Delivered,
+                    http_status: Some(status),
+                    error: None,
+                    next_attempt_at: now,
+                }
+            }
+            Err((http_status, error)) => {
+                let backoff = BACKOFF.get(notification.attempts as usize);
+                tracing::warn!(webhook = %notification.webhook, alert = notification.alert_id, %error, "notification not delivered");
+                match backoff {
+                    Some(wait) => {
+                        outcome.retrying += 1;
+                        DeliveryAttempt {
+                            status: DeliveryStatus::Pending,
+                            http_status,
+                            error: Some(error),
+                            next_attempt_at: now + *wait,
+                        }
+                    }
+                    None => {
+                        outcome.failed += 1;
+                        DeliveryAttempt {
+                            status: DeliveryStatus::Failed,
+                            http_status,
+                            error: Some(error),
+                            next_attempt_at: now,
+                        }
+                    }
+                }
+            }
+        };
+        store.record_delivery(notification.id, &attempt, now).await?;
+    }
+    Ok(outcome)
+}
+
+/// One POST; the error never contains the URL (it may carry a secret).
+async fn send(http: &reqwest::Client, webhook: &WebhookConfig, payload: &str) -> Result<u16, (Option<u16>, String)> {
+    let url = webhook.url().map_err(|error| (None, error))?;
+    let response = http
+        .post(url.expose_secret())
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(payload.to_owned())
+        .timeout(ATTEMPT_TIMEOUT)
+        .send()
+        .await
+        .map_err(|error| {
+            let kind = if error.is_timeout() {
+                "timed out"
+            } else if error.is_connect() {
+                "cannot connect"
+            } else {
+                "request failed"
+            };
+            (None, kind.to_owned())
+        })?;
+    let status = response.status().as_u16();
+    if response.status().is_success() { Ok(status) } else { Err((Some(status), format!("HTTP {status}"))) }
+}

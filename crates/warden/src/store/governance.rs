@@ -1,0 +1,857 @@
+//! Governance records: findings with their lifecycle, suppressions, trend points, alerts, notifications and the
+//! audit log. The decisions are `warden_core::governance`'s; this module only stores them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use sqlx::QueryBuilder;
+use time::OffsetDateTime;
+use warden_core::governance::{
+    Alert, AlertAction, AlertEvent, AlertPlan, AlertStatus, FindingsDelta, Suppression, TrackedFinding, dedupe_key,
+    next_status,
+};
+use warden_core::id::{EnvironmentName, OrgId, SyncRunId};
+use warden_core::posture::{self, Finding, Severity, Subject, SubjectKind};
+use warden_core::trend::TrendPoint;
+
+use crate::store::Error;
+use crate::store::sql::{Dialect, RowView, SqlStore, SqlValue};
+
+/// Who warden's own actions are attributed to in alert histories.
+pub const WARDEN_OPERATOR: &str = "warden";
+
+/// A webhook notification waiting in the outbox, or delivered, with its attempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: i64,
+    pub alert_id: i64,
+    /// The configured webhook's name (its URL is configuration, never stored).
+    pub webhook: String,
+    /// `opened` or `resolved`.
+    pub event: String,
+    pub payload: String,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub next_attempt_at: OffsetDateTime,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub delivered_at: Option<OffsetDateTime>,
+}
+
+/// A notification to put in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotification {
+    pub alert_id: i64,
+    pub webhook: String,
+    pub event: String,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    /// Given up after the last retry.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<DeliveryStatus> {
+        [DeliveryStatus::Pending, DeliveryStatus::Delivered, DeliveryStatus::Failed]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+}
+
+/// The outcome of one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryAttempt {
+    pub status: DeliveryStatus,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    /// When to try again (pending only).
+    pub next_attempt_at: OffsetDateTime,
+}
+
+/// One thing an operator (or warden) did, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub at: OffsetDateTime,
+    pub operator: String,
+    pub action: String,
+    pub target: String,
+    pub details: serde_json::Value,
+}
+
+#[async_trait]
+pub trait GovernanceStore: Send + Sync {
+    /// Records one evaluation of an environment's findings in one transaction: findings already open keep their
+    /// first sighting and move their last one to `now`; new ones (or ones back after being resolved) open; open ones
+    /// no longer found are resolved at `now`.
+    async fn record_findings(
+        &self,
+        environment: &EnvironmentName,
+        findings: &[Finding],
+        now: OffsetDateTime,
+    ) -> Result<FindingsDelta, Error>;
+    /// Findings, open ones only unless `include_resolved`, highest severity first.
+    async fn list_findings(
+        &self,
+        environment: Option<&EnvironmentName>,
+        include_resolved: bool,
+    ) -> Result<Vec<TrackedFinding>, Error>;
+
+    /// Stores a suppression (its `id` is assigned) and audits it.
+    async fn add_suppression(&self, suppression: &Suppression) -> Result<Suppression, Error>;
+    /// Lifts a suppression and audits it.
+    async fn lift_suppression(&self, id: i64, operator: &str, now: OffsetDateTime) -> Result<Suppression, Error>;
+    /// Every suppression, lifted and expired ones included, newest first.
+    async fn list_suppressions(&self) -> Result<Vec<Suppression>, Error>;
+
+    async fn insert_trend_points(&self, run: SyncRunId, points: &[TrendPoint]) -> Result<(), Error>;
+    /// Trend points of an environment (every organization and the environment's own), oldest first.
+    async fn list_trend_points(
+        &self,
+        environment: &EnvironmentName,
+        since: Option<OffsetDateTime>,
+    ) -> Result<Vec<TrendPoint>, Error>;
+
+    /// Applies an evaluation's alert plan in one transaction (each transition an event by [`WARDEN_OPERATOR`]) and
+    /// returns the alerts it opened and resolved. An alert another replica opened meanwhile is not opened twice.
+    async fn apply_alert_plan(
+        &self,
+        environment: &EnvironmentName,
+        plan: &AlertPlan,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<Alert>, Vec<Alert>), Error>;
+    /// Alerts, newest first: those of one status, or every one that is not resolved.
+    async fn list_alerts(&self, status: Option<&AlertStatus>) -> Result<Vec<Alert>, Error>;
+    async fn get_alert(&self, id: i64) -> Result<Alert, Error>;
+    /// An operator's action on an alert, checked against the lifecycle, recorded as an event and audited.
+    async fn act_on_alert(
+        &self,
+        id: i64,
+        action: &AlertAction,
+        operator: &str,
+        now: OffsetDateTime,
+    ) -> Result<Alert, Error>;
+    /// The alert's history, oldest first.
+    async fn alert_events(&self, id: i64) -> Result<Vec<AlertEvent>, Error>;
+
+    async fn enqueue_notifications(&self, notifications: &[NewNotification], now: OffsetDateTime) -> Result<(), Error>;
+    /// Pending notifications whose next attempt is due, oldest first.
+    async fn due_notifications(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Notification>, Error>;
+    async fn record_delivery(&self, id: i64, attempt: &DeliveryAttempt, now: OffsetDateTime) -> Result<(), Error>;
+    /// The delivery log: every notification (of one alert, if given), newest first.
+    async fn list_notifications(&self, alert: Option<i64>) -> Result<Vec<Notification>, Error>;
+
+    /// The audit log, newest first.
+    async fn list_audit_events(&self, limit: u32) -> Result<Vec<AuditEvent>, Error>;
+}
+
+/// A statement from SQL with `?` placeholders and the values for them, in order.
+fn statement<D: Dialect>(sql: &str, values: Vec<SqlValue>) -> QueryBuilder<D> {
+    let mut parts = sql.split('?');
+    let mut builder = QueryBuilder::<D>::new(parts.next().unwrap_or_default());
+    debug_assert_eq!(sql.matches('?').count(), values.len(), "{sql}");
+    for (value, part) in values.into_iter().zip(parts) {
+        D::bind(&mut builder, value);
+        builder.push(part);
+    }
+    builder
+}
+
+fn text(value: impl Into<String>) -> SqlValue {
+    SqlValue::text(value)
+}
+
+fn time(value: OffsetDateTime) -> SqlValue {
+    SqlValue::Time(Some(value))
+}
+
+fn parse_environment(view: &RowView<'_>, name: &str) -> Result<EnvironmentName, Error> {
+    EnvironmentName::parse(name).map_err(|error| view.corrupt("environment", &error))
+}
+
+fn stored_environment(view: &RowView<'_>) -> Result<EnvironmentName, Error> {
+    parse_environment(view, &view.text("environment")?)
+}
+
+fn severity(view: &RowView<'_>) -> Result<Severity, Error> {
+    let text = view.text("severity")?;
+    [Severity::Low, Severity::Medium, Severity::High]
+        .into_iter()
+        .find(|severity| severity.as_str() == text)
+        .ok_or_else(|| view.corrupt("severity", &text))
+}
+
+fn subject(view: &RowView<'_>) -> Result<Subject, Error> {
+    let kind = view.text("subject_kind")?;
+    Ok(Subject {
+        kind: SubjectKind::parse(&kind).ok_or_else(|| view.corrupt("subject_kind", &kind))?,
+        id: view.text("subject_id")?,
+        name: view.text("subject_name")?,
+        org_id: view.optional_id::<OrgId>("org_id")?,
+    })
+}
+
+const FINDING_COLUMNS: &str = "environment, rule, subject_kind, subject_id, subject_name, org_id, severity, message, \
+                               evidence, remediation, first_seen, last_seen, resolved_at";
+
+fn decode_finding(view: &RowView<'_>) -> Result<TrackedFinding, Error> {
+    let rule_id = view.text("rule")?;
+    let rule = posture::rule(&rule_id).ok_or_else(|| view.corrupt("rule", &format!("unknown rule {rule_id}")))?;
+    let evidence: Vec<(String, String)> =
+        serde_json::from_str(&view.text("evidence")?).map_err(|error| view.corrupt("evidence", &error))?;
+    Ok(TrackedFinding {
+        finding: Finding {
+            rule: rule.id,
+            severity: severity(view)?,
+            environment: stored_environment(view)?,
+            subject: subject(view)?,
+            message: view.text("message")?,
+            evidence,
+            remediation: rule.remediation,
+        },
+        first_seen: view.required_time("first_seen")?,
+        last_seen: view.required_time("last_seen")?,
+        resolved_at: view.time("resolved_at")?,
+    })
+}
+
+fn finding_key(finding: &Finding) -> (String, String, String) {
+    (finding.rule.to_owned(), finding.subject.kind.as_str().to_owned(), finding.subject.id.clone())
+}
+
+const SUPPRESSION_COLUMNS: &str =
+    "id, environment, rule, subject_id, reason, created_by, created_at, expires_at, lifted_by, lifted_at";
+
+fn decode_suppression(view: &RowView<'_>) -> Result<Suppression, Error> {
+    Ok(Suppression {
+        id: view.integer("id")?,
+        environment: view.optional_text("environment")?.map(|name| parse_environment(view, &name)).transpose()?,
+        rule: view.text("rule")?,
+        subject_id: view.optional_text("subject_id")?,
+        reason: view.text("reason")?,
+        created_by: view.text("created_by")?,
+        created_at: view.required_time("created_at")?,
+        expires_at: view.time("expires_at")?,
+        lifted_by: view.optional_text("lifted_by")?,
+        lifted_at: view.time("lifted_at")?,
+    })
+}
+
+const ALERT_COLUMNS: &str = "id, dedupe_key, environment, rule, severity, subject_kind, subject_id, subject_name, \
+                             org_id, message, status, opened_at, updated_at, resolved_at, resolution";
+
+fn decode_alert(view: &RowView<'_>) -> Result<Alert, Error> {
+    Ok(Alert {
+        id: view.integer("id")?,
+        dedupe_key: view.text("dedupe_key")?,
+        environment: stored_environment(view)?,
+        rule: view.text("rule")?,
+        severity: severity(view)?,
+        subject: subject(view)?,
+        message: view.text("message")?,
+        status: AlertStatus::from_text(&view.text("status")?),
+        opened_at: view.required_time("opened_at")?,
+        updated_at: view.required_time("updated_at")?,
+        resolved_at: view.time("resolved_at")?,
+        resolution: view.optional_text("resolution")?,
+    })
+}
+
+const NOTIFICATION_COLUMNS: &str = "id, alert_id, webhook, event, payload, status, attempts, next_attempt_at, \
+                                    last_status, last_error, created_at, delivered_at";
+
+fn decode_notification(view: &RowView<'_>) -> Result<Notification, Error> {
+    let status = view.text("status")?;
+    Ok(Notification {
+        id: view.integer("id")?,
+        alert_id: view.integer("alert_id")?,
+        webhook: view.text("webhook")?,
+        event: view.text("event")?,
+        payload: view.text("payload")?,
+        status: DeliveryStatus::parse(&status).ok_or_else(|| view.corrupt("status", &status))?,
+        attempts: u32::try_from(view.unsigned("attempts")?).unwrap_or(u32::MAX),
+        next_attempt_at: view.required_time("next_attempt_at")?,
+        last_status: view.optional_integer("last_status")?.and_then(|status| u16::try_from(status).ok()),
+        last_error: view.optional_text("last_error")?,
+        created_at: view.required_time("created_at")?,
+        delivered_at: view.time("delivered_at")?,
+    })
+}
+
+impl<D: Dialect> SqlStore<D> {
+    async fn audit(
+        connection: &mut D::Connection,
+        operator: &str,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+        now: OffsetDateTime,
+    ) -> Result<(), Error> {
+        let mut builder = statement::<D>(
+            "INSERT INTO audit_event (at, operator, action, target, details) VALUES (?, ?, ?, ?, ?)",
+            vec![time(now), text(operator), text(action), text(target), text(details.to_string())],
+        );
+        D::execute(connection, &mut builder).await?;
+        Ok(())
+    }
+
+    async fn alert_event(connection: &mut D::Connection, event: &AlertEvent) -> Result<(), Error> {
+        let mut builder = statement::<D>(
+            "INSERT INTO alert_event (alert_id, at, operator, action, from_status, to_status, note) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                SqlValue::Integer(event.alert_id),
+                time(event.at),
+                text(event.operator.as_str()),
+                text(event.action.as_str()),
+                SqlValue::NullableText(event.from_status.as_ref().map(|status| status.as_str().to_owned())),
+                text(event.to_status.as_str()),
+                SqlValue::NullableText(event.note.clone()),
+            ],
+        );
+        D::execute(connection, &mut builder).await?;
+        Ok(())
+    }
+
+    async fn fetch_alert(connection: &mut D::Connection, id: i64) -> Result<Alert, Error> {
+        let mut builder =
+            statement::<D>(&format!("SELECT {ALERT_COLUMNS} FROM alert WHERE id = ?"), vec![SqlValue::Integer(id)]);
+        let rows = D::fetch_all(connection, &mut builder).await?;
+        let row = rows.first().ok_or(Error::UnknownAlert(id))?;
+        decode_alert(&RowView { table: "alert", row })
+    }
+
+    async fn fetch_suppression(connection: &mut D::Connection, id: i64) -> Result<Suppression, Error> {
+        let mut builder = statement::<D>(
+            &format!("SELECT {SUPPRESSION_COLUMNS} FROM suppression WHERE id = ?"),
+            vec![SqlValue::Integer(id)],
+        );
+        let rows = D::fetch_all(connection, &mut builder).await?;
+        let row = rows.first().ok_or(Error::UnknownSuppression(id))?;
+        decode_suppression(&RowView { table: "suppression", row })
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> GovernanceStore for SqlStore<D> {
+    async fn record_findings(
+        &self,
+        environment: &EnvironmentName,
+        findings: &[Finding],
+        now: OffsetDateTime,
+    ) -> Result<FindingsDelta, Error> {
+        let mut transaction = self.pool.begin().await?;
+        let mut builder = statement::<D>(
+            &format!("SELECT {FINDING_COLUMNS} FROM finding WHERE environment = ?"),
+            vec![text(environment.as_str())],
+        );
+        let rows = D::fetch_all(&mut transaction, &mut builder).await?;
+        let mut stored: BTreeMap<(String, String, String), TrackedFinding> = BTreeMap::new();
+        for row in &rows {
+            let tracked = decode_finding(&RowView { table: "finding", row })?;
+            stored.insert(finding_key(&tracked.finding), tracked);
+        }
+        let mut delta = FindingsDelta::default();
+        let mut seen = BTreeSet::new();
+        for finding in findings {
+            let key = finding_key(finding);
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            let evidence = serde_json::to_string(&finding.evidence).unwrap_or_else(|_| "[]".to_owned());
+            let description = vec![
+                text(finding.subject.name.as_str()),
+                SqlValue::NullableText(finding.subject.org_id.as_ref().map(ToString::to_string)),
+                text(finding.severity.as_str()),
+                text(finding.message.as_str()),
+                text(evidence),
+                text(finding.remediation),
+            ];
+            let (first_seen, opened) = match stored.get(&key) {
+                Some(tracked) if tracked.resolved_at.is_none() => (tracked.first_seen, false),
+                _ => (now, true),
+            };
+            let mut values = vec![text(environment.as_str()), text(key.0), text(key.1), text(key.2)];
+            values.extend(description);
+            values.extend([time(first_seen), time(now)]);
+            let mut builder = statement::<D>(
+                &format!(
+                    "INSERT INTO finding ({FINDING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) \
+                     ON CONFLICT (environment, rule, subject_kind, subject_id) DO UPDATE SET \
+                     subject_name = excluded.subject_name, org_id = excluded.org_id, severity = excluded.severity, \
+                     message = excluded.message, evidence = excluded.evidence, remediation = excluded.remediation, \
+                     first_seen = excluded.first_seen, last_seen = excluded.last_seen, resolved_at = NULL"
+                ),
+                values,
+            );
+            D::execute(&mut transaction, &mut builder).await?;
+            if opened {
+                delta.opened.push(TrackedFinding {
+                    finding: finding.clone(),
+                    first_seen: now,
+                    last_seen: now,
+                    resolved_at: None,
+                });
+            }
+        }
+        for (key, tracked) in stored {
+            if tracked.resolved_at.is_some() || seen.contains(&key) {
+                continue;
+            }
+            let mut builder = statement::<D>(
+                "UPDATE finding SET resolved_at = ? \
+                 WHERE environment = ? AND rule = ? AND subject_kind = ? AND subject_id = ?",
+                vec![time(now), text(environment.as_str()), text(key.0), text(key.1), text(key.2)],
+            );
+            D::execute(&mut transaction, &mut builder).await?;
+            delta.resolved.push(TrackedFinding { resolved_at: Some(now), ..tracked });
+        }
+        transaction.commit().await?;
+        Ok(delta)
+    }
+
+    async fn list_findings(
+        &self,
+        environment: Option<&EnvironmentName>,
+        include_resolved: bool,
+    ) -> Result<Vec<TrackedFinding>, Error> {
+        let mut sql = format!("SELECT {FINDING_COLUMNS} FROM finding WHERE 1 = 1");
+        let mut values = Vec::new();
+        if let Some(environment) = environment {
+            sql.push_str(" AND environment = ?");
+            values.push(text(environment.as_str()));
+        }
+        if !include_resolved {
+            sql.push_str(" AND resolved_at IS NULL");
+        }
+        let mut builder = statement::<D>(&sql, values);
+        let mut connection = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut connection, &mut builder).await?;
+        let mut findings =
+            rows.iter().map(|row| decode_finding(&RowView { table: "finding", row })).collect::<Result<Vec<_>, _>>()?;
+        findings.sort_by(|a, b| {
+            b.finding
+                .severity
+                .cmp(&a.finding.severity)
+                .then_with(|| a.finding.rule.cmp(b.finding.rule))
+                .then_with(|| a.finding.environment.cmp(&b.finding.environment))
+                .then_with(|| a.finding.subject.cmp(&b.finding.subject))
+        });
+        Ok(findings)
+    }
+
+    async fn add_suppression(&self, suppression: &Suppression) -> Result<Suppression, Error> {
+        let mut transaction = self.pool.begin().await?;
+        let mut builder = statement::<D>(
+            "INSERT INTO suppression (environment, rule, subject_id, reason, created_by, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            vec![
+                SqlValue::NullableText(suppression.environment.as_ref().map(ToString::to_string)),
+                text(suppression.rule.as_str()),
+                SqlValue::NullableText(suppression.subject_id.clone()),
+                text(suppression.reason.as_str()),
+                text(suppression.created_by.as_str()),
+                time(suppression.created_at),
+                SqlValue::Time(suppression.expires_at),
+            ],
+        );
+        let rows = D::fetch_all(&mut transaction, &mut builder).await.map_err(|error| match &error {
+            sqlx::Error::Database(database) if database.is_foreign_key_violation() => {
+                suppression.environment.clone().map_or(Error::Database(error), Error::UnknownEnvironment)
+            }
+            _ => Error::Database(error),
+        })?;
+        let row = rows.first().ok_or(Error::Database(sqlx::Error::RowNotFound))?;
+        let id = RowView { table: "suppression", row }.integer("id")?;
+        let details = serde_json::json!({
+            "rule": suppression.rule,
+            "environment": suppression.environment.as_ref().map(ToString::to_string),
+            "subject_id": suppression.subject_id,
+            "reason": suppression.reason,
+            "expires_at": suppression.expires_at.map(|time| time.to_string()),
+        });
+        let target = format!("suppression/{id}");
+        Self::audit(
+            &mut transaction,
+            &suppression.created_by,
+            "suppression.add",
+            &target,
+            details,
+            suppression.created_at,
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(Suppression { id, ..suppression.clone() })
+    }
+
+    async fn lift_suppression(&self, id: i64, operator: &str, now: OffsetDateTime) -> Result<Suppression, Error> {
+        let mut transaction = self.pool.begin().await?;
+        let before = Self::fetch_suppression(&mut transaction, id).await?;
+        if before.lifted_at.is_some() {
+            return Ok(before);
+        }
+        let mut builder = statement::<D>(
+            "UPDATE suppression SET lifted_by = ?, lifted_at = ? WHERE id = ?",
+            vec![text(operator), time(now), SqlValue::Integer(id)],
+        );
+        D::execute(&mut transaction, &mut builder).await?;
+        let details = serde_json::json!({ "rule": before.rule, "reason": before.reason });
+        Self::audit(&mut transaction, operator, "suppression.lift", &format!("suppression/{id}"), details, now).await?;
+        transaction.commit().await?;
+        Ok(Suppression { lifted_by: Some(operator.to_owned()), lifted_at: Some(now), ..before })
+    }
+
+    async fn list_suppressions(&self) -> Result<Vec<Suppression>, Error> {
+        let mut builder =
+            statement::<D>(&format!("SELECT {SUPPRESSION_COLUMNS} FROM suppression ORDER BY id DESC"), Vec::new());
+        let mut connection = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut connection, &mut builder).await?;
+        rows.iter().map(|row| decode_suppression(&RowView { table: "suppression", row })).collect()
+    }
+
+    async fn insert_trend_points(&self, run: SyncRunId, points: &[TrendPoint]) -> Result<(), Error> {
+        let mut transaction = self.pool.begin().await?;
+        for point in points {
+            let mut builder = statement::<D>(
+                "INSERT INTO trend_point (environment, run_id, at, org_id, machine_users, human_users, user_grants, \
+                 findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                vec![
+                    text(point.environment.as_str()),
+                    SqlValue::Integer(run.0),
+                    time(point.at),
+                    text(point.org_id.as_ref().map(ToString::to_string).unwrap_or_default()),
+                    SqlValue::Integer(i64::try_from(point.machine_users).unwrap_or(i64::MAX)),
+                    SqlValue::Integer(i64::try_from(point.human_users).unwrap_or(i64::MAX)),
+                    SqlValue::Integer(i64::try_from(point.user_grants).unwrap_or(i64::MAX)),
+                    SqlValue::Integer(i64::try_from(point.findings).unwrap_or(i64::MAX)),
+                ],
+            );
+            D::execute(&mut transaction, &mut builder).await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn list_trend_points(
+        &self,
+        environment: &EnvironmentName,
+        since: Option<OffsetDateTime>,
+    ) -> Result<Vec<TrendPoint>, Error> {
+        let mut sql = "SELECT environment, at, org_id, machine_users, human_users, user_grants, findings \
+                       FROM trend_point WHERE environment = ?"
+            .to_owned();
+        let mut values = vec![text(environment.as_str())];
+        if let Some(since) = since {
+            sql.push_str(" AND at >= ?");
+            values.push(time(since));
+        }
+        sql.push_str(" ORDER BY at, org_id");
+        let mut builder = statement::<D>(&sql, values);
+        let mut connection = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut connection, &mut builder).await?;
+        rows.iter()
+            .map(|row| {
+                let view = RowView { table: "trend_point", row };
+                let org = view.text("org_id")?;
+                Ok(TrendPoint {
+                    at: view.required_time("at")?,
+                    environment: stored_environment(&view)?,
+                    org_id: if org.is_empty() {
+                        None
+                    } else {
+                        Some(OrgId::parse(&org).map_err(|error| view.corrupt("org_id", &error))?)
+                    },
+                    machine_users: view.unsigned("machine_users")?,
+                    human_users: view.unsigned("human_users")?,
+                    user_grants: view.unsigned("user_grants")?,
+                    findings: view.unsigned("findings")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn apply_alert_plan(
+        &self,
+        environment: &EnvironmentName,
+        plan: &AlertPlan,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<Alert>, Vec<Alert>), Error> {
+        let mut transaction = self.pool.begin().await?;
+        let mut opened = Vec::new();
+        for finding in &plan.open {
+            let mut builder = statement::<D>(
+                "INSERT INTO alert (dedupe_key, environment, rule, severity, subject_kind, subject_id, subject_name, \
+                 org_id, message, status, opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (dedupe_key) WHERE status <> 'resolved' DO NOTHING RETURNING id",
+                vec![
+                    text(dedupe_key(finding)),
+                    text(environment.as_str()),
+                    text(finding.rule),
+                    text(finding.severity.as_str()),
+                    text(finding.subject.kind.as_str()),
+                    text(finding.subject.id.as_str()),
+                    text(finding.subject.name.as_str()),
+                    SqlValue::NullableText(finding.subject.org_id.as_ref().map(ToString::to_string)),
+                    text(finding.message.as_str()),
+                    text(AlertStatus::Open.as_str()),
+                    time(now),
+                    time(now),
+                ],
+            );
+            let rows = D::fetch_all(&mut transaction, &mut builder).await?;
+            let Some(row) = rows.first() else { continue };
+            let id = RowView { table: "alert", row }.integer("id")?;
+            let event = AlertEvent {
+                alert_id: id,
+                at: now,
+                operator: WARDEN_OPERATOR.to_owned(),
+                action: "opened".to_owned(),
+                from_status: None,
+                to_status: AlertStatus::Open,
+                note: None,
+            };
+            Self::alert_event(&mut transaction, &event).await?;
+            opened.push(Self::fetch_alert(&mut transaction, id).await?);
+        }
+        let mut resolved = Vec::new();
+        for (id, reason) in &plan.resolve {
+            let before = Self::fetch_alert(&mut transaction, *id).await?;
+            if before.status == AlertStatus::Resolved {
+                continue;
+            }
+            let mut builder = statement::<D>(
+                "UPDATE alert SET status = ?, updated_at = ?, resolved_at = ?, resolution = ? WHERE id = ?",
+                vec![
+                    text(AlertStatus::Resolved.as_str()),
+                    time(now),
+                    time(now),
+                    text(reason.as_str()),
+                    SqlValue::Integer(*id),
+                ],
+            );
+            D::execute(&mut transaction, &mut builder).await?;
+            let event = AlertEvent {
+                alert_id: *id,
+                at: now,
+                operator: WARDEN_OPERATOR.to_owned(),
+                action: "resolved".to_owned(),
+                from_status: Some(before.status.clone()),
+                to_status: AlertStatus::Resolved,
+                note: Some(reason.clone()),
+            };
+            Self::alert_event(&mut transaction, &event).await?;
+            resolved.push(Self::fetch_alert(&mut transaction, *id).await?);
+        }
+        transaction.commit().await?;
+        Ok((opened, resolved))
+    }
+
+    async fn list_alerts(&self, status: Option<&AlertStatus>) -> Result<Vec<Alert>, Error> {
+        let mut builder = match status {
+            Some(status) => statement::<D>(
+                &format!("SELECT {ALERT_COLUMNS} FROM alert WHERE status = ? ORDER BY id DESC"),
+                vec![text(status.as_str())],
+            ),
+            None => statement::<D>(
+                &format!("SELECT {ALERT_COLUMNS} FROM alert WHERE status <> 'resolved' ORDER BY id DESC"),
+                Vec::new(),
+            ),
+        };
+        let mut connection = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut connection, &mut builder).await?;
+        rows.iter().map(|row| decode_alert(&RowView { table: "alert", row })).collect()
+    }
+
+    async fn get_alert(&self, id: i64) -> Result<Alert, Error> {
+        let mut connection = self.pool.acquire().await?;
+        Self::fetch_alert(&mut connection, id).await
+    }
+
+    async fn act_on_alert(
+        &self,
+        id: i64,
+        action: &AlertAction,
+        operator: &str,
+        now: OffsetDateTime,
+    ) -> Result<Alert, Error> {
+        let mut transaction = self.pool.begin().await?;
+        let before = Self::fetch_alert(&mut transaction, id).await?;
+        let after = next_status(&before.status, action).map_err(|error| Error::Refused(error.to_string()))?;
+        let (note, resolution) = match action {
+            AlertAction::Acknowledge => (None, None),
+            AlertAction::Resolve { reason } => (Some(reason.clone()), Some(reason.clone())),
+            AlertAction::Note { text } => (Some(text.clone()), None),
+        };
+        if after != before.status {
+            let resolved_at = (after == AlertStatus::Resolved).then_some(now);
+            let mut builder = statement::<D>(
+                "UPDATE alert SET status = ?, updated_at = ?, resolved_at = ?, resolution = ? WHERE id = ?",
+                vec![
+                    text(after.as_str()),
+                    time(now),
+                    SqlValue::Time(resolved_at),
+                    SqlValue::NullableText(resolution),
+                    SqlValue::Integer(id),
+                ],
+            );
+            D::execute(&mut transaction, &mut builder).await?;
+        }
+        let event = AlertEvent {
+            alert_id: id,
+            at: now,
+            operator: operator.to_owned(),
+            action: action.name().to_owned(),
+            from_status: Some(before.status.clone()),
+            to_status: after.clone(),
+            note: note.clone(),
+        };
+        Self::alert_event(&mut transaction, &event).await?;
+        let details = serde_json::json!({ "from": before.status.as_str(), "to": after.as_str(), "note": note });
+        Self::audit(
+            &mut transaction,
+            operator,
+            &format!("alert.{}", action.name()),
+            &format!("alert/{id}"),
+            details,
+            now,
+        )
+        .await?;
+        let alert = Self::fetch_alert(&mut transaction, id).await?;
+        transaction.commit().await?;
+        Ok(alert)
+    }
+
+    async fn alert_events(&self, id: i64) -> Result<Vec<AlertEvent>, Error> {
+        let mut builder = statement::<D>(
+            "SELECT alert_id, at, operator, action, from_status, to_status, note FROM alert_event \
+             WHERE alert_id = ? ORDER BY at, id",
+            vec![SqlValue::Integer(id)],
+        );
+        let mut connection = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut connection, &mut builder).await?;
+        rows.iter()
+            .map(|row| {
+                let view = RowView { table: "alert_event", row };
+                Ok(AlertEvent {
+                    alert_id: view.integer("alert_id")?,
+                    at: view.required_time("at")?,
+                    operator: view.text("operator")?,
+                    action: view.text("action")?,
+                    from_status: view.optional_text("from_status")?.map(|status| AlertStatus::from_text(&status)),
+                    to_status: AlertStatus::from_text(&view.text("to_status")?),
+                    note: view.optional_text("note")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn enqueue_notifications(&self, notifications: &[NewNotification], now: OffsetDateTime) -> Result<(), Error> {
+        let mut transaction = self.pool.begin().await?;
+        for notification in notifications {
+            let mut builder = statement::<D>(
+                "INSERT INTO notification_delivery (alert_id, webhook, event, payload, status, attempts, \
+                 next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                vec![
+                    SqlValue::Integer(notification.alert_id),
+                    text(notification.webhook.as_str()),
+                    text(notification.event.as_str()),
+                    text(notification.payload.as_str()),
+                    text(DeliveryStatus::Pending.as_str()),
+                    time(now),
+                    time(now),
+                ],
+            );
+            D::execute(&mut transaction, &mut builder).await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn due_notifications(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Notification>, Error> {
+        let mut builder = statement::<D>(
+            &format!(
+                "SELECT {NOTIFICATION_COLUMNS} FROM notification_delivery WHERE status = ? AND next_attempt_at <= ? \
+                 ORDER BY next_attempt_at, id LIMIT ?"
+            ),
+            vec![text(DeliveryStatus::Pending.as_str()), time(now), SqlValue::Integer(i64::from(limit))],
+        );
+        let mut connection = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut connection, &mut builder).await?;
+        rows.iter().map(|row| decode_notification(&RowView { table: "notification_delivery", row })).collect()
+    }
+
+    async fn record_delivery(&self, id: i64, attempt: &DeliveryAttempt, now: OffsetDateTime) -> Result<(), Error> {
+        let delivered_at = (attempt.status == DeliveryStatus::Delivered).then_some(now);
+        let mut builder = statement::<D>(
+            "UPDATE notification_delivery SET status = ?, attempts = attempts + 1, next_attempt_at = ?, \
+             last_status = ?, last_error = ?, delivered_at = ? WHERE id = ?",
+            vec![
+                text(attempt.status.as_str()),
+                time(attempt.next_attempt_at),
+                match attempt.http_status {
+                    Some(status) => SqlValue::Integer(i64::from(status)),
+                    None => SqlValue::NullableInteger(None),
+                },
+                SqlValue::NullableText(attempt.error.clone()),
+                SqlValue::Time(delivered_at),
+                SqlValue::Integer(id),
+            ],
+        );
+        let mut connection = self.pool.acquire().await?;
+        D::execute(&mut connection, &mut builder).await?;
+        Ok(())
+    }
+
+    async fn list_notifications(&self, alert: Option<i64>) -> Result<Vec<Notification>, Error> {
+        let mut builder = match alert {
+            Some(alert) => statement::<D>(
+                &format!(
+                    "SELECT {NOTIFICATION_COLUMNS} FROM notification_delivery WHERE alert_id = ? ORDER BY id DESC"
+                ),
+                vec![SqlValue::Integer(alert)],
+            ),
+            None => statement::<D>(
+                &format!("SELECT {NOTIFICATION_COLUMNS} FROM notification_delivery ORDER BY id DESC"),
+                Vec::new(),
+            ),
+        };
+        let mut connection = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut connection, &mut builder).await?;
+        rows.iter().map(|row| decode_notification(&RowView { table: "notification_delivery", row })).collect()
+    }
+
+    async fn list_audit_events(&self, limit: u32) -> Result<Vec<AuditEvent>, Error> {
+        let mut builder = statement::<D>(
+            "SELECT at, operator, action, target, details FROM audit_event ORDER BY at DESC, id DESC LIMIT ?",
+            vec![SqlValue::Integer(i64::from(limit))],
+        );
+        let mut connection = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut connection, &mut builder).await?;
+        rows.iter()
+            .map(|row| {
+                let view = RowView { table: "audit_event", row };
+                Ok(AuditEvent {
+                    at: view.required_time("at")?,
+                    operator: view.text("operator")?,
+                    action: view.text("action")?,
+                    target: view.text("target")?,
+                    details: serde_json::from_str(&view.text("details")?)
+                        .map_err(|error| view.corrupt("details", &error))?,
+                })
+            })
+            .collect()
+    }
+}
