@@ -6,6 +6,7 @@
 
 mod postgres;
 mod records;
+mod scim;
 mod sql;
 mod sqlite;
 
@@ -20,6 +21,10 @@ use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKi
 use crate::config::DatabaseUrl;
 
 pub use postgres::{create_scratch_database, drop_scratch_database};
+pub use scim::{
+    ScimCondition, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimPage, ScimQuery,
+    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, TokenHash,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -35,6 +40,16 @@ pub enum Error {
     UnknownSyncRun(i64),
     #[error("stored value {table}.{column} is invalid: {message}")]
     Corrupt { table: &'static str, column: String, message: String },
+    /// A SCIM userName is already taken in the tenant (compared case-insensitively).
+    #[error("the userName is already taken in this tenant")]
+    ScimUniqueness,
+    /// A conditional SCIM write found another version stored.
+    #[error("the resource was changed since the expected version")]
+    ScimVersionMismatch,
+    #[error("no SCIM {kind} {id} in this tenant")]
+    ScimNotFound { kind: &'static str, id: String },
+    #[error("group member {0} is not a user of this tenant")]
+    UnknownScimMember(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -49,8 +64,9 @@ pub struct ChangeQuery {
     pub limit: Option<u32>,
 }
 
+/// Everything warden stores; SCIM provisioning is the [`ScimStore`] supertrait.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: ScimStore + Send + Sync {
     /// `postgres` or `sqlite`.
     fn dialect(&self) -> &'static str;
 

@@ -10,6 +10,7 @@ mod architecture;
 mod cli;
 mod fixtures;
 mod posture;
+mod scim_store;
 mod store_contract;
 mod support;
 mod sync;
