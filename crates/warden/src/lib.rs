@@ -1,7 +1,9 @@
 //! warden: identity governance for ZITADEL. The library behind the `warden` binary; `ARCHITECTURE.md` has the map.
 
+pub mod app;
 pub mod cli;
 pub mod config;
+pub mod scim;
 pub mod store;
 pub mod sync;
 pub mod telemetry;

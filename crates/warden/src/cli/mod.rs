@@ -4,6 +4,8 @@ mod changes;
 mod demo;
 mod export;
 mod report;
+mod scim;
+mod serve;
 mod sync;
 mod table;
 
@@ -52,6 +54,11 @@ pub enum Command {
     /// Export synced data for other tools
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Serve SCIM 2.0 (and /healthz, /readyz) on [server] listen
+    Serve,
+    /// Manage SCIM connections: the bearer tokens of Okta, Entra ID and other SCIM clients
+    #[command(subcommand)]
+    Scim(scim::ScimCommand),
     /// Sync a simulated ZITADEL estate into a temporary store and report on it (nothing to set up)
     Demo(demo::DemoArgs),
 }
@@ -105,6 +112,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(&config, &args).await,
         Command::Export(command) => export::run(&config, &command).await,
         Command::Demo(args) => demo::run(&args).await,
+        Command::Serve => serve::run(&config).await,
+        Command::Scim(command) => scim::run(&config, &command).await,
     }
 }
 
