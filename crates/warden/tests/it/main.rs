@@ -13,6 +13,7 @@ mod posture;
 mod scim_entra;
 mod scim_isolation;
 mod scim_okta;
+mod scim_protocol;
 mod scim_store;
 mod scim_support;
 mod store_contract;
