@@ -50,6 +50,9 @@ pub struct ScimConfig {
     /// The largest request body, in bytes (413 beyond it).
     #[serde(default = "ScimConfig::default_max_body_bytes")]
     pub max_body_bytes: usize,
+    /// Operations one `/Bulk` request may carry (413 beyond; advertised as `bulk.maxOperations`).
+    #[serde(default = "ScimConfig::default_bulk_max_operations")]
+    pub bulk_max_operations: u64,
     /// Requests per second one connection may make (429 with Retry-After beyond it); the burst is the same.
     #[serde(default = "ScimConfig::default_requests_per_second")]
     pub requests_per_second: u32,
@@ -71,6 +74,9 @@ impl ScimConfig {
     fn default_max_body_bytes() -> usize {
         1_048_576
     }
+    fn default_bulk_max_operations() -> u64 {
+        1_000
+    }
     fn default_requests_per_second() -> u32 {
         10_000
     }
@@ -88,6 +94,7 @@ impl Default for ScimConfig {
             max_results: ScimConfig::default_max_results(),
             default_page_size: ScimConfig::default_page_size(),
             max_body_bytes: ScimConfig::default_max_body_bytes(),
+            bulk_max_operations: ScimConfig::default_bulk_max_operations(),
             requests_per_second: ScimConfig::default_requests_per_second(),
             failed_auth_per_minute: ScimConfig::default_failed_auth_per_minute(),
             request_timeout: ScimConfig::default_request_timeout(),
@@ -241,6 +248,7 @@ impl Config {
             ("scim.max_results", self.scim.max_results),
             ("scim.default_page_size", self.scim.default_page_size),
             ("scim.max_body_bytes", self.scim.max_body_bytes as u64),
+            ("scim.bulk_max_operations", self.scim.bulk_max_operations),
             ("scim.requests_per_second", u64::from(self.scim.requests_per_second)),
             ("scim.failed_auth_per_minute", u64::from(self.scim.failed_auth_per_minute)),
         ] {

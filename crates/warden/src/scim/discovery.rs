@@ -15,9 +15,9 @@ pub(crate) async fn service_provider_config(
 ) -> Response {
     let config = ServiceProviderConfig {
         documentation_uri: None,
-        bulk_supported: false,
-        bulk_max_operations: 0,
-        bulk_max_payload_size: 0,
+        bulk_supported: true,
+        bulk_max_operations: state.settings.bulk_max_operations,
+        bulk_max_payload_size: state.settings.max_body_bytes as u64,
         filter_max_results: state.settings.list_limits.max_count,
     };
     let body = render::service_provider_config_json(&config, &caller.base_url);

@@ -23,6 +23,9 @@ pub enum Error {
     PreconditionFailed,
     #[error("{0} is not implemented by this server")]
     NotImplemented(&'static str),
+    /// 409 without a scimType, e.g. a bulkId that never resolves.
+    #[error("{0}")]
+    Conflict(String),
     #[error("the request took longer than the server allows")]
     Timeout,
     #[error(transparent)]
@@ -30,7 +33,7 @@ pub enum Error {
 }
 
 impl Error {
-    fn status_and_body(&self) -> (StatusCode, Value) {
+    pub(crate) fn status_and_body(&self) -> (StatusCode, Value) {
         let plain = |status: StatusCode, detail: String| {
             (status, json!({"schemas": [ERROR_SCHEMA], "status": status.as_u16().to_string(), "detail": detail}))
         };
@@ -41,6 +44,7 @@ impl Error {
             Error::PreconditionFailed => plain(StatusCode::PRECONDITION_FAILED, self.to_string()),
             Error::NotImplemented(_) => plain(StatusCode::NOT_IMPLEMENTED, self.to_string()),
             Error::Timeout => plain(StatusCode::SERVICE_UNAVAILABLE, self.to_string()),
+            Error::Conflict(detail) => plain(StatusCode::CONFLICT, detail.clone()),
             Error::Store(store::Error::ScimUniqueness) => {
                 protocol(&ScimError::Uniqueness("userName is already taken in this tenant".to_owned()))
             }

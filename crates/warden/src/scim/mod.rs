@@ -4,11 +4,13 @@
 //! - `auth`: the middleware every tenant request passes (token, tenant, limits, timeout, request log).
 //! - `resources`: Users and Groups (create, read, replace, patch, delete), ETags and conditional requests.
 //! - `query`: lists and searches: the filter's indexed part goes to the store, the rest is evaluated in memory.
+//! - `bulk`: `/Bulk`, with `bulkId` references, `failOnErrors` and enforced limits.
 //! - `discovery`: `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`.
 //! - `token`: bearer tokens (only their SHA-256 is stored) and random ids.
 //! - `error`: [`Error`], rendered as the SCIM error body; 5xx bodies are opaque.
 
 mod auth;
+mod bulk;
 mod discovery;
 mod error;
 mod query;
@@ -44,6 +46,7 @@ pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
 pub struct ScimSettings {
     pub list_limits: ListLimits,
     pub max_body_bytes: usize,
+    pub bulk_max_operations: u64,
     pub request_timeout: Duration,
     pub requests_per_second: u32,
     pub failed_auth_per_minute: u32,
@@ -56,6 +59,7 @@ impl ScimSettings {
         ScimSettings {
             list_limits: ListLimits { max_count: config.max_results, default_count: config.default_page_size },
             max_body_bytes: config.max_body_bytes,
+            bulk_max_operations: config.bulk_max_operations,
             request_timeout: Duration::from_secs(timeout),
             requests_per_second: config.requests_per_second,
             failed_auth_per_minute: config.failed_auth_per_minute,
@@ -113,7 +117,7 @@ pub fn router(state: ScimState) -> Router {
         .route("/scim/v2/{org}/Schemas", get(discovery::schemas))
         .route("/scim/v2/{org}/Schemas/{id}", get(discovery::schema))
         .route("/scim/v2/{org}/Me", any(not_implemented_me))
-        .route("/scim/v2/{org}/Bulk", any(not_implemented_bulk))
+        .route("/scim/v2/{org}/Bulk", post(bulk::bulk))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .with_state(state);
     tenant.route("/scim/{*rest}", any(unknown_endpoint))
@@ -121,10 +125,6 @@ pub fn router(state: ScimState) -> Router {
 
 async fn not_implemented_me() -> Error {
     Error::NotImplemented("/Me")
-}
-
-async fn not_implemented_bulk() -> Error {
-    Error::NotImplemented("/Bulk")
 }
 
 async fn unknown_endpoint() -> Error {

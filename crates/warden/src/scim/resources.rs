@@ -43,7 +43,7 @@ impl Kind {
         }
     }
 
-    fn endpoint(self) -> &'static str {
+    pub(crate) fn endpoint(self) -> &'static str {
         match self {
             Kind::User => "Users",
             Kind::Group => "Groups",
@@ -201,10 +201,13 @@ fn respond_with(
     Ok(scim_response(status, &body, Some(&etag(record.version)), location))
 }
 
-fn if_match_allows(headers: &HeaderMap, version: i64) -> Result<(), Error> {
-    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(()) };
+fn if_match_of(headers: &HeaderMap) -> Result<Option<&str>, Error> {
+    headers.get(header::IF_MATCH).map(|value| value.to_str().map_err(|_| Error::PreconditionFailed)).transpose()
+}
+
+fn if_match_allows(if_match: Option<&str>, version: i64) -> Result<(), Error> {
+    let Some(text) = if_match else { return Ok(()) };
     let current = etag(version);
-    let text = value.to_str().map_err(|_| Error::PreconditionFailed)?;
     if text.split(',').map(str::trim).any(|tag| tag == "*" || tag == current) {
         Ok(())
     } else {
@@ -221,15 +224,21 @@ fn if_none_match_hits(headers: &HeaderMap, version: i64) -> bool {
         .any(|text| text.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == current))
 }
 
-async fn create(kind: Kind, state: ScimState, caller: Caller, body: Value) -> Result<Response, Error> {
+/// Creates a resource, or finds the one a retried create repeats; either way answered 201.
+pub(crate) async fn create_record(
+    kind: Kind,
+    state: &ScimState,
+    caller: &Caller,
+    body: &Value,
+) -> Result<ScimRecord, Error> {
     let resource_type = kind.resource_type(&state.registry)?;
-    let mut resource = resource::normalize_for_create(&body, &state.registry, resource_type)?;
+    let mut resource = resource::normalize_for_create(body, &state.registry, resource_type)?;
     let id = new_id();
     let members = prepare_for_storage(kind, &mut resource, &id);
     if kind == Kind::Group
-        && let Some(existing) = retried_create(kind, &state, &caller, &resource).await?
+        && let Some(existing) = retried_create(kind, state, caller, &resource).await?
     {
-        return respond_with(kind, &state, &caller, &existing, StatusCode::CREATED, None);
+        return Ok(existing);
     }
     let created = now();
     let record = ScimRecord {
@@ -244,15 +253,19 @@ async fn create(kind: Kind, state: ScimState, caller: Caller, body: Value) -> Re
     match kind.insert(&*state.store, &record).await {
         Ok(()) => {}
         Err(store::Error::ScimUniqueness) => {
-            return match retried_create(kind, &state, &caller, &record.resource).await? {
-                Some(existing) => respond_with(kind, &state, &caller, &existing, StatusCode::CREATED, None),
+            return match retried_create(kind, state, caller, &record.resource).await? {
+                Some(existing) => Ok(existing),
                 None => Err(store::Error::ScimUniqueness.into()),
             };
         }
         Err(error) => return Err(error.into()),
     }
-    let stored = if kind == Kind::Group { kind.get(&*state.store, &caller.tenant, &id).await? } else { record };
-    respond_with(kind, &state, &caller, &stored, StatusCode::CREATED, None)
+    if kind == Kind::Group { kind.get(&*state.store, &caller.tenant, &id).await } else { Ok(record) }
+}
+
+async fn create(kind: Kind, state: ScimState, caller: Caller, body: Value) -> Result<Response, Error> {
+    let record = create_record(kind, &state, &caller, &body).await?;
+    respond_with(kind, &state, &caller, &record, StatusCode::CREATED, None)
 }
 
 /// The stored resource a create repeats: same externalId, and same userName (users) or displayName (groups).
@@ -293,23 +306,21 @@ async fn get(
 }
 
 /// PUT and PATCH: read, check `If-Match`, compute the new resource, write it conditionally on the version read.
-async fn modify(
+pub(crate) async fn modify_record(
     kind: Kind,
-    state: ScimState,
-    caller: Caller,
+    state: &ScimState,
+    caller: &Caller,
     id: &str,
-    headers: &HeaderMap,
-    uri: &Uri,
+    if_match: Option<&str>,
     change: impl Fn(&Value, &ResourceType) -> Result<Value, ScimError>,
-) -> Result<Response, Error> {
-    let parameters = list_parameters(&state, uri)?;
+) -> Result<ScimRecord, Error> {
     let resource_type = kind.resource_type(&state.registry)?;
-    let conditional = headers.contains_key(header::IF_MATCH);
+    let conditional = if_match.is_some();
     let mut attempts_left = 3;
     loop {
         attempts_left -= 1;
         let existing = kind.get(&*state.store, &caller.tenant, id).await?;
-        if_match_allows(headers, existing.version)?;
+        if_match_allows(if_match, existing.version)?;
         let mut current = render(kind, &existing, &caller.base_url);
         if let Some(object) = current.as_object_mut() {
             object.remove("meta");
@@ -324,14 +335,48 @@ async fn modify(
             ..existing.clone()
         };
         match kind.update(&*state.store, &record, existing.version).await {
-            Ok(()) => {
-                let stored = kind.get(&*state.store, &caller.tenant, id).await?;
-                return respond_with(kind, &state, &caller, &stored, StatusCode::OK, Some(&parameters));
-            }
+            Ok(()) => return kind.get(&*state.store, &caller.tenant, id).await,
             Err(store::Error::ScimVersionMismatch) if !conditional && attempts_left > 0 => continue,
             Err(store::Error::ScimVersionMismatch) => return Err(Error::PreconditionFailed),
             Err(error) => return Err(error.into()),
         }
+    }
+}
+
+async fn modify(
+    kind: Kind,
+    state: ScimState,
+    caller: Caller,
+    id: &str,
+    headers: &HeaderMap,
+    uri: &Uri,
+    change: impl Fn(&Value, &ResourceType) -> Result<Value, ScimError>,
+) -> Result<Response, Error> {
+    let parameters = list_parameters(&state, uri)?;
+    let record = modify_record(kind, &state, &caller, id, if_match_of(headers)?, change).await?;
+    respond_with(kind, &state, &caller, &record, StatusCode::OK, Some(&parameters))
+}
+
+pub(crate) async fn delete_record(
+    kind: Kind,
+    state: &ScimState,
+    caller: &Caller,
+    id: &str,
+    if_match: Option<&str>,
+) -> Result<(), Error> {
+    let expected_version = if if_match.is_some() {
+        let existing = kind.get(&*state.store, &caller.tenant, id).await?;
+        if_match_allows(if_match, existing.version)?;
+        Some(existing.version)
+    } else {
+        None
+    };
+    match kind.delete(&*state.store, &caller.tenant, id, expected_version).await {
+        Err(Error::Store(store::Error::ScimVersionMismatch)) => Err(Error::PreconditionFailed),
+        Err(Error::Store(store::Error::ScimNotFound { .. })) => {
+            Err(Error::Protocol(ScimError::NotFound(format!("no {} {id} in this tenant", kind.name()))))
+        }
+        other => other,
     }
 }
 
@@ -342,25 +387,10 @@ async fn delete(
     id: &str,
     headers: &HeaderMap,
 ) -> Result<Response, Error> {
-    let expected_version = if headers.contains_key(header::IF_MATCH) {
-        let existing = kind.get(&*state.store, &caller.tenant, id).await?;
-        if_match_allows(headers, existing.version)?;
-        Some(existing.version)
-    } else {
-        None
-    };
-    match kind.delete(&*state.store, &caller.tenant, id, expected_version).await {
-        Err(Error::Store(store::Error::ScimVersionMismatch)) => Err(Error::PreconditionFailed),
-        Err(Error::Store(store::Error::ScimNotFound { .. })) => {
-            Err(Error::Protocol(ScimError::NotFound(format!("no {} {id} in this tenant", kind.name()))))
-        }
-        Err(error) => Err(error),
-        Ok(()) => {
-            let mut response = Response::default();
-            *response.status_mut() = StatusCode::NO_CONTENT;
-            Ok(response)
-        }
-    }
+    delete_record(kind, &state, &caller, id, if_match_of(headers)?).await?;
+    let mut response = Response::default();
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
 }
 
 async fn list(kind: Kind, state: &ScimState, caller: &Caller, parameters: &ListParameters) -> Result<Response, Error> {
@@ -472,14 +502,14 @@ pub(crate) async fn get_group(
     get(Kind::Group, state, caller, &id, &headers, &uri).await
 }
 
-fn replace_with(
+pub(crate) fn replace_with(
     body: Value,
     registry: &SchemaRegistry,
 ) -> impl Fn(&Value, &ResourceType) -> Result<Value, ScimError> + '_ {
     move |current, resource_type| resource::normalize_for_replace(current, &body, registry, resource_type)
 }
 
-fn patch_with(
+pub(crate) fn patch_with(
     body: Value,
     registry: &SchemaRegistry,
 ) -> impl Fn(&Value, &ResourceType) -> Result<Value, ScimError> + '_ {

@@ -10,6 +10,7 @@ mod architecture;
 mod cli;
 mod fixtures;
 mod posture;
+mod scim_bulk;
 mod scim_cli;
 mod scim_entra;
 mod scim_isolation;
