@@ -1,8 +1,10 @@
 //! warden: identity governance for ZITADEL. The library behind the `warden` binary; `ARCHITECTURE.md` has the map.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod govern;
+pub mod scim;
 pub mod store;
 pub mod sync;
 pub mod telemetry;

@@ -5,6 +5,8 @@ mod demo;
 mod export;
 mod governance;
 mod report;
+mod scim;
+mod serve;
 mod sync;
 mod table;
 
@@ -53,6 +55,11 @@ pub enum Command {
     /// Export synced data for other tools
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Serve SCIM 2.0 (and /healthz, /readyz) on [server] listen
+    Serve,
+    /// Manage SCIM connections: the bearer tokens of Okta, Entra ID and other SCIM clients
+    #[command(subcommand)]
+    Scim(scim::ScimCommand),
     /// Sync a simulated ZITADEL estate into a temporary store and report on it (nothing to set up)
     Demo(demo::DemoArgs),
     /// Findings as tracked across syncs: first and last seen, resolved, suppressed
@@ -120,6 +127,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Suppress(command) => governance::suppress(&config, &command).await,
         Command::Alerts(command) => governance::alerts(&config, &command).await,
         Command::Audit(args) => governance::audit(&config, &args).await,
+        Command::Serve => serve::run(&config).await,
+        Command::Scim(command) => scim::run(&config, &command).await,
     }
 }
 

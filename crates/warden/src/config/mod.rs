@@ -36,6 +36,74 @@ pub struct Config {
     pub environments: Vec<EnvironmentConfig>,
     #[serde(default)]
     pub governance: GovernanceConfig,
+    #[serde(default)]
+    pub scim: ScimConfig,
+}
+
+/// The SCIM server's limits (`[scim]`). The defaults are generous: Okta and Entra ID should never meet them in
+/// normal operation.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScimConfig {
+    /// The largest page a list returns; a larger `count` is clamped to it (advertised as `filter.maxResults`).
+    #[serde(default = "ScimConfig::default_max_results")]
+    pub max_results: u64,
+    /// The page size when a list names no `count`.
+    #[serde(default = "ScimConfig::default_page_size")]
+    pub default_page_size: u64,
+    /// The largest request body, in bytes (413 beyond it).
+    #[serde(default = "ScimConfig::default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// Operations one `/Bulk` request may carry (413 beyond; advertised as `bulk.maxOperations`).
+    #[serde(default = "ScimConfig::default_bulk_max_operations")]
+    pub bulk_max_operations: u64,
+    /// Requests per second one connection may make (429 with Retry-After beyond it); the burst is the same.
+    #[serde(default = "ScimConfig::default_requests_per_second")]
+    pub requests_per_second: u32,
+    /// Failed authentications per minute one source address may make before it gets 429.
+    #[serde(default = "ScimConfig::default_failed_auth_per_minute")]
+    pub failed_auth_per_minute: u32,
+    /// How long one request may take: `30s`, `1m`.
+    #[serde(default = "ScimConfig::default_request_timeout")]
+    pub request_timeout: String,
+}
+
+impl ScimConfig {
+    fn default_max_results() -> u64 {
+        200
+    }
+    fn default_page_size() -> u64 {
+        100
+    }
+    fn default_max_body_bytes() -> usize {
+        1_048_576
+    }
+    fn default_bulk_max_operations() -> u64 {
+        1_000
+    }
+    fn default_requests_per_second() -> u32 {
+        10_000
+    }
+    fn default_failed_auth_per_minute() -> u32 {
+        30
+    }
+    fn default_request_timeout() -> String {
+        "30s".to_owned()
+    }
+}
+
+impl Default for ScimConfig {
+    fn default() -> ScimConfig {
+        ScimConfig {
+            max_results: ScimConfig::default_max_results(),
+            default_page_size: ScimConfig::default_page_size(),
+            max_body_bytes: ScimConfig::default_max_body_bytes(),
+            bulk_max_operations: ScimConfig::default_bulk_max_operations(),
+            requests_per_second: ScimConfig::default_requests_per_second(),
+            failed_auth_per_minute: ScimConfig::default_failed_auth_per_minute(),
+            request_timeout: ScimConfig::default_request_timeout(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -177,6 +245,20 @@ impl Config {
                 "database.url".to_owned(),
                 format!("{} is not a sqlite:// or postgres:// URL", self.database.url.redacted()),
             ));
+        }
+        parse_duration_seconds(&self.scim.request_timeout)
+            .map_err(|message| invalid("scim.request_timeout".to_owned(), message))?;
+        for (key, value) in [
+            ("scim.max_results", self.scim.max_results),
+            ("scim.default_page_size", self.scim.default_page_size),
+            ("scim.max_body_bytes", self.scim.max_body_bytes as u64),
+            ("scim.bulk_max_operations", self.scim.bulk_max_operations),
+            ("scim.requests_per_second", u64::from(self.scim.requests_per_second)),
+            ("scim.failed_auth_per_minute", u64::from(self.scim.failed_auth_per_minute)),
+        ] {
+            if value == 0 {
+                return Err(invalid(key.to_owned(), "must be at least 1".to_owned()));
+            }
         }
         let mut names = HashSet::new();
         for (index, environment) in self.environments.iter().enumerate() {

@@ -7,6 +7,7 @@
 mod governance;
 mod postgres;
 mod records;
+mod scim;
 mod sql;
 mod sqlite;
 
@@ -24,6 +25,10 @@ pub use governance::{
     AuditEvent, DeliveryAttempt, DeliveryStatus, GovernanceStore, NewNotification, Notification, WARDEN_OPERATOR,
 };
 pub use postgres::{create_scratch_database, drop_scratch_database};
+pub use scim::{
+    ScimCondition, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimPage, ScimQuery,
+    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, TokenHash,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -46,6 +51,16 @@ pub enum Error {
     /// The request contradicts the stored state (an alert's lifecycle, say).
     #[error("{0}")]
     Refused(String),
+    /// A SCIM userName is already taken in the tenant (compared case-insensitively).
+    #[error("the userName is already taken in this tenant")]
+    ScimUniqueness,
+    /// A conditional SCIM write found another version stored.
+    #[error("the resource was changed since the expected version")]
+    ScimVersionMismatch,
+    #[error("no SCIM {kind} {id} in this tenant")]
+    ScimNotFound { kind: &'static str, id: String },
+    #[error("group member {0} is not a user of this tenant")]
+    UnknownScimMember(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -60,8 +75,9 @@ pub struct ChangeQuery {
     pub limit: Option<u32>,
 }
 
+/// Everything warden stores; SCIM provisioning is the [`ScimStore`] supertrait.
 #[async_trait]
-pub trait Store: GovernanceStore + Send + Sync {
+pub trait Store: GovernanceStore + ScimStore + Send + Sync {
     /// `postgres` or `sqlite`.
     fn dialect(&self) -> &'static str;
 

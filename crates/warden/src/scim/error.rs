@@ -1,0 +1,90 @@
+//! The SCIM transport's one error type, rendered as the SCIM error body (RFC 7644 section 3.12).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use warden_scim::ScimError;
+use warden_scim::error::ERROR_SCHEMA;
+
+use crate::scim::SCIM_CONTENT_TYPE;
+use crate::store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A protocol error from `warden_scim` (400, 404, 409, 413 with their `scimType`).
+    #[error(transparent)]
+    Protocol(#[from] ScimError),
+    /// No token, an unknown or disabled one, or one of another tenant: all look the same to the caller.
+    #[error("a valid bearer token for this tenant is required")]
+    Unauthorized,
+    #[error("too many requests; retry after {retry_after_seconds} s")]
+    TooManyRequests { retry_after_seconds: u64 },
+    #[error("the resource has changed: If-Match does not name its current version")]
+    PreconditionFailed,
+    #[error("{0} is not implemented by this server")]
+    NotImplemented(&'static str),
+    /// 409 without a scimType, e.g. a bulkId that never resolves.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the request took longer than the server allows")]
+    Timeout,
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+impl Error {
+    pub(crate) fn status_and_body(&self) -> (StatusCode, Value) {
+        let plain = |status: StatusCode, detail: String| {
+            (status, json!({"schemas": [ERROR_SCHEMA], "status": status.as_u16().to_string(), "detail": detail}))
+        };
+        match self {
+            Error::Protocol(error) => protocol(error),
+            Error::Unauthorized => plain(StatusCode::UNAUTHORIZED, self.to_string()),
+            Error::TooManyRequests { .. } => plain(StatusCode::TOO_MANY_REQUESTS, self.to_string()),
+            Error::PreconditionFailed => plain(StatusCode::PRECONDITION_FAILED, self.to_string()),
+            Error::NotImplemented(_) => plain(StatusCode::NOT_IMPLEMENTED, self.to_string()),
+            Error::Timeout => plain(StatusCode::SERVICE_UNAVAILABLE, self.to_string()),
+            Error::Conflict(detail) => plain(StatusCode::CONFLICT, detail.clone()),
+            Error::Store(store::Error::ScimUniqueness) => {
+                protocol(&ScimError::Uniqueness("userName is already taken in this tenant".to_owned()))
+            }
+            Error::Store(store::Error::ScimVersionMismatch) => {
+                plain(StatusCode::PRECONDITION_FAILED, store::Error::ScimVersionMismatch.to_string())
+            }
+            Error::Store(error @ store::Error::ScimNotFound { .. }) => {
+                protocol(&ScimError::NotFound(error.to_string()))
+            }
+            Error::Store(error @ store::Error::UnknownScimMember(_)) => {
+                protocol(&ScimError::InvalidValue(error.to_string()))
+            }
+            // Opaque: the cause is logged where the response is made, never sent.
+            Error::Store(_) => plain(StatusCode::INTERNAL_SERVER_ERROR, "internal server error".to_owned()),
+        }
+    }
+}
+
+fn protocol(error: &ScimError) -> (StatusCode, Value) {
+    (StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST), error.to_json())
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, body) = self.status_and_body();
+        if status.is_server_error() && !matches!(self, Error::Timeout | Error::NotImplemented(_)) {
+            tracing::error!(error = %self, "SCIM request failed");
+        }
+        let mut response = (status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
+        match self {
+            Error::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Error::TooManyRequests { retry_after_seconds } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+            }
+            _ => {}
+        }
+        response
+    }
+}

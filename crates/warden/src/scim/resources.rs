@@ -1,0 +1,583 @@
+//! Users and Groups: create, read, replace, patch, delete, list and search.
+//!
+//! Decisions:
+//! - **Retried create.** A `POST /Users` whose userName is taken (case-insensitively) by a user with the same
+//!   `externalId` is a retry of a create that already succeeded (Entra ID retries after its 60 s timeout): it is
+//!   answered `201 Created` with the stored user, as the first attempt was, and nothing is written. A taken
+//!   userName with another or no `externalId` is `409 uniqueness`. Groups: a `POST /Groups` with the `externalId`
+//!   and displayName of a stored group is answered the same way.
+//! - **Passwords.** Okta's placeholder `password` is accepted and dropped before anything is stored; no password
+//!   is ever stored or returned.
+//! - **ETags.** `meta.version` and the `ETag` header are the strong tag `"v{version}"`. `If-Match` (strong
+//!   comparison, `*` allowed) guards PUT, PATCH and DELETE with 412; `If-None-Match` on GET answers 304. Without
+//!   `If-Match`, a write that loses a race to another writer is recomputed on the new version (up to three times).
+//! - **PATCH** answers `200 OK` with the resource (RFC 7644 prefers it; Okta and Entra ID accept it).
+
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+use warden_scim::list::{ListParameters, ListResponse};
+use warden_scim::schema::{GROUP_SCHEMA, ResourceType, USER_SCHEMA};
+use warden_scim::{SchemaRegistry, ScimError, patch, projection, resource};
+
+use crate::scim::query;
+use crate::scim::token::new_id;
+use crate::scim::{Caller, Error, ScimBody, ScimState, not_modified, now, scim_response};
+use crate::store::{self, ScimCondition, ScimGroupMember, ScimPage, ScimQuery, ScimRecord, ScimTenant, Store};
+
+/// Which resource type a handler serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    User,
+    Group,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::User => "User",
+            Kind::Group => "Group",
+        }
+    }
+
+    pub(crate) fn endpoint(self) -> &'static str {
+        match self {
+            Kind::User => "Users",
+            Kind::Group => "Groups",
+        }
+    }
+
+    pub(crate) fn core_schema(self) -> &'static str {
+        match self {
+            Kind::User => USER_SCHEMA,
+            Kind::Group => GROUP_SCHEMA,
+        }
+    }
+
+    pub(crate) fn resource_type(self, registry: &SchemaRegistry) -> Result<&ResourceType, Error> {
+        registry
+            .resource_type(self.name())
+            .ok_or_else(|| Error::Protocol(ScimError::NotFound(format!("no resource type {}", self.name()))))
+    }
+
+    pub(crate) async fn list(
+        self,
+        store: &dyn Store,
+        tenant: &ScimTenant,
+        query: &ScimQuery,
+    ) -> Result<ScimPage, Error> {
+        Ok(match self {
+            Kind::User => store.list_scim_users(tenant, query).await?,
+            Kind::Group => store.list_scim_groups(tenant, query).await?,
+        })
+    }
+
+    async fn get(self, store: &dyn Store, tenant: &ScimTenant, id: &str) -> Result<ScimRecord, Error> {
+        let found = match self {
+            Kind::User => store.scim_user(tenant, id).await?,
+            Kind::Group => store.scim_group(tenant, id).await?,
+        };
+        found.ok_or_else(|| Error::Protocol(ScimError::NotFound(format!("no {} {id} in this tenant", self.name()))))
+    }
+
+    async fn insert(self, store: &dyn Store, record: &ScimRecord) -> Result<(), store::Error> {
+        match self {
+            Kind::User => store.insert_scim_user(record).await,
+            Kind::Group => store.insert_scim_group(record).await,
+        }
+    }
+
+    async fn update(self, store: &dyn Store, record: &ScimRecord, expected_version: i64) -> Result<(), store::Error> {
+        match self {
+            Kind::User => store.update_scim_user(record, expected_version).await,
+            Kind::Group => store.update_scim_group(record, expected_version).await,
+        }
+    }
+
+    async fn delete(self, store: &dyn Store, tenant: &ScimTenant, id: &str, version: Option<i64>) -> Result<(), Error> {
+        match self {
+            Kind::User => store.delete_scim_user(tenant, id, version).await?,
+            Kind::Group => store.delete_scim_group(tenant, id, version).await?,
+        }
+        Ok(())
+    }
+}
+
+/// The strong entity tag of a version.
+pub(crate) fn etag(version: i64) -> String {
+    format!("\"v{version}\"")
+}
+
+/// A stored record as served: its resource with `id`, a group's `members`, and `meta`.
+pub(crate) fn render(kind: Kind, record: &ScimRecord, base_url: &str) -> Value {
+    let mut resource = record.resource.clone();
+    let Some(object) = resource.as_object_mut() else { return resource };
+    object.insert("id".to_owned(), json!(record.id));
+    if kind == Kind::Group && !record.members.is_empty() {
+        let members: Vec<Value> = record
+            .members
+            .iter()
+            .map(|member| {
+                let mut value = json!({
+                    "value": member.user_id,
+                    "$ref": format!("{base_url}/Users/{}", member.user_id),
+                    "type": "User",
+                });
+                if let (Some(display), Some(object)) = (&member.display, value.as_object_mut()) {
+                    object.insert("display".to_owned(), json!(display));
+                }
+                value
+            })
+            .collect();
+        object.insert("members".to_owned(), Value::Array(members));
+    }
+    let time = |at: time::OffsetDateTime| at.format(&Rfc3339).unwrap_or_default();
+    object.insert(
+        "meta".to_owned(),
+        json!({
+            "resourceType": kind.name(),
+            "created": time(record.created),
+            "lastModified": time(record.last_modified),
+            "location": format!("{base_url}/{}/{}", kind.endpoint(), record.id),
+            "version": etag(record.version),
+        }),
+    );
+    resource
+}
+
+/// Drops what is never stored from a resource about to be written: `password`, `meta`, and a group's `members`
+/// (returned separately, as rows).
+fn prepare_for_storage(kind: Kind, resource: &mut Value, id: &str) -> Vec<ScimGroupMember> {
+    let members = if kind == Kind::Group {
+        resource::member_ids(resource)
+            .into_iter()
+            .map(|user_id| ScimGroupMember { user_id: user_id.to_owned(), display: None })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if let Some(object) = resource.as_object_mut() {
+        object
+            .retain(|key, _| !["password", "meta", "members"].iter().any(|dropped| key.eq_ignore_ascii_case(dropped)));
+        object.insert("id".to_owned(), json!(id));
+    }
+    members
+}
+
+fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, Error> {
+    Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map(|Query(pairs)| pairs)
+        .map_err(|error| Error::Protocol(ScimError::InvalidSyntax(format!("invalid query string: {error}"))))
+}
+
+fn list_parameters(state: &ScimState, uri: &Uri) -> Result<ListParameters, Error> {
+    Ok(ListParameters::from_query(query_pairs(uri)?, &state.settings.list_limits)?)
+}
+
+fn respond_with(
+    kind: Kind,
+    state: &ScimState,
+    caller: &Caller,
+    record: &ScimRecord,
+    status: StatusCode,
+    parameters: Option<&ListParameters>,
+) -> Result<Response, Error> {
+    let rendered = render(kind, record, &caller.base_url);
+    let body = match parameters {
+        Some(parameters) => projection::project(
+            &rendered,
+            &parameters.attributes,
+            &parameters.excluded_attributes,
+            &state.registry,
+            kind.resource_type(&state.registry)?,
+        ),
+        None => projection::project(&rendered, &[], &[], &state.registry, kind.resource_type(&state.registry)?),
+    };
+    let location = format!("{}/{}/{}", caller.base_url, kind.endpoint(), record.id);
+    let location = (status == StatusCode::CREATED).then_some(location.as_str());
+    Ok(scim_response(status, &body, Some(&etag(record.version)), location))
+}
+
+fn if_match_of(headers: &HeaderMap) -> Result<Option<&str>, Error> {
+    headers.get(header::IF_MATCH).map(|value| value.to_str().map_err(|_| Error::PreconditionFailed)).transpose()
+}
+
+fn if_match_allows(if_match: Option<&str>, version: i64) -> Result<(), Error> {
+    let Some(text) = if_match else { return Ok(()) };
+    let current = etag(version);
+    if text.split(',').map(str::trim).any(|tag| tag == "*" || tag == current) {
+        Ok(())
+    } else {
+        Err(Error::PreconditionFailed)
+    }
+}
+
+fn if_none_match_hits(headers: &HeaderMap, version: i64) -> bool {
+    let current = etag(version);
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|text| text.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == current))
+}
+
+/// Creates a resource, or finds the one a retried create repeats; either way answered 201.
+pub(crate) async fn create_record(
+    kind: Kind,
+    state: &ScimState,
+    caller: &Caller,
+    body: &Value,
+) -> Result<ScimRecord, Error> {
+    let resource_type = kind.resource_type(&state.registry)?;
+    let mut resource = resource::normalize_for_create(body, &state.registry, resource_type)?;
+    let id = new_id();
+    let members = prepare_for_storage(kind, &mut resource, &id);
+    if kind == Kind::Group
+        && let Some(existing) = retried_create(kind, state, caller, &resource).await?
+    {
+        return Ok(existing);
+    }
+    let created = now();
+    let record = ScimRecord {
+        tenant: caller.tenant.clone(),
+        id: id.clone(),
+        resource,
+        members,
+        version: 1,
+        created,
+        last_modified: created,
+    };
+    match kind.insert(&*state.store, &record).await {
+        Ok(()) => {}
+        Err(store::Error::ScimUniqueness) => {
+            return match retried_create(kind, state, caller, &record.resource).await? {
+                Some(existing) => Ok(existing),
+                None => Err(store::Error::ScimUniqueness.into()),
+            };
+        }
+        Err(error) => return Err(error.into()),
+    }
+    if kind == Kind::Group { kind.get(&*state.store, &caller.tenant, &id).await } else { Ok(record) }
+}
+
+async fn create(kind: Kind, state: ScimState, caller: Caller, body: Value) -> Result<Response, Error> {
+    let record = create_record(kind, &state, &caller, &body).await?;
+    respond_with(kind, &state, &caller, &record, StatusCode::CREATED, None)
+}
+
+/// The stored resource a create repeats: same externalId, and same userName (users) or displayName (groups).
+async fn retried_create(
+    kind: Kind,
+    state: &ScimState,
+    caller: &Caller,
+    resource: &Value,
+) -> Result<Option<ScimRecord>, Error> {
+    let Some(external_id) = resource::external_id(resource) else { return Ok(None) };
+    let name = match kind {
+        Kind::User => resource::user_name(resource).map(|name| ScimCondition::UserName(name.to_owned())),
+        Kind::Group => resource::display_name(resource).map(|name| ScimCondition::DisplayName(name.to_owned())),
+    };
+    let Some(name) = name else { return Ok(None) };
+    let query = ScimQuery {
+        conditions: vec![name, ScimCondition::ExternalId(external_id.to_owned())],
+        limit: Some(1),
+        ..ScimQuery::default()
+    };
+    Ok(kind.list(&*state.store, &caller.tenant, &query).await?.records.into_iter().next())
+}
+
+async fn get(
+    kind: Kind,
+    state: ScimState,
+    caller: Caller,
+    id: &str,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<Response, Error> {
+    let parameters = list_parameters(&state, uri)?;
+    let record = kind.get(&*state.store, &caller.tenant, id).await?;
+    if if_none_match_hits(headers, record.version) {
+        return Ok(not_modified(&etag(record.version)));
+    }
+    respond_with(kind, &state, &caller, &record, StatusCode::OK, Some(&parameters))
+}
+
+/// PUT and PATCH: read, check `If-Match`, compute the new resource, write it conditionally on the version read.
+pub(crate) async fn modify_record(
+    kind: Kind,
+    state: &ScimState,
+    caller: &Caller,
+    id: &str,
+    if_match: Option<&str>,
+    change: impl Fn(&Value, &ResourceType) -> Result<Value, ScimError>,
+) -> Result<ScimRecord, Error> {
+    let resource_type = kind.resource_type(&state.registry)?;
+    let conditional = if_match.is_some();
+    let mut attempts_left = 3;
+    loop {
+        attempts_left -= 1;
+        let existing = kind.get(&*state.store, &caller.tenant, id).await?;
+        if_match_allows(if_match, existing.version)?;
+        let mut current = render(kind, &existing, &caller.base_url);
+        if let Some(object) = current.as_object_mut() {
+            object.remove("meta");
+        }
+        let mut changed = change(&current, resource_type)?;
+        let members = prepare_for_storage(kind, &mut changed, id);
+        let record = ScimRecord {
+            resource: changed,
+            members,
+            version: existing.version + 1,
+            last_modified: now(),
+            ..existing.clone()
+        };
+        match kind.update(&*state.store, &record, existing.version).await {
+            Ok(()) => return kind.get(&*state.store, &caller.tenant, id).await,
+            Err(store::Error::ScimVersionMismatch) if !conditional && attempts_left > 0 => continue,
+            Err(store::Error::ScimVersionMismatch) => return Err(Error::PreconditionFailed),
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+async fn modify(
+    kind: Kind,
+    state: ScimState,
+    caller: Caller,
+    id: &str,
+    headers: &HeaderMap,
+    uri: &Uri,
+    change: impl Fn(&Value, &ResourceType) -> Result<Value, ScimError>,
+) -> Result<Response, Error> {
+    let parameters = list_parameters(&state, uri)?;
+    let record = modify_record(kind, &state, &caller, id, if_match_of(headers)?, change).await?;
+    respond_with(kind, &state, &caller, &record, StatusCode::OK, Some(&parameters))
+}
+
+pub(crate) async fn delete_record(
+    kind: Kind,
+    state: &ScimState,
+    caller: &Caller,
+    id: &str,
+    if_match: Option<&str>,
+) -> Result<(), Error> {
+    let expected_version = if if_match.is_some() {
+        let existing = kind.get(&*state.store, &caller.tenant, id).await?;
+        if_match_allows(if_match, existing.version)?;
+        Some(existing.version)
+    } else {
+        None
+    };
+    match kind.delete(&*state.store, &caller.tenant, id, expected_version).await {
+        Err(Error::Store(store::Error::ScimVersionMismatch)) => Err(Error::PreconditionFailed),
+        Err(Error::Store(store::Error::ScimNotFound { .. })) => {
+            Err(Error::Protocol(ScimError::NotFound(format!("no {} {id} in this tenant", kind.name()))))
+        }
+        other => other,
+    }
+}
+
+async fn delete(
+    kind: Kind,
+    state: ScimState,
+    caller: Caller,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Response, Error> {
+    delete_record(kind, &state, &caller, id, if_match_of(headers)?).await?;
+    let mut response = Response::default();
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}
+
+async fn list(kind: Kind, state: &ScimState, caller: &Caller, parameters: &ListParameters) -> Result<Response, Error> {
+    let body = query::list(kind, state, caller, parameters).await?;
+    Ok(scim_response(StatusCode::OK, &body, None, None))
+}
+
+// The handlers, one per route and resource type.
+
+pub(crate) async fn list_users(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+) -> Result<Response, Error> {
+    list(Kind::User, &state, &caller, &list_parameters(&state, &uri)?).await
+}
+
+pub(crate) async fn list_groups(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+) -> Result<Response, Error> {
+    list(Kind::Group, &state, &caller, &list_parameters(&state, &uri)?).await
+}
+
+pub(crate) async fn search_users(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    ScimBody(body): ScimBody,
+) -> Result<Response, Error> {
+    let parameters = ListParameters::from_search_request(&body, &state.settings.list_limits)?;
+    list(Kind::User, &state, &caller, &parameters).await
+}
+
+pub(crate) async fn search_groups(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    ScimBody(body): ScimBody,
+) -> Result<Response, Error> {
+    let parameters = ListParameters::from_search_request(&body, &state.settings.list_limits)?;
+    list(Kind::Group, &state, &caller, &parameters).await
+}
+
+/// `POST /.search`: users, then groups, that match; each projected by its own schema.
+pub(crate) async fn search_all(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    ScimBody(body): ScimBody,
+) -> Result<Response, Error> {
+    let parameters = ListParameters::from_search_request(&body, &state.settings.list_limits)?;
+    let mut resources: Vec<Value> = Vec::new();
+    for kind in [Kind::User, Kind::Group] {
+        let resource_type = kind.resource_type(&state.registry)?;
+        if let Some(filter) = &parameters.filter {
+            warden_scim::filter::validate(filter, &state.registry, resource_type)?;
+        }
+        let plan = query::plan(kind, parameters.filter.as_ref());
+        for resource in query::matching(kind, &state, &caller, &parameters, plan.conditions).await? {
+            resources.push(projection::project(
+                &resource,
+                &parameters.attributes,
+                &parameters.excluded_attributes,
+                &state.registry,
+                resource_type,
+            ));
+        }
+    }
+    let total = resources.len() as u64;
+    let offset = usize::try_from(parameters.offset()).unwrap_or(usize::MAX);
+    let count = usize::try_from(parameters.count).unwrap_or(usize::MAX);
+    let page: Vec<Value> = resources.into_iter().skip(offset).take(count).collect();
+    let body = ListResponse::new(total, parameters.start_index, page).into_json();
+    Ok(scim_response(StatusCode::OK, &body, None, None))
+}
+
+pub(crate) async fn create_user(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    ScimBody(body): ScimBody,
+) -> Result<Response, Error> {
+    create(Kind::User, state, caller, body).await
+}
+
+pub(crate) async fn create_group(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    ScimBody(body): ScimBody,
+) -> Result<Response, Error> {
+    create(Kind::Group, state, caller, body).await
+}
+
+pub(crate) async fn get_user(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    Path((_org, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, Error> {
+    get(Kind::User, state, caller, &id, &headers, &uri).await
+}
+
+pub(crate) async fn get_group(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    Path((_org, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, Error> {
+    get(Kind::Group, state, caller, &id, &headers, &uri).await
+}
+
+pub(crate) fn replace_with(
+    body: Value,
+    registry: &SchemaRegistry,
+) -> impl Fn(&Value, &ResourceType) -> Result<Value, ScimError> + '_ {
+    move |current, resource_type| resource::normalize_for_replace(current, &body, registry, resource_type)
+}
+
+pub(crate) fn patch_with(
+    body: Value,
+    registry: &SchemaRegistry,
+) -> impl Fn(&Value, &ResourceType) -> Result<Value, ScimError> + '_ {
+    move |current, resource_type| patch::apply_patch(current, &body, registry, resource_type)
+}
+
+pub(crate) async fn replace_user(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    Path((_org, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+    ScimBody(body): ScimBody,
+) -> Result<Response, Error> {
+    let registry = state.registry.clone();
+    modify(Kind::User, state, caller, &id, &headers, &uri, replace_with(body, &registry)).await
+}
+
+pub(crate) async fn replace_group(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    Path((_org, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+    ScimBody(body): ScimBody,
+) -> Result<Response, Error> {
+    let registry = state.registry.clone();
+    modify(Kind::Group, state, caller, &id, &headers, &uri, replace_with(body, &registry)).await
+}
+
+pub(crate) async fn patch_user(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    Path((_org, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+    ScimBody(body): ScimBody,
+) -> Result<Response, Error> {
+    let registry = state.registry.clone();
+    modify(Kind::User, state, caller, &id, &headers, &uri, patch_with(body, &registry)).await
+}
+
+pub(crate) async fn patch_group(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    Path((_org, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+    ScimBody(body): ScimBody,
+) -> Result<Response, Error> {
+    let registry = state.registry.clone();
+    modify(Kind::Group, state, caller, &id, &headers, &uri, patch_with(body, &registry)).await
+}
+
+pub(crate) async fn delete_user(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    Path((_org, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    delete(Kind::User, state, caller, &id, &headers).await
+}
+
+pub(crate) async fn delete_group(
+    State(state): State<ScimState>,
+    Extension(caller): Extension<Caller>,
+    Path((_org, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    delete(Kind::Group, state, caller, &id, &headers).await
+}

@@ -1,0 +1,66 @@
+//! Bearer tokens and random ids.
+//!
+//! A token is 256 random bits, base64url without padding; the store keeps only its SHA-256. Tokens are handed
+//! out once, by `warden scim connection create|rotate`, and never formatted anywhere else.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::store::TokenHash;
+
+/// A new token and its hash.
+pub fn issue_token() -> (SecretString, TokenHash) {
+    let mut bytes = [0_u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash_token(&token);
+    (SecretString::from(token), hash)
+}
+
+pub fn hash_token(token: &str) -> TokenHash {
+    TokenHash(Sha256::digest(token.as_bytes()).into())
+}
+
+/// Compares two hashes in constant time.
+pub fn same_hash(left: &TokenHash, right: &TokenHash) -> bool {
+    left.0.ct_eq(&right.0).into()
+}
+
+/// 128 random bits printed like a version-4 UUID: the id of a connection, user or group.
+pub fn new_id() -> String {
+    let mut bytes = [0_u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn tokens_are_256_bits_and_only_their_hash_matches() {
+        let (token, hash) = issue_token();
+        assert_eq!(token.expose_secret().len(), 43);
+        assert!(same_hash(&hash_token(token.expose_secret()), &hash));
+        let (other, _) = issue_token();
+        assert!(!same_hash(&hash_token(other.expose_secret()), &hash));
+        assert!(!format!("{hash:?}").contains(char::is_numeric));
+    }
+
+    #[test]
+    fn ids_look_like_uuids_and_differ() {
+        let id = new_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(id.as_bytes()[14], b'4');
+        assert_ne!(id, new_id());
+    }
+}

@@ -1,0 +1,241 @@
+//! SCIM provisioning storage: connections (bearer tokens into one tenant), users, groups with their members, and
+//! the request log. [`ScimStore`] is a supertrait of [`crate::store::Store`], so every store has it; its SQL lives
+//! in `sql.rs`, written once over the dialects like the rest of the store.
+//!
+//! A tenant ([`ScimTenant`]) is a ZITADEL organization of one environment. Every user, group and membership row is
+//! keyed by its tenant; no method reads or writes across tenants.
+
+mod sql;
+
+use std::fmt;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use time::OffsetDateTime;
+use warden_core::id::{EnvironmentName, OrgId};
+
+use crate::store::Error;
+
+/// The tenant a SCIM client provisions into: one ZITADEL organization in one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ScimTenant {
+    pub environment: EnvironmentName,
+    pub org_id: OrgId,
+}
+
+/// A connection's id: 128 random bits, printed like a UUID.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScimConnectionId(String);
+
+impl ScimConnectionId {
+    pub fn new(text: impl Into<String>) -> ScimConnectionId {
+        ScimConnectionId(text.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ScimConnectionId {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+/// The SHA-256 of a bearer token: all the store ever holds of it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct TokenHash(pub [u8; 32]);
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("TokenHash(..)")
+    }
+}
+
+/// Which SCIM client a connection is for (it changes nothing on the wire; it documents the connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScimConnectionKind {
+    Okta,
+    Entra,
+    Generic,
+}
+
+impl ScimConnectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScimConnectionKind::Okta => "okta",
+            ScimConnectionKind::Entra => "entra",
+            ScimConnectionKind::Generic => "generic",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ScimConnectionKind> {
+        [ScimConnectionKind::Okta, ScimConnectionKind::Entra, ScimConnectionKind::Generic]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+/// A SCIM client's access to one tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimConnection {
+    pub id: ScimConnectionId,
+    pub tenant: ScimTenant,
+    pub name: String,
+    pub kind: ScimConnectionKind,
+    pub token_hash: TokenHash,
+    /// The hash before the last rotation, accepted until `previous_valid_until`.
+    pub previous_token_hash: Option<TokenHash>,
+    pub previous_valid_until: Option<OffsetDateTime>,
+    pub disabled_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+/// A stored SCIM user or group.
+///
+/// `resource` is the normalized resource with its `id` and without `meta` (rendered per request) or, for a group,
+/// `members` (stored as rows). `version` starts at 1 and grows by one with every write; it is the ETag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScimRecord {
+    pub tenant: ScimTenant,
+    pub id: String,
+    pub resource: Value,
+    /// A group's members; always empty for a user.
+    pub members: Vec<ScimGroupMember>,
+    pub version: i64,
+    pub created: OffsetDateTime,
+    pub last_modified: OffsetDateTime,
+}
+
+/// One member of a group: a user of the same tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimGroupMember {
+    pub user_id: String,
+    /// The user's displayName, else its userName; filled when read, ignored when written.
+    pub display: Option<String>,
+}
+
+/// A condition the store evaluates with an index. Several conditions are combined with `and`.
+///
+/// `UserName`, `DisplayName` and `Email` compare case-insensitively (their schemas say caseExact false), `Id` and
+/// `ExternalId` exactly. A condition a resource type does not have (`UserName` on groups) matches nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScimCondition {
+    Id(String),
+    UserName(String),
+    ExternalId(String),
+    DisplayName(String),
+    /// Any of a user's email addresses.
+    Email(String),
+}
+
+/// The sort keys the store orders by; resources without the attribute come last in both directions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScimSortKey {
+    /// Creation order, the default: stable across pages.
+    #[default]
+    Created,
+    LastModified,
+    Id,
+    UserName,
+    DisplayName,
+    ExternalId,
+}
+
+/// One page of a filtered list. Ties are broken by creation order, then id, so paging is stable.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScimQuery {
+    pub conditions: Vec<ScimCondition>,
+    pub sort: ScimSortKey,
+    pub descending: bool,
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return at most; `None` returns all.
+    pub limit: Option<u64>,
+}
+
+/// A page and the number of matches across all pages.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScimPage {
+    pub total: u64,
+    pub records: Vec<ScimRecord>,
+}
+
+/// One request a connection made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimRequestLogEntry {
+    pub connection_id: ScimConnectionId,
+    pub at: OffsetDateTime,
+    pub method: String,
+    /// The path without the query string (which may carry personal data in a filter).
+    pub path: String,
+    pub status: u16,
+    pub latency_ms: u64,
+}
+
+/// SCIM provisioning storage, implemented by every [`crate::store::Store`].
+///
+/// Errors a caller is expected to handle: [`Error::ScimUniqueness`] (a userName already taken in the tenant,
+/// compared case-insensitively), [`Error::ScimVersionMismatch`] (the stored version is not the expected one),
+/// [`Error::ScimNotFound`] and [`Error::UnknownScimMember`] (a group member that is no user of the tenant).
+#[async_trait]
+pub trait ScimStore: Send + Sync {
+    // Connections.
+
+    /// Stores a new connection; its environment must be in the store.
+    async fn create_scim_connection(&self, connection: &ScimConnection) -> Result<(), Error>;
+    /// Every connection, oldest first.
+    async fn list_scim_connections(&self) -> Result<Vec<ScimConnection>, Error>;
+    async fn scim_connection(&self, id: &ScimConnectionId) -> Result<Option<ScimConnection>, Error>;
+    /// The connection whose current or previous token hash is `hash`, disabled or not and whatever the grace
+    /// period: the caller decides, comparing in constant time.
+    async fn scim_connection_by_token(&self, hash: &TokenHash) -> Result<Option<ScimConnection>, Error>;
+    /// Makes `new_hash` the token; the current one stays valid until `previous_valid_until`. Returns whether the
+    /// connection exists.
+    async fn rotate_scim_connection_token(
+        &self,
+        id: &ScimConnectionId,
+        new_hash: &TokenHash,
+        previous_valid_until: OffsetDateTime,
+    ) -> Result<bool, Error>;
+    /// Disables a connection for good; returns whether it exists.
+    async fn disable_scim_connection(&self, id: &ScimConnectionId, at: OffsetDateTime) -> Result<bool, Error>;
+
+    // Users.
+
+    /// Stores a new user in one transaction (with its email index).
+    async fn insert_scim_user(&self, user: &ScimRecord) -> Result<(), Error>;
+    async fn scim_user(&self, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error>;
+    /// Replaces a user whose stored version is `expected_version` (`user.version` is the new one).
+    async fn update_scim_user(&self, user: &ScimRecord, expected_version: i64) -> Result<(), Error>;
+    /// Deletes a user (and its memberships), checking the version when one is given.
+    async fn delete_scim_user(&self, tenant: &ScimTenant, id: &str, expected_version: Option<i64>)
+    -> Result<(), Error>;
+    async fn list_scim_users(&self, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error>;
+
+    // Groups.
+
+    /// Stores a new group and its members in one transaction.
+    async fn insert_scim_group(&self, group: &ScimRecord) -> Result<(), Error>;
+    async fn scim_group(&self, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error>;
+    /// Replaces a group and its members whose stored version is `expected_version`, in one transaction.
+    async fn update_scim_group(&self, group: &ScimRecord, expected_version: i64) -> Result<(), Error>;
+    async fn delete_scim_group(
+        &self,
+        tenant: &ScimTenant,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<(), Error>;
+    async fn list_scim_groups(&self, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error>;
+
+    // Request log.
+
+    async fn insert_scim_request_log(&self, entry: &ScimRequestLogEntry) -> Result<(), Error>;
+    /// A connection's most recent requests, newest first.
+    async fn list_scim_request_log(
+        &self,
+        connection_id: &ScimConnectionId,
+        limit: u32,
+    ) -> Result<Vec<ScimRequestLogEntry>, Error>;
+}

@@ -1,0 +1,622 @@
+//! The SQL of [`ScimStore`], written once over [`Dialect`].
+
+use std::collections::{BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use sqlx::QueryBuilder;
+use time::OffsetDateTime;
+use warden_core::id::{EnvironmentName, OrgId};
+use warden_scim::resource;
+
+use crate::store::Error;
+use crate::store::scim::{
+    ScimCondition, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimPage, ScimQuery,
+    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, TokenHash,
+};
+use crate::store::sql::{Dialect, RowView, SqlStore, SqlValue};
+
+const CONNECTION_COLUMNS: &str = "id, environment, org_id, name, kind, token_hash, previous_token_hash, \
+                                  previous_valid_until, disabled_at, created_at";
+const RECORD_COLUMNS: &str = "environment, org_id, id, resource, version, created, last_modified";
+/// Rows per statement when a list of ids is bound: far below both dialects' parameter limits.
+const IDS_PER_STATEMENT: usize = 1_000;
+
+/// Users or groups: the two tables share their shape and their SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    User,
+    Group,
+}
+
+impl Kind {
+    fn table(self) -> &'static str {
+        match self {
+            Kind::User => "scim_user",
+            Kind::Group => "scim_group",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::User => "User",
+            Kind::Group => "Group",
+        }
+    }
+
+    /// The derived columns a write sets besides `resource`, `version` and the times.
+    fn derived_columns(self) -> &'static [&'static str] {
+        match self {
+            Kind::User => &[
+                "user_name",
+                "user_name_lower",
+                "external_id",
+                "display_name",
+                "display_name_lower",
+                "active",
+                "primary_email_lower",
+            ],
+            Kind::Group => &["display_name", "display_name_lower", "external_id"],
+        }
+    }
+
+    fn derived_values(self, record: &ScimRecord) -> Vec<SqlValue> {
+        let resource = &record.resource;
+        let display_name = resource::display_name(resource).map(str::to_owned);
+        let display_name_lower = display_name.as_deref().map(str::to_lowercase);
+        let external_id = SqlValue::NullableText(resource::external_id(resource).map(str::to_owned));
+        match self {
+            Kind::User => {
+                let user_name = resource::user_name(resource).unwrap_or_default();
+                vec![
+                    SqlValue::text(user_name),
+                    SqlValue::text(user_name.to_lowercase()),
+                    external_id,
+                    SqlValue::NullableText(display_name),
+                    SqlValue::NullableText(display_name_lower),
+                    SqlValue::Boolean(resource::active(resource).unwrap_or(true)),
+                    SqlValue::NullableText(resource::primary_email(resource).map(str::to_lowercase)),
+                ]
+            }
+            Kind::Group => vec![
+                SqlValue::text(display_name.clone().unwrap_or_default()),
+                SqlValue::text(display_name_lower.unwrap_or_default()),
+                external_id,
+            ],
+        }
+    }
+}
+
+fn push_list<D: Dialect>(builder: &mut QueryBuilder<D>, values: impl IntoIterator<Item = SqlValue>) {
+    for (index, value) in values.into_iter().enumerate() {
+        if index > 0 {
+            builder.push(", ");
+        }
+        D::bind(builder, value);
+    }
+}
+
+/// ` environment = $1 AND org_id = $2` (with a column prefix such as `m.`).
+fn push_tenant<D: Dialect>(builder: &mut QueryBuilder<D>, prefix: &str, tenant: &ScimTenant) {
+    builder.push(format!(" {prefix}environment = "));
+    D::bind(builder, SqlValue::text(tenant.environment.as_str()));
+    builder.push(format!(" AND {prefix}org_id = "));
+    D::bind(builder, SqlValue::text(tenant.org_id.as_str()));
+}
+
+fn corrupt(table: &'static str, column: &str, message: impl std::fmt::Display) -> Error {
+    Error::Corrupt { table, column: column.to_owned(), message: message.to_string() }
+}
+
+fn decode_hash(table: &'static str, column: &str, bytes: Vec<u8>) -> Result<TokenHash, Error> {
+    let bytes: [u8; 32] = bytes.try_into().map_err(|_| corrupt(table, column, "not a SHA-256 hash"))?;
+    Ok(TokenHash(bytes))
+}
+
+fn decode_tenant(row: &RowView<'_>) -> Result<ScimTenant, Error> {
+    Ok(ScimTenant {
+        environment: EnvironmentName::parse(row.text("environment")?)
+            .map_err(|error| corrupt(row.table, "environment", error))?,
+        org_id: OrgId::parse(row.text("org_id")?).map_err(|error| corrupt(row.table, "org_id", error))?,
+    })
+}
+
+fn decode_connection(row: &RowView<'_>) -> Result<ScimConnection, Error> {
+    let kind = row.text("kind")?;
+    let previous_token_hash = match row.row.bytes("previous_token_hash")? {
+        Some(bytes) => Some(decode_hash(row.table, "previous_token_hash", bytes)?),
+        None => None,
+    };
+    Ok(ScimConnection {
+        id: ScimConnectionId::new(row.text("id")?),
+        tenant: decode_tenant(row)?,
+        name: row.text("name")?,
+        kind: ScimConnectionKind::parse(&kind).ok_or_else(|| corrupt(row.table, "kind", kind))?,
+        token_hash: decode_hash(row.table, "token_hash", row.bytes("token_hash")?)?,
+        previous_token_hash,
+        previous_valid_until: row.time("previous_valid_until")?,
+        disabled_at: row.time("disabled_at")?,
+        created_at: row.required_time("created_at")?,
+    })
+}
+
+fn decode_record(row: &RowView<'_>) -> Result<ScimRecord, Error> {
+    Ok(ScimRecord {
+        tenant: decode_tenant(row)?,
+        id: row.text("id")?,
+        resource: row.json("resource")?,
+        members: Vec::new(),
+        version: row.integer("version")?,
+        created: row.required_time("created")?,
+        last_modified: row.required_time("last_modified")?,
+    })
+}
+
+/// Maps constraint violations of a user or group write to the errors callers handle.
+fn write_error(tenant: &ScimTenant) -> impl Fn(sqlx::Error) -> Error + '_ {
+    move |error| match &error {
+        sqlx::Error::Database(database) if database.is_unique_violation() => Error::ScimUniqueness,
+        sqlx::Error::Database(database) if database.is_foreign_key_violation() => {
+            Error::UnknownEnvironment(tenant.environment.clone())
+        }
+        _ => Error::Database(error),
+    }
+}
+
+impl<D: Dialect> SqlStore<D> {
+    async fn insert_scim_record(&self, kind: Kind, record: &ScimRecord) -> Result<(), Error> {
+        let mut transaction = self.pool.begin().await?;
+        let derived = kind.derived_columns().join(", ");
+        let mut builder =
+            QueryBuilder::<D>::new(format!("INSERT INTO {} ({RECORD_COLUMNS}, {derived}) VALUES (", kind.table()));
+        let values = [
+            SqlValue::text(record.tenant.environment.as_str()),
+            SqlValue::text(record.tenant.org_id.as_str()),
+            SqlValue::text(&record.id),
+            SqlValue::Json(record.resource.clone()),
+            SqlValue::Integer(record.version),
+            SqlValue::Time(Some(record.created)),
+            SqlValue::Time(Some(record.last_modified)),
+        ];
+        push_list(&mut builder, values.into_iter().chain(kind.derived_values(record)));
+        builder.push(")");
+        D::execute(&mut transaction, &mut builder).await.map_err(write_error(&record.tenant))?;
+        Self::write_dependents(&mut transaction, kind, record).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    async fn update_scim_record(&self, kind: Kind, record: &ScimRecord, expected_version: i64) -> Result<(), Error> {
+        let mut transaction = self.pool.begin().await?;
+        let mut builder = QueryBuilder::<D>::new(format!("UPDATE {} SET resource = ", kind.table()));
+        D::bind(&mut builder, SqlValue::Json(record.resource.clone()));
+        builder.push(", version = ");
+        D::bind(&mut builder, SqlValue::Integer(record.version));
+        builder.push(", last_modified = ");
+        D::bind(&mut builder, SqlValue::Time(Some(record.last_modified)));
+        for (column, value) in kind.derived_columns().iter().zip(kind.derived_values(record)) {
+            builder.push(format!(", {column} = "));
+            D::bind(&mut builder, value);
+        }
+        builder.push(" WHERE");
+        push_tenant(&mut builder, "", &record.tenant);
+        builder.push(" AND id = ");
+        D::bind(&mut builder, SqlValue::text(&record.id));
+        builder.push(" AND version = ");
+        D::bind(&mut builder, SqlValue::Integer(expected_version));
+        let updated = D::execute(&mut transaction, &mut builder).await.map_err(write_error(&record.tenant))?;
+        if updated == 0 {
+            return Err(Self::missing_or_changed(&mut transaction, kind, &record.tenant, &record.id).await);
+        }
+        let mut delete_emails = QueryBuilder::<D>::new(match kind {
+            Kind::User => "DELETE FROM scim_user_email WHERE",
+            Kind::Group => "DELETE FROM scim_group_member WHERE",
+        });
+        push_tenant(&mut delete_emails, "", &record.tenant);
+        delete_emails.push(match kind {
+            Kind::User => " AND user_id = ",
+            Kind::Group => " AND group_id = ",
+        });
+        D::bind(&mut delete_emails, SqlValue::text(&record.id));
+        D::execute(&mut transaction, &mut delete_emails).await?;
+        Self::write_dependents(&mut transaction, kind, record).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// After a conditional write touched nothing: was the row missing, or at another version?
+    async fn missing_or_changed(connection: &mut D::Connection, kind: Kind, tenant: &ScimTenant, id: &str) -> Error {
+        let mut builder = QueryBuilder::<D>::new(format!("SELECT version FROM {} WHERE", kind.table()));
+        push_tenant(&mut builder, "", tenant);
+        builder.push(" AND id = ");
+        D::bind(&mut builder, SqlValue::text(id));
+        match D::fetch_all(connection, &mut builder).await {
+            Ok(rows) if rows.is_empty() => Error::ScimNotFound { kind: kind.name(), id: id.to_owned() },
+            Ok(_) => Error::ScimVersionMismatch,
+            Err(error) => Error::Database(error),
+        }
+    }
+
+    /// A user's email index, or a group's member rows (each member checked to be a user of the tenant).
+    async fn write_dependents(connection: &mut D::Connection, kind: Kind, record: &ScimRecord) -> Result<(), Error> {
+        let tenant = &record.tenant;
+        let (table, owner_column, value_column, values): (_, _, _, BTreeSet<String>) = match kind {
+            Kind::User => (
+                "scim_user_email",
+                "user_id",
+                "value_lower",
+                resource::email_values(&record.resource).into_iter().map(str::to_lowercase).collect(),
+            ),
+            Kind::Group => (
+                "scim_group_member",
+                "group_id",
+                "member_id",
+                record.members.iter().map(|m| m.user_id.clone()).collect(),
+            ),
+        };
+        let values: Vec<String> = values.into_iter().collect();
+        for chunk in values.chunks(IDS_PER_STATEMENT) {
+            if kind == Kind::Group {
+                let mut existing = QueryBuilder::<D>::new("SELECT id FROM scim_user WHERE");
+                push_tenant(&mut existing, "", tenant);
+                existing.push(" AND id IN (");
+                push_list(&mut existing, chunk.iter().map(SqlValue::text));
+                existing.push(")");
+                let rows = D::fetch_all(connection, &mut existing).await?;
+                let found: BTreeSet<String> =
+                    rows.iter().map(|row| RowView { table: "scim_user", row }.text("id")).collect::<Result<_, _>>()?;
+                if let Some(missing) = chunk.iter().find(|id| !found.contains(*id)) {
+                    return Err(Error::UnknownScimMember(missing.clone()));
+                }
+            }
+            let mut builder = QueryBuilder::<D>::new(format!(
+                "INSERT INTO {table} (environment, org_id, {owner_column}, {value_column}) VALUES "
+            ));
+            for (index, value) in chunk.iter().enumerate() {
+                builder.push(if index == 0 { "(" } else { ", (" });
+                let row = [
+                    SqlValue::text(tenant.environment.as_str()),
+                    SqlValue::text(tenant.org_id.as_str()),
+                    SqlValue::text(&record.id),
+                    SqlValue::text(value),
+                ];
+                push_list(&mut builder, row);
+                builder.push(")");
+            }
+            D::execute(connection, &mut builder).await?;
+        }
+        Ok(())
+    }
+
+    async fn get_scim_record(&self, kind: Kind, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error> {
+        let mut builder = QueryBuilder::<D>::new(format!("SELECT {RECORD_COLUMNS} FROM {} WHERE", kind.table()));
+        push_tenant(&mut builder, "", tenant);
+        builder.push(" AND id = ");
+        D::bind(&mut builder, SqlValue::text(id));
+        let mut connection = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut connection, &mut builder).await?;
+        let mut records = rows
+            .iter()
+            .map(|row| decode_record(&RowView { table: kind.table(), row }))
+            .collect::<Result<Vec<_>, _>>()?;
+        if kind == Kind::Group {
+            Self::attach_members(&mut connection, tenant, &mut records).await?;
+        }
+        Ok(records.pop())
+    }
+
+    async fn delete_scim_record(
+        &self,
+        kind: Kind,
+        tenant: &ScimTenant,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<(), Error> {
+        let mut transaction = self.pool.begin().await?;
+        let mut builder = QueryBuilder::<D>::new(format!("DELETE FROM {} WHERE", kind.table()));
+        push_tenant(&mut builder, "", tenant);
+        builder.push(" AND id = ");
+        D::bind(&mut builder, SqlValue::text(id));
+        if let Some(version) = expected_version {
+            builder.push(" AND version = ");
+            D::bind(&mut builder, SqlValue::Integer(version));
+        }
+        if D::execute(&mut transaction, &mut builder).await? == 0 {
+            return Err(Self::missing_or_changed(&mut transaction, kind, tenant, id).await);
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    fn push_conditions(builder: &mut QueryBuilder<D>, kind: Kind, tenant: &ScimTenant, query: &ScimQuery) {
+        let table = kind.table();
+        builder.push(format!(" FROM {table} WHERE"));
+        push_tenant(builder, "", tenant);
+        for condition in &query.conditions {
+            let (sql, value) = match (condition, kind) {
+                (ScimCondition::Id(id), _) => (" AND id = ".to_owned(), id.clone()),
+                (ScimCondition::ExternalId(id), _) => (" AND external_id = ".to_owned(), id.clone()),
+                (ScimCondition::DisplayName(name), _) => (" AND display_name_lower = ".to_owned(), name.to_lowercase()),
+                (ScimCondition::UserName(name), Kind::User) => {
+                    (" AND user_name_lower = ".to_owned(), name.to_lowercase())
+                }
+                (ScimCondition::Email(email), Kind::User) => (
+                    " AND EXISTS (SELECT 1 FROM scim_user_email AS e WHERE e.environment = scim_user.environment \
+                     AND e.org_id = scim_user.org_id AND e.user_id = scim_user.id AND e.value_lower = "
+                        .to_owned(),
+                    email.to_lowercase(),
+                ),
+                (ScimCondition::UserName(_) | ScimCondition::Email(_), Kind::Group) => {
+                    builder.push(" AND 1 = 0");
+                    continue;
+                }
+            };
+            let closes = sql.contains("EXISTS");
+            builder.push(sql);
+            D::bind(builder, SqlValue::Text(value));
+            if closes {
+                builder.push(")");
+            }
+        }
+    }
+
+    async fn list_scim_records(&self, kind: Kind, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error> {
+        let mut connection = self.pool.acquire().await?;
+        let mut count = QueryBuilder::<D>::new("SELECT COUNT(*) AS total");
+        Self::push_conditions(&mut count, kind, tenant, query);
+        let rows = D::fetch_all(&mut connection, &mut count).await?;
+        let total = match rows.first() {
+            Some(row) => RowView { table: kind.table(), row }.unsigned("total")?,
+            None => 0,
+        };
+        if query.limit == Some(0) || total == 0 {
+            return Ok(ScimPage { total, records: Vec::new() });
+        }
+        let mut select = QueryBuilder::<D>::new(format!("SELECT {RECORD_COLUMNS}"));
+        Self::push_conditions(&mut select, kind, tenant, query);
+        let binary = D::BINARY_ORDER;
+        let column = match (query.sort, kind) {
+            (ScimSortKey::Created, _) | (ScimSortKey::UserName, Kind::Group) => "created".to_owned(),
+            (ScimSortKey::LastModified, _) => "last_modified".to_owned(),
+            (ScimSortKey::Id, _) => format!("id{binary}"),
+            (ScimSortKey::UserName, Kind::User) => format!("user_name_lower{binary}"),
+            (ScimSortKey::DisplayName, _) => format!("display_name_lower{binary}"),
+            (ScimSortKey::ExternalId, _) => format!("external_id{binary}"),
+        };
+        let direction = if query.descending { "DESC" } else { "ASC" };
+        let null_column = column.split(' ').next().unwrap_or("created");
+        select.push(format!(" ORDER BY ({null_column} IS NULL), {column} {direction}, created, id{binary} LIMIT "));
+        let limit = query.limit.map_or(i64::MAX, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+        D::bind(&mut select, SqlValue::Integer(limit));
+        select.push(" OFFSET ");
+        D::bind(&mut select, SqlValue::Integer(i64::try_from(query.offset).unwrap_or(i64::MAX)));
+        let rows = D::fetch_all(&mut connection, &mut select).await?;
+        let mut records = rows
+            .iter()
+            .map(|row| decode_record(&RowView { table: kind.table(), row }))
+            .collect::<Result<Vec<_>, _>>()?;
+        if kind == Kind::Group {
+            Self::attach_members(&mut connection, tenant, &mut records).await?;
+        }
+        Ok(ScimPage { total, records })
+    }
+
+    /// Fills each group's members, ordered by user id, with the user's displayName (else userName) as `display`.
+    async fn attach_members(
+        connection: &mut D::Connection,
+        tenant: &ScimTenant,
+        groups: &mut [ScimRecord],
+    ) -> Result<(), Error> {
+        let ids: Vec<String> = groups.iter().map(|group| group.id.clone()).collect();
+        let mut members: HashMap<String, Vec<ScimGroupMember>> = HashMap::new();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let mut builder = QueryBuilder::<D>::new(
+                "SELECT m.group_id, m.member_id, u.display_name, u.user_name FROM scim_group_member AS m \
+                 JOIN scim_user AS u ON u.environment = m.environment AND u.org_id = m.org_id AND u.id = m.member_id \
+                 WHERE",
+            );
+            push_tenant(&mut builder, "m.", tenant);
+            builder.push(" AND m.group_id IN (");
+            push_list(&mut builder, chunk.iter().map(SqlValue::text));
+            builder.push(format!(") ORDER BY m.group_id, m.member_id{}", D::BINARY_ORDER));
+            for row in D::fetch_all(connection, &mut builder).await? {
+                let view = RowView { table: "scim_group_member", row: &row };
+                let display = view.optional_text("display_name")?.or(view.optional_text("user_name")?);
+                members
+                    .entry(view.text("group_id")?)
+                    .or_default()
+                    .push(ScimGroupMember { user_id: view.text("member_id")?, display });
+            }
+        }
+        for group in groups {
+            group.members = members.remove(&group.id).unwrap_or_default();
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> ScimStore for SqlStore<D> {
+    async fn create_scim_connection(&self, connection: &ScimConnection) -> Result<(), Error> {
+        let mut builder =
+            QueryBuilder::<D>::new(format!("INSERT INTO scim_connection ({CONNECTION_COLUMNS}) VALUES ("));
+        let values = [
+            SqlValue::text(connection.id.as_str()),
+            SqlValue::text(connection.tenant.environment.as_str()),
+            SqlValue::text(connection.tenant.org_id.as_str()),
+            SqlValue::text(&connection.name),
+            SqlValue::text(connection.kind.as_str()),
+            SqlValue::Bytes(connection.token_hash.0.to_vec()),
+        ];
+        push_list(&mut builder, values);
+        // A new connection has no previous token; the NULL is written out because no bytes value is nullable.
+        builder.push(", NULL, ");
+        push_list(
+            &mut builder,
+            [
+                SqlValue::Time(connection.previous_valid_until),
+                SqlValue::Time(connection.disabled_at),
+                SqlValue::Time(Some(connection.created_at)),
+            ],
+        );
+        builder.push(")");
+        let mut database = self.pool.acquire().await?;
+        D::execute(&mut database, &mut builder).await.map_err(write_error(&connection.tenant))?;
+        Ok(())
+    }
+
+    async fn list_scim_connections(&self) -> Result<Vec<ScimConnection>, Error> {
+        let mut builder = QueryBuilder::<D>::new(format!(
+            "SELECT {CONNECTION_COLUMNS} FROM scim_connection ORDER BY created_at, id{}",
+            D::BINARY_ORDER
+        ));
+        let mut database = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut database, &mut builder).await?;
+        rows.iter().map(|row| decode_connection(&RowView { table: "scim_connection", row })).collect()
+    }
+
+    async fn scim_connection(&self, id: &ScimConnectionId) -> Result<Option<ScimConnection>, Error> {
+        let mut builder =
+            QueryBuilder::<D>::new(format!("SELECT {CONNECTION_COLUMNS} FROM scim_connection WHERE id = "));
+        D::bind(&mut builder, SqlValue::text(id.as_str()));
+        let mut database = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut database, &mut builder).await?;
+        rows.first().map(|row| decode_connection(&RowView { table: "scim_connection", row })).transpose()
+    }
+
+    async fn scim_connection_by_token(&self, hash: &TokenHash) -> Result<Option<ScimConnection>, Error> {
+        let mut builder =
+            QueryBuilder::<D>::new(format!("SELECT {CONNECTION_COLUMNS} FROM scim_connection WHERE token_hash = "));
+        D::bind(&mut builder, SqlValue::Bytes(hash.0.to_vec()));
+        builder.push(" OR previous_token_hash = ");
+        D::bind(&mut builder, SqlValue::Bytes(hash.0.to_vec()));
+        builder.push(" ORDER BY created_at LIMIT 1");
+        let mut database = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut database, &mut builder).await?;
+        rows.first().map(|row| decode_connection(&RowView { table: "scim_connection", row })).transpose()
+    }
+
+    async fn rotate_scim_connection_token(
+        &self,
+        id: &ScimConnectionId,
+        new_hash: &TokenHash,
+        previous_valid_until: OffsetDateTime,
+    ) -> Result<bool, Error> {
+        let mut builder = QueryBuilder::<D>::new(
+            "UPDATE scim_connection SET previous_token_hash = token_hash, previous_valid_until = ",
+        );
+        D::bind(&mut builder, SqlValue::Time(Some(previous_valid_until)));
+        builder.push(", token_hash = ");
+        D::bind(&mut builder, SqlValue::Bytes(new_hash.0.to_vec()));
+        builder.push(" WHERE id = ");
+        D::bind(&mut builder, SqlValue::text(id.as_str()));
+        let mut database = self.pool.acquire().await?;
+        Ok(D::execute(&mut database, &mut builder).await? > 0)
+    }
+
+    async fn disable_scim_connection(&self, id: &ScimConnectionId, at: OffsetDateTime) -> Result<bool, Error> {
+        let mut builder = QueryBuilder::<D>::new("UPDATE scim_connection SET disabled_at = COALESCE(disabled_at, ");
+        D::bind(&mut builder, SqlValue::Time(Some(at)));
+        builder.push(") WHERE id = ");
+        D::bind(&mut builder, SqlValue::text(id.as_str()));
+        let mut database = self.pool.acquire().await?;
+        Ok(D::execute(&mut database, &mut builder).await? > 0)
+    }
+
+    async fn insert_scim_user(&self, user: &ScimRecord) -> Result<(), Error> {
+        self.insert_scim_record(Kind::User, user).await
+    }
+
+    async fn scim_user(&self, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error> {
+        self.get_scim_record(Kind::User, tenant, id).await
+    }
+
+    async fn update_scim_user(&self, user: &ScimRecord, expected_version: i64) -> Result<(), Error> {
+        self.update_scim_record(Kind::User, user, expected_version).await
+    }
+
+    async fn delete_scim_user(
+        &self,
+        tenant: &ScimTenant,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<(), Error> {
+        self.delete_scim_record(Kind::User, tenant, id, expected_version).await
+    }
+
+    async fn list_scim_users(&self, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error> {
+        self.list_scim_records(Kind::User, tenant, query).await
+    }
+
+    async fn insert_scim_group(&self, group: &ScimRecord) -> Result<(), Error> {
+        self.insert_scim_record(Kind::Group, group).await
+    }
+
+    async fn scim_group(&self, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error> {
+        self.get_scim_record(Kind::Group, tenant, id).await
+    }
+
+    async fn update_scim_group(&self, group: &ScimRecord, expected_version: i64) -> Result<(), Error> {
+        self.update_scim_record(Kind::Group, group, expected_version).await
+    }
+
+    async fn delete_scim_group(
+        &self,
+        tenant: &ScimTenant,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<(), Error> {
+        self.delete_scim_record(Kind::Group, tenant, id, expected_version).await
+    }
+
+    async fn list_scim_groups(&self, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error> {
+        self.list_scim_records(Kind::Group, tenant, query).await
+    }
+
+    async fn insert_scim_request_log(&self, entry: &ScimRequestLogEntry) -> Result<(), Error> {
+        let mut builder = QueryBuilder::<D>::new(
+            "INSERT INTO scim_request_log (connection_id, at, method, path, status, latency_ms) VALUES (",
+        );
+        let values = [
+            SqlValue::text(entry.connection_id.as_str()),
+            SqlValue::Time(Some(entry.at)),
+            SqlValue::text(&entry.method),
+            SqlValue::text(&entry.path),
+            SqlValue::Integer(i64::from(entry.status)),
+            SqlValue::Integer(i64::try_from(entry.latency_ms).unwrap_or(i64::MAX)),
+        ];
+        push_list(&mut builder, values);
+        builder.push(")");
+        let mut database = self.pool.acquire().await?;
+        D::execute(&mut database, &mut builder).await?;
+        Ok(())
+    }
+
+    async fn list_scim_request_log(
+        &self,
+        connection_id: &ScimConnectionId,
+        limit: u32,
+    ) -> Result<Vec<ScimRequestLogEntry>, Error> {
+        let mut builder = QueryBuilder::<D>::new(
+            "SELECT connection_id, at, method, path, status, latency_ms FROM scim_request_log WHERE connection_id = ",
+        );
+        D::bind(&mut builder, SqlValue::text(connection_id.as_str()));
+        builder.push(" ORDER BY at DESC, id DESC LIMIT ");
+        D::bind(&mut builder, SqlValue::Integer(i64::from(limit)));
+        let mut database = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut database, &mut builder).await?;
+        rows.iter()
+            .map(|row| {
+                let view = RowView { table: "scim_request_log", row };
+                let status = view.unsigned("status")?;
+                Ok(ScimRequestLogEntry {
+                    connection_id: ScimConnectionId::new(view.text("connection_id")?),
+                    at: view.required_time("at")?,
+                    method: view.text("method")?,
+                    path: view.text("path")?,
+                    status: u16::try_from(status).map_err(|error| corrupt("scim_request_log", "status", error))?,
+                    latency_ms: view.unsigned("latency_ms")?,
+                })
+            })
+            .collect()
+    }
+}
