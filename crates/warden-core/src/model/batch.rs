@@ -2,46 +2,6 @@
 
 use crate::model::{ObjectBatch, ObjectKey, Observed};
 
-/// Applies one expression to the objects of whichever kind the batch holds, wrapping the result in the same kind.
-macro_rules! map_objects {
-    ($batch:expr, |$objects:ident| $body:expr) => {
-        match $batch {
-            ObjectBatch::Orgs($objects) => ObjectBatch::Orgs($body),
-            ObjectBatch::Projects($objects) => ObjectBatch::Projects($body),
-            ObjectBatch::ProjectRoles($objects) => ObjectBatch::ProjectRoles($body),
-            ObjectBatch::Users($objects) => ObjectBatch::Users($body),
-            ObjectBatch::MachineKeys($objects) => ObjectBatch::MachineKeys($body),
-            ObjectBatch::PersonalAccessTokens($objects) => ObjectBatch::PersonalAccessTokens($body),
-            ObjectBatch::UserGrants($objects) => ObjectBatch::UserGrants($body),
-            ObjectBatch::Memberships($objects) => ObjectBatch::Memberships($body),
-            ObjectBatch::ProjectGrants($objects) => ObjectBatch::ProjectGrants($body),
-            ObjectBatch::Applications($objects) => ObjectBatch::Applications($body),
-            ObjectBatch::IdentityProviders($objects) => ObjectBatch::IdentityProviders($body),
-            ObjectBatch::UserMetadata($objects) => ObjectBatch::UserMetadata($body),
-        }
-    };
-}
-
-/// Evaluates one expression on the objects of whichever kind the batch holds.
-macro_rules! with_objects {
-    ($batch:expr, |$objects:ident| $body:expr) => {
-        match $batch {
-            ObjectBatch::Orgs($objects) => $body,
-            ObjectBatch::Projects($objects) => $body,
-            ObjectBatch::ProjectRoles($objects) => $body,
-            ObjectBatch::Users($objects) => $body,
-            ObjectBatch::MachineKeys($objects) => $body,
-            ObjectBatch::PersonalAccessTokens($objects) => $body,
-            ObjectBatch::UserGrants($objects) => $body,
-            ObjectBatch::Memberships($objects) => $body,
-            ObjectBatch::ProjectGrants($objects) => $body,
-            ObjectBatch::Applications($objects) => $body,
-            ObjectBatch::IdentityProviders($objects) => $body,
-            ObjectBatch::UserMetadata($objects) => $body,
-        }
-    };
-}
-
 /// Sorts by descending key; of objects sharing a key, the one that came last stays (as in the store).
 fn sort_descending_unique<T: Observed>(objects: &mut Vec<T>) {
     // A stable sort of the reversed list puts the last copy of a key first among its equals.

@@ -4,6 +4,46 @@
 //! one, else the ids that identify it joined by `/` (for example `project_id/role_key`). Only the last part of a
 //! composite key may itself contain `/`, so keys stay unambiguous.
 
+/// Applies one expression to the objects of whichever kind the batch holds, wrapping the result in the same kind.
+macro_rules! map_objects {
+    ($batch:expr, |$objects:ident| $body:expr) => {
+        match $batch {
+            ObjectBatch::Orgs($objects) => ObjectBatch::Orgs($body),
+            ObjectBatch::Projects($objects) => ObjectBatch::Projects($body),
+            ObjectBatch::ProjectRoles($objects) => ObjectBatch::ProjectRoles($body),
+            ObjectBatch::Users($objects) => ObjectBatch::Users($body),
+            ObjectBatch::MachineKeys($objects) => ObjectBatch::MachineKeys($body),
+            ObjectBatch::PersonalAccessTokens($objects) => ObjectBatch::PersonalAccessTokens($body),
+            ObjectBatch::UserGrants($objects) => ObjectBatch::UserGrants($body),
+            ObjectBatch::Memberships($objects) => ObjectBatch::Memberships($body),
+            ObjectBatch::ProjectGrants($objects) => ObjectBatch::ProjectGrants($body),
+            ObjectBatch::Applications($objects) => ObjectBatch::Applications($body),
+            ObjectBatch::IdentityProviders($objects) => ObjectBatch::IdentityProviders($body),
+            ObjectBatch::UserMetadata($objects) => ObjectBatch::UserMetadata($body),
+        }
+    };
+}
+
+/// Evaluates one expression on the objects of whichever kind the batch holds.
+macro_rules! with_objects {
+    ($batch:expr, |$objects:ident| $body:expr) => {
+        match $batch {
+            ObjectBatch::Orgs($objects) => $body,
+            ObjectBatch::Projects($objects) => $body,
+            ObjectBatch::ProjectRoles($objects) => $body,
+            ObjectBatch::Users($objects) => $body,
+            ObjectBatch::MachineKeys($objects) => $body,
+            ObjectBatch::PersonalAccessTokens($objects) => $body,
+            ObjectBatch::UserGrants($objects) => $body,
+            ObjectBatch::Memberships($objects) => $body,
+            ObjectBatch::ProjectGrants($objects) => $body,
+            ObjectBatch::Applications($objects) => $body,
+            ObjectBatch::IdentityProviders($objects) => $body,
+            ObjectBatch::UserMetadata($objects) => $body,
+        }
+    };
+}
+
 mod batch;
 mod environment;
 mod estate;
@@ -185,40 +225,11 @@ impl ObjectBatch {
 
     /// The keys of the objects in the batch, in order.
     pub fn keys(&self) -> Vec<ObjectKey> {
-        fn keys_of<T: Observed>(objects: &[T]) -> Vec<ObjectKey> {
-            objects.iter().map(Observed::key).collect()
-        }
-        match self {
-            ObjectBatch::Orgs(objects) => keys_of(objects),
-            ObjectBatch::Projects(objects) => keys_of(objects),
-            ObjectBatch::ProjectRoles(objects) => keys_of(objects),
-            ObjectBatch::Users(objects) => keys_of(objects),
-            ObjectBatch::MachineKeys(objects) => keys_of(objects),
-            ObjectBatch::PersonalAccessTokens(objects) => keys_of(objects),
-            ObjectBatch::UserGrants(objects) => keys_of(objects),
-            ObjectBatch::Memberships(objects) => keys_of(objects),
-            ObjectBatch::ProjectGrants(objects) => keys_of(objects),
-            ObjectBatch::Applications(objects) => keys_of(objects),
-            ObjectBatch::IdentityProviders(objects) => keys_of(objects),
-            ObjectBatch::UserMetadata(objects) => keys_of(objects),
-        }
+        with_objects!(self, |objects| objects.iter().map(Observed::key).collect())
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            ObjectBatch::Orgs(objects) => objects.len(),
-            ObjectBatch::Projects(objects) => objects.len(),
-            ObjectBatch::ProjectRoles(objects) => objects.len(),
-            ObjectBatch::Users(objects) => objects.len(),
-            ObjectBatch::MachineKeys(objects) => objects.len(),
-            ObjectBatch::PersonalAccessTokens(objects) => objects.len(),
-            ObjectBatch::UserGrants(objects) => objects.len(),
-            ObjectBatch::Memberships(objects) => objects.len(),
-            ObjectBatch::ProjectGrants(objects) => objects.len(),
-            ObjectBatch::Applications(objects) => objects.len(),
-            ObjectBatch::IdentityProviders(objects) => objects.len(),
-            ObjectBatch::UserMetadata(objects) => objects.len(),
-        }
+        with_objects!(self, |objects| objects.len())
     }
 
     pub fn is_empty(&self) -> bool {
