@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 use warden_core::id::EnvironmentName;
 use warden_core::model::{Attribution, Change, ResourceKind};
 
-use crate::cli::{OutputFormat, table};
+use crate::cli::{OutputFormat, table, time_text};
 use crate::config::{Config, parse_duration_seconds};
 use crate::store::{self, ChangeQuery};
 
@@ -63,10 +63,6 @@ fn parse_since(text: &str) -> anyhow::Result<OffsetDateTime> {
     #[allow(clippy::disallowed_methods, reason = "a command-line duration counts back from now")]
     let now = OffsetDateTime::now_utc();
     Ok(now - Duration::seconds(i64::try_from(seconds)?))
-}
-
-fn time_text(time: OffsetDateTime) -> String {
-    time.format(&Rfc3339).unwrap_or_else(|_| time.unix_timestamp().to_string())
 }
 
 /// The stable JSON of `warden changes --format json`.

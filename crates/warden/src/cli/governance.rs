@@ -4,14 +4,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use warden_core::governance::{AlertAction, AlertStatus, Suppression, TrackedFinding};
 use warden_core::id::EnvironmentName;
 use warden_core::posture;
 
-use crate::cli::{OutputFormat, table};
+use crate::cli::{OutputFormat, table, time_text};
 use crate::config::Config;
+use crate::govern::notify::{alert_json, subject_json};
 use crate::store::{self, Store};
 
 #[derive(Debug, Args)]
@@ -106,10 +106,6 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-fn time_text(time: OffsetDateTime) -> String {
-    time.format(&Rfc3339).unwrap_or_else(|_| time.to_string())
-}
-
 fn optional_time(time: Option<OffsetDateTime>) -> String {
     time.map(time_text).unwrap_or_default()
 }
@@ -137,12 +133,7 @@ pub(super) async fn findings(config: &Config, args: &FindingsArgs) -> anyhow::Re
                         "rule": finding.rule,
                         "severity": finding.severity.as_str(),
                         "environment": finding.environment.as_str(),
-                        "subject": {
-                            "type": finding.subject.kind.as_str(),
-                            "id": finding.subject.id,
-                            "name": finding.subject.name,
-                            "org_id": finding.subject.org_id.as_ref().map(ToString::to_string),
-                        },
+                        "subject": subject_json(&finding.subject),
                         "message": finding.message,
                         "first_seen": time_text(tracked.first_seen),
                         "last_seen": time_text(tracked.last_seen),
@@ -268,14 +259,7 @@ pub(super) async fn alerts(config: &Config, command: &AlertsCommand) -> anyhow::
             let alerts = store.list_alerts(status.as_ref()).await?;
             match format {
                 OutputFormat::Json => {
-                    let items: Vec<_> = alerts
-                        .iter()
-                        .map(|alert| {
-                            let mut value =
-                                crate::govern::notify::payload(crate::config::WebhookFormat::Json, "", alert);
-                            value["alert"].take()
-                        })
-                        .collect();
+                    let items: Vec<_> = alerts.iter().map(alert_json).collect();
                     println!("{}", serde_json::to_string_pretty(&json!({ "alerts": items }))?);
                 }
                 OutputFormat::Table => {

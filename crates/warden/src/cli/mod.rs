@@ -132,6 +132,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A time as RFC 3339 for tables and JSON.
+fn time_text(time: time::OffsetDateTime) -> String {
+    time.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| time.unix_timestamp().to_string())
+}
+
 /// The environments a command works on: all, or the one `--env` names.
 fn selected_environments<'a>(config: &'a Config, name: Option<&str>) -> anyhow::Result<Vec<&'a EnvironmentConfig>> {
     match name {

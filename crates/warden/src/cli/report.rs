@@ -5,13 +5,13 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use warden_core::id::EnvironmentName;
 use warden_core::model::{Snapshot, SyncRun, UserKind};
 use warden_core::posture::{self, Finding, Policy, Severity};
 
-use crate::cli::{selected_environments, table};
+use crate::cli::{selected_environments, table, time_text};
 use crate::config::Config;
+use crate::govern::notify::subject_json;
 use crate::store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -97,10 +97,6 @@ pub(super) async fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<Ex
     Ok(if failed { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
-fn time_text(time: OffsetDateTime) -> String {
-    time.format(&Rfc3339).unwrap_or_else(|_| time.unix_timestamp().to_string())
-}
-
 fn count(findings: &[Finding], severity: Severity) -> usize {
     findings.iter().filter(|finding| finding.severity == severity).count()
 }
@@ -172,12 +168,7 @@ fn report_json(reported: &[Reported], findings: &[Finding]) -> serde_json::Value
             "rule": finding.rule,
             "severity": finding.severity.as_str(),
             "environment": finding.environment.as_str(),
-            "subject": {
-                "type": finding.subject.kind.as_str(),
-                "id": finding.subject.id,
-                "name": finding.subject.name,
-                "org_id": finding.subject.org_id.as_ref().map(ToString::to_string),
-            },
+            "subject": subject_json(&finding.subject),
             "message": finding.message,
             "evidence": finding.evidence.iter().map(|(fact, value)| json!({"fact": fact, "value": value})).collect::<Vec<_>>(),
             "remediation": finding.remediation,

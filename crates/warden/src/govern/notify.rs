@@ -7,6 +7,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use warden_core::governance::Alert;
+use warden_core::posture::Subject;
 
 use crate::config::{WebhookConfig, WebhookFormat};
 use crate::store::{self, DeliveryAttempt, DeliveryStatus, Store};
@@ -19,29 +20,36 @@ pub const ATTEMPT_TIMEOUT: StdDuration = StdDuration::from_secs(10);
 /// Notifications sent per call of [`deliver_due`].
 const BATCH: u32 = 100;
 
+/// A finding's or an alert's subject as JSON: the shape every JSON interface of warden uses.
+pub fn subject_json(subject: &Subject) -> Value {
+    json!({
+        "type": subject.kind.as_str(),
+        "id": subject.id,
+        "name": subject.name,
+        "org_id": subject.org_id.as_ref().map(ToString::to_string),
+    })
+}
+
+/// An alert as JSON (`warden alerts list --format json` and the generic webhook's `alert`).
+pub fn alert_json(alert: &Alert) -> Value {
+    json!({
+        "id": alert.id,
+        "status": alert.status.as_str(),
+        "rule": alert.rule,
+        "severity": alert.severity.as_str(),
+        "environment": alert.environment.as_str(),
+        "subject": subject_json(&alert.subject),
+        "message": alert.message,
+        "opened_at": alert.opened_at.to_string(),
+        "resolved_at": alert.resolved_at.map(|time| time.to_string()),
+        "resolution": alert.resolution,
+    })
+}
+
 /// The body a webhook receives.
 pub fn payload(format: WebhookFormat, event: &str, alert: &Alert) -> Value {
     match format {
-        WebhookFormat::Json => json!({
-            "event": event,
-            "alert": {
-                "id": alert.id,
-                "status": alert.status.as_str(),
-                "rule": alert.rule,
-                "severity": alert.severity.as_str(),
-                "environment": alert.environment.as_str(),
-                "subject": {
-                    "type": alert.subject.kind.as_str(),
-                    "id": alert.subject.id,
-                    "name": alert.subject.name,
-                    "org_id": alert.subject.org_id.as_ref().map(ToString::to_string),
-                },
-                "message": alert.message,
-                "opened_at": alert.opened_at.to_string(),
-                "resolved_at": alert.resolved_at.map(|time| time.to_string()),
-                "resolution": alert.resolution,
-            }
-        }),
+        WebhookFormat::Json => json!({ "event": event, "alert": alert_json(alert) }),
         WebhookFormat::Slack => {
             let text = match event {
                 "resolved" => format!(
