@@ -13,10 +13,14 @@
 
 mod rewind;
 
+use std::collections::HashMap;
+
 use time::OffsetDateTime;
 
 use crate::id::{OrgId, ProjectId, RoleKey, UserGrantId, UserId};
-use crate::inventory::{Credential, GrantAccess, ManagerAccess, credentials_of, grants_of, memberships_of};
+use crate::inventory::{
+    Credential, GrantAccess, ManagerAccess, SnapshotIndex, credentials_of, grants_of, memberships_of,
+};
 use crate::model::{Change, GrantState, ObjectKey, ResourceKind, Snapshot, User};
 
 /// An environment's current state and the changes recorded since the time asked about.
@@ -90,6 +94,7 @@ pub fn who_held_role(
 
 /// The holders of a role in one state.
 fn holders(snapshot: &Snapshot, project_id: &ProjectId, role_key: &RoleKey) -> Vec<Holder> {
+    let users: HashMap<&UserId, &User> = snapshot.users.iter().map(|user| (&user.id, user)).collect();
     let mut holders: Vec<Holder> = snapshot
         .user_grants
         .iter()
@@ -101,7 +106,7 @@ fn holders(snapshot: &Snapshot, project_id: &ProjectId, role_key: &RoleKey) -> V
             role_keys.sort();
             Holder {
                 user_id: grant.user_id.clone(),
-                user: snapshot.users.iter().find(|user| user.id == grant.user_id).cloned(),
+                user: users.get(&grant.user_id).map(|user| (*user).clone()),
                 user_grant_id: grant.id.clone(),
                 grant_org_id: grant.org_id.clone(),
                 role_keys,
@@ -130,11 +135,12 @@ fn access_in(snapshot: &Snapshot, user_id: &UserId, at: OffsetDateTime) -> Resul
         .find(|user| &user.id == user_id)
         .cloned()
         .ok_or_else(|| AccessHistoryError::UnknownUser { user_id: user_id.clone(), at })?;
-    let mut grants = grants_of(snapshot, user_id);
+    let index = SnapshotIndex::new(snapshot);
+    let mut grants = grants_of(&index, user_id);
     grants.retain(|grant| grant.state == GrantState::Active);
-    let mut credentials = credentials_of(snapshot, user_id, at);
+    let mut credentials = credentials_of(&index, user_id, at);
     credentials.retain(|credential| !credential.expired && credential.created_at.is_none_or(|created| created <= at));
-    Ok(AccessAt { at, user, grants, memberships: memberships_of(snapshot, user_id), credentials })
+    Ok(AccessAt { at, user, grants, memberships: memberships_of(&index, user_id), credentials })
 }
 
 #[cfg(test)]

@@ -13,53 +13,111 @@ pub const ENVIRONMENT_ROLE_DRIFT: Rule = Rule {
                   tested in one environment is what runs in the next.",
 };
 
-/// One project as seen in one environment: the project and its role keys.
-type ProjectRoles<'a> = (&'a Project, BTreeSet<&'a str>);
+/// A project as one environment has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectInEnvironment<'a> {
+    pub environment: &'a EnvironmentName,
+    pub project: &'a Project,
+    /// Its role keys, sorted.
+    pub role_keys: BTreeSet<&'a str>,
+}
+
+/// One project, known by its organization's name and its own, across environments (ids differ between
+/// environments; names are what they share).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectComparison<'a> {
+    pub org_name: String,
+    pub project_name: String,
+    /// The environments that have the project, in the order they were given.
+    pub present: Vec<ProjectInEnvironment<'a>>,
+    /// The environments that do not.
+    pub absent: Vec<&'a EnvironmentName>,
+}
+
+impl ProjectComparison<'_> {
+    /// Every role key any environment has for the project.
+    pub fn all_role_keys(&self) -> BTreeSet<&str> {
+        self.present.iter().flat_map(|present| present.role_keys.iter().copied()).collect()
+    }
+
+    /// The project is missing somewhere, or its role keys are not the same everywhere.
+    pub fn differs(&self) -> bool {
+        !self.absent.is_empty() || self.present.windows(2).any(|pair| pair[0].role_keys != pair[1].role_keys)
+    }
+}
+
+/// A project found in the environment at a position, with its role keys.
+type Found<'a> = (usize, &'a Project, BTreeSet<&'a str>);
+
+/// Projects and their role keys side by side across environments, by (organization name, project name).
+pub fn compare_projects<'a>(environments: &'a [(EnvironmentName, &'a Snapshot)]) -> Vec<ProjectComparison<'a>> {
+    let mut shared: BTreeMap<(String, String), Vec<Found<'a>>> = BTreeMap::new();
+    for (position, (_, snapshot)) in environments.iter().enumerate() {
+        let org_names: BTreeMap<_, _> = snapshot.orgs.iter().map(|org| (&org.id, org.name.as_str())).collect();
+        let mut keys: BTreeMap<_, BTreeSet<&str>> = BTreeMap::new();
+        for role in &snapshot.project_roles {
+            keys.entry(&role.project_id).or_default().insert(role.key.as_str());
+        }
+        for project in &snapshot.projects {
+            let org_name = org_names.get(&project.org_id).copied().unwrap_or_default().to_owned();
+            let role_keys = keys.get(&project.id).cloned().unwrap_or_default();
+            shared.entry((org_name, project.name.clone())).or_default().push((position, project, role_keys));
+        }
+    }
+    shared
+        .into_iter()
+        .map(|((org_name, project_name), found)| {
+            let absent = environments
+                .iter()
+                .enumerate()
+                .filter(|(position, _)| !found.iter().any(|(found_at, _, _)| found_at == position))
+                .map(|(_, (name, _))| name)
+                .collect();
+            let present = found
+                .into_iter()
+                .map(|(position, project, role_keys)| ProjectInEnvironment {
+                    environment: &environments[position].0,
+                    project,
+                    role_keys,
+                })
+                .collect();
+            ProjectComparison { org_name, project_name, present, absent }
+        })
+        .collect()
+}
 
 /// Projects that share a name (within organizations of the same name) across environments but not their role keys:
 /// one finding per project and environment that lacks keys another has.
 pub fn environment_role_drift(environments: &[(EnvironmentName, &Snapshot)]) -> Vec<Finding> {
-    // (org name, project name) -> environment -> the project there and its role keys
-    let mut shared: BTreeMap<(String, String), BTreeMap<&EnvironmentName, ProjectRoles<'_>>> = BTreeMap::new();
-    for (environment, snapshot) in environments {
-        let org_names: BTreeMap<_, _> = snapshot.orgs.iter().map(|org| (&org.id, org.name.as_str())).collect();
-        for project in &snapshot.projects {
-            let org_name = org_names.get(&project.org_id).copied().unwrap_or_default().to_owned();
-            let keys: BTreeSet<&str> = snapshot
-                .project_roles
-                .iter()
-                .filter(|role| role.project_id == project.id)
-                .map(|role| role.key.as_str())
-                .collect();
-            shared.entry((org_name, project.name.clone())).or_default().insert(environment, (project, keys));
-        }
-    }
     let mut findings = Vec::new();
-    for ((org_name, project_name), by_environment) in &shared {
-        if by_environment.len() < 2 {
+    for comparison in compare_projects(environments) {
+        if comparison.present.len() < 2 {
             continue;
         }
-        let all: BTreeSet<&str> = by_environment.values().flat_map(|(_, keys)| keys.iter().copied()).collect();
-        for (environment, (project, keys)) in by_environment {
-            let missing: Vec<&str> = all.difference(keys).copied().collect();
+        let all = comparison.all_role_keys();
+        let (org_name, project_name) = (&comparison.org_name, &comparison.project_name);
+        for here in &comparison.present {
+            let missing: Vec<&str> = all.difference(&here.role_keys).copied().collect();
             if missing.is_empty() {
                 continue;
             }
             let evidence = missing
                 .iter()
                 .map(|key| {
-                    let present_in: Vec<&str> = by_environment
+                    let present_in: Vec<&str> = comparison
+                        .present
                         .iter()
-                        .filter(|(_, (_, other))| other.contains(key))
-                        .map(|(name, _)| name.as_str())
+                        .filter(|other| other.role_keys.contains(key))
+                        .map(|other| other.environment.as_str())
                         .collect();
                     (format!("role {key}"), format!("missing here, present in {}", present_in.join(", ")))
                 })
                 .collect();
+            let (environment, project) = (here.environment, here.project);
             findings.push(Finding {
                 rule: ENVIRONMENT_ROLE_DRIFT.id,
                 severity: ENVIRONMENT_ROLE_DRIFT.severity,
-                environment: (*environment).clone(),
+                environment: environment.clone(),
                 subject: Subject {
                     kind: ResourceKind::Project.into(),
                     id: project.id.to_string(),
@@ -148,6 +206,37 @@ mod tests {
         assert!(environment_role_drift(&[(name("dev"), &dev), (name("prod"), &prod)]).is_empty());
         assert!(environment_role_drift(&[(name("dev"), &dev), (name("staging"), &other)]).is_empty());
         assert!(environment_role_drift(&[(name("dev"), &dev)]).is_empty());
+    }
+
+    #[test]
+    fn the_comparison_shows_every_project_where_it_is_and_is_not() {
+        let dev = estate("1", "11", "Billing", &["admin", "beta"]);
+        let staging = estate("2", "22", "Billing", &["beta", "admin"]);
+        let prod = estate("3", "33", "Portal", &["viewer"]);
+        let environments = [(name("dev"), &dev), (name("staging"), &staging), (name("prod"), &prod)];
+        let compared = compare_projects(&environments);
+        let summary: Vec<(&str, Vec<&str>, Vec<&str>, bool)> = compared
+            .iter()
+            .map(|comparison| {
+                (
+                    comparison.project_name.as_str(),
+                    comparison.present.iter().map(|here| here.environment.as_str()).collect(),
+                    comparison.absent.iter().map(|name| name.as_str()).collect(),
+                    comparison.differs(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("Billing", vec!["dev", "staging"], vec!["prod"], true),
+                ("Portal", vec!["prod"], vec!["dev", "staging"], true)
+            ]
+        );
+        let alike = compare_projects(&environments[..2]);
+        assert_eq!(alike.len(), 1);
+        assert!(!alike[0].differs(), "same keys in another order");
+        assert_eq!(alike[0].all_role_keys().into_iter().collect::<Vec<_>>(), ["admin", "beta"]);
     }
 
     #[test]

@@ -24,7 +24,9 @@ use crate::id::{EnvironmentName, OrgId};
 use crate::model::{ResourceKind, Snapshot};
 
 pub use accumulation::{MACHINE_ROLE_ACCUMULATION, machine_role_accumulation};
-pub use drift::{ENVIRONMENT_ROLE_DRIFT, environment_role_drift};
+pub use drift::{
+    ENVIRONMENT_ROLE_DRIFT, ProjectComparison, ProjectInEnvironment, compare_projects, environment_role_drift,
+};
 pub use growth::{SERVICE_ACCOUNT_GROWTH, service_account_growth};
 pub use mappings::{
     GroupMember, GroupRoleMapping, MAPPING_GAP, ScimGroup, UNGOVERNED_GRANT, UNMAPPED_GROUP, mapping_gap,
