@@ -4,13 +4,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde_json::json;
-use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime};
 use warden_core::id::EnvironmentName;
 use warden_core::model::{Attribution, Change, ResourceKind};
 
-use crate::cli::{OutputFormat, table, time_text};
-use crate::config::{Config, parse_duration_seconds};
+use crate::cli::{OutputFormat, parse_when, table, time_text};
+use crate::config::Config;
 use crate::store::{self, ChangeQuery};
 
 #[derive(Debug, Args)]
@@ -18,7 +16,8 @@ pub struct ChangesArgs {
     /// Only this environment
     #[arg(long, value_name = "NAME")]
     env: Option<String>,
-    /// Only changes observed since this time: RFC 3339 (2026-11-01T00:00:00Z) or a duration back from now (7d, 12h)
+    /// Only changes observed since this time: RFC 3339 (2026-11-01T09:30:00Z), a date (2026-11-01, 00:00 UTC) or a
+    /// duration back from now (7d, 12h)
     #[arg(long, value_name = "WHEN")]
     since: Option<String>,
     /// Only this kind of object (user, machine_key, user_grant, membership, ...)
@@ -40,7 +39,7 @@ pub(super) async fn run(config: &Config, args: &ChangesArgs) -> anyhow::Result<E
             anyhow::anyhow!("--type {text:?} is not one of {}", kinds.join(", "))
         })?),
     };
-    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let since = args.since.as_deref().map(|text| parse_when("--since", text)).transpose()?;
     let store = store::open_and_migrate(&config.database.url).await?;
     let query = ChangeQuery { environment, since, object_kind, limit: Some(args.limit) };
     let changes = store.list_changes(&query).await?;
@@ -52,17 +51,6 @@ pub(super) async fn run(config: &Config, args: &ChangesArgs) -> anyhow::Result<E
         OutputFormat::Table => print!("{}", change_table(&changes)),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn parse_since(text: &str) -> anyhow::Result<OffsetDateTime> {
-    if let Ok(time) = OffsetDateTime::parse(text, &Rfc3339) {
-        return Ok(time);
-    }
-    let seconds = parse_duration_seconds(text)
-        .map_err(|_| anyhow::anyhow!("--since {text:?} is neither an RFC 3339 time nor a duration like 7d or 12h"))?;
-    #[allow(clippy::disallowed_methods, reason = "a command-line duration counts back from now")]
-    let now = OffsetDateTime::now_utc();
-    Ok(now - Duration::seconds(i64::try_from(seconds)?))
 }
 
 /// The stable JSON of `warden changes --format json`.

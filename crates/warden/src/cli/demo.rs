@@ -1,26 +1,36 @@
 //! `warden demo`: a simulated ZITADEL estate synced into an embedded store and reported on, with nothing to set up.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
 
 use clap::Args;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use time::{Duration, OffsetDateTime};
-use warden_core::id::EnvironmentName;
+use warden_core::id::{EnvironmentName, OrgId};
 use warden_core::model::{ApiVersion, ChangeKind, Environment, ResourceKind};
 use warden_zitadel::{ClientOptions, Credential, ZitadelClient};
 use zitadel_sim::{Estate, NO_EXPIRY, Simulator, SimulatorOptions};
 
-use crate::cli::{changes, table};
-use crate::config::DatabaseUrl;
-use crate::store::{self, ChangeQuery, Store};
+use warden_core::posture::{self, Policy, Severity};
+
+use crate::app;
+use crate::cli::{changes, report, scim, serve, table};
+use crate::config::{Config, DatabaseUrl};
+use crate::govern::{GovernanceSettings, govern_once};
+use crate::store::{self, ChangeQuery, ScimConnectionKind, ScimTenant, Store};
 use crate::sync::{SyncOutcome, sync_once};
-use warden_core::posture::{self, Policy};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Keep the synced data in this database instead of a temporary SQLite file
     #[arg(long, value_name = "URL")]
     database: Option<String>,
+    /// Afterwards, serve the demo store on this address (SCIM with a demo connection, health) until Ctrl-C
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
 }
 
 const DEMO_PAT: &str = "warden-demo-pat";
@@ -59,8 +69,15 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     );
     println!("store: {url}\n");
 
-    println!("1. First sync: everything is read into the store.");
+    let settings = GovernanceSettings {
+        policy: Policy::default(),
+        alert_min_severity: Severity::High,
+        webhooks: Vec::new(),
+        environments: vec![environment.name.clone()],
+    };
+    println!("1. First sync: everything is read into the store, and governed.");
     let first = sync_once(&environment, &client, &*store, now).await?;
+    let governed = govern_once(&environment.name, first.run.id, &*store, &settings, now).await?;
     print!("{}", outcome_table(&first));
 
     println!("\n2. Meanwhile in ZITADEL, an administrator makes the changes nobody reviews:");
@@ -68,22 +85,70 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         println!("   - {line}");
     }
 
+    let later = now + Duration::minutes(15);
     println!("\n3. Second sync: warden records every difference, and who made it.");
-    let second = sync_once(&environment, &client, &*store, now + Duration::minutes(15)).await?;
+    let second = sync_once(&environment, &client, &*store, later).await?;
+    let regoverned = govern_once(&environment.name, second.run.id, &*store, &settings, later).await?;
     print!("{}", outcome_table(&second));
     print_changes(&*store, &second).await?;
 
     println!("\n4. Findings: what an identity team should act on (rules in docs/rules.md).");
-    let snapshot = store.load_snapshot(&environment.name).await?;
-    let findings = posture::evaluate(&environment.name, &snapshot, &Policy::default(), now + Duration::minutes(15));
-    print!("{}", findings_summary(&findings));
+    let names = [environment.name.clone()];
+    let report = report::gather(&*store, &names, &settings.policy, &names, later).await?;
+    print!("{}", findings_summary(&report));
     println!(
-        "\nNext: the findings lifecycle, alerts, SCIM provisioning and the web workspace build on this store.\n\
-         Against a real ZITADEL: put an [[environments]] entry in warden.toml (see warden.example.toml), then run\n\
-         `warden sync` and `warden changes`."
+        "   tracked: {} open after the first sync, {} new and {} resolved after the second; {} high-severity alerts open",
+        governed.findings,
+        regoverned.findings_opened,
+        regoverned.findings_resolved,
+        (governed.alerts_opened + regoverned.alerts_opened).saturating_sub(regoverned.alerts_resolved),
     );
+
+    println!("\n5. The riskiest service accounts (score 0-100, formula in docs/risk-score.md):");
+    print!("{}", riskiest_accounts(&report, 5));
+
+    match args.listen {
+        Some(listen) => serve_demo(&*store, store.clone(), &sim, listen, later).await?,
+        None => println!(
+            "\nNext: `warden demo --listen 127.0.0.1:8080` serves this store (SCIM with a demo connection).\n\
+             Against a real ZITADEL: put an [[environments]] entry in warden.toml (see warden.example.toml), then run\n\
+             `warden sync`, `warden report`, `warden findings`, `warden alerts list`, `warden trends` and\n\
+             `warden access who --project NAME --role KEY --at 2026-11-01`."
+        ),
+    }
     sim.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Serves the demo store until Ctrl-C, with a SCIM connection into the first customer organization.
+async fn serve_demo(
+    store: &dyn Store,
+    shared: Arc<dyn Store>,
+    sim: &Simulator,
+    listen: SocketAddr,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
+    let org_id = sim.control().with_estate(|estate| {
+        let platform = estate.platform_org_id().to_owned();
+        estate.orgs().find(|org| org.id != platform).map_or(platform, |org| org.id.clone())
+    });
+    let tenant = ScimTenant { environment: EnvironmentName::parse("demo")?, org_id: OrgId::parse(org_id)? };
+    let org_id = tenant.org_id.clone();
+    let (_, token) = scim::issue_connection(store, tenant, "demo", ScimConnectionKind::Generic, now).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    let base_url = format!("http://{address}/scim/v2/{org_id}");
+    println!(
+        "\nServing the demo store on http://{address} until Ctrl-C:\n   \
+         health:     http://{address}/healthz\n   \
+         SCIM 2.0:   {base_url}  (a demo connection; its bearer token is below)\n   \
+         token:      {}\n   \
+         try:        curl -H 'Authorization: Bearer <token>' '{base_url}/Users?count=5'",
+        token.expose_secret()
+    );
+    let config = Config::default();
+    app::serve(listener, app::build(&config, shared), serve::shutdown_signal()).await.context("the server failed")?;
+    Ok(())
 }
 
 fn outcome_table(outcome: &SyncOutcome) -> String {
@@ -181,9 +246,9 @@ async fn print_changes(store: &dyn Store, outcome: &SyncOutcome) -> anyhow::Resu
 }
 
 /// Findings per rule, highest severity first, with an example subject and what to do.
-fn findings_summary(findings: &[posture::Finding]) -> String {
+fn findings_summary(report: &report::Report) -> String {
     let mut per_rule: Vec<(&posture::Finding, usize)> = Vec::new();
-    for finding in findings {
+    for finding in report.findings.iter().map(|reported| &reported.finding) {
         match per_rule.iter_mut().find(|(first, _)| first.rule == finding.rule) {
             Some((_, count)) => *count += 1,
             None => per_rule.push((finding, 1)),
@@ -201,4 +266,20 @@ fn findings_summary(findings: &[posture::Finding]) -> String {
         out.push_str(&format!("   what to do about {}: {}\n", first.rule, first.remediation));
     }
     out
+}
+
+/// The `count` highest-scored service accounts and what scored them.
+fn riskiest_accounts(report: &report::Report, count: usize) -> String {
+    let rows: Vec<Vec<String>> = report
+        .service_accounts
+        .iter()
+        .take(count)
+        .map(|account| {
+            let factors: Vec<String> =
+                account.risk.factors.iter().map(|factor| format!("+{} {}", factor.points, factor.id)).collect();
+            vec![account.risk.score.to_string(), account.username.clone(), factors.join(", ")]
+        })
+        .collect();
+    let table = table::render(&["risk", "service account", "why"], &rows);
+    table.lines().map(|line| format!("   {line}\n")).collect()
 }

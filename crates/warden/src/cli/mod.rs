@@ -1,6 +1,8 @@
 //! The command line. Each subcommand exists only when it works; exit codes are documented in `--help`.
 
+mod access;
 mod changes;
+mod compare;
 mod demo;
 mod export;
 mod governance;
@@ -9,6 +11,7 @@ mod scim;
 mod serve;
 mod sync;
 mod table;
+mod trends;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +55,13 @@ pub enum Command {
     Changes(changes::ChangesArgs),
     /// Findings and service accounts of the synced environments (exit 3 with --fail-on when one is met)
     Report(report::ReportArgs),
+    /// Counts of service accounts, humans, grants and findings over time (by sync, day or week)
+    Trends(trends::TrendsArgs),
+    /// Projects and their role keys side by side across environments (only differences unless --all)
+    Compare(compare::CompareArgs),
+    /// Access at a point in time, from the recorded changes: who held a role, what an account could do
+    #[command(subcommand)]
+    Access(access::AccessCommand),
     /// Export synced data for other tools
     #[command(subcommand)]
     Export(export::ExportCommand),
@@ -121,6 +131,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sync(args) => sync::run(&config, &args).await,
         Command::Changes(args) => changes::run(&config, &args).await,
         Command::Report(args) => report::run(&config, &args).await,
+        Command::Trends(args) => trends::run(&config, &args).await,
+        Command::Compare(args) => compare::run(&config, &args).await,
+        Command::Access(command) => access::run(&config, &command).await,
         Command::Export(command) => export::run(&config, &command).await,
         Command::Demo(args) => demo::run(&args).await,
         Command::Findings(args) => governance::findings(&config, &args).await,
@@ -135,6 +148,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// A time as RFC 3339 for tables and JSON.
 fn time_text(time: time::OffsetDateTime) -> String {
     time.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| time.unix_timestamp().to_string())
+}
+
+/// A time given on the command line: RFC 3339 (`2026-11-01T09:30:00Z`), a date (`2026-11-01`, meaning 00:00 UTC)
+/// or a duration back from now (`7d`, `12h`, `90m`).
+fn parse_when(flag: &str, text: &str) -> anyhow::Result<time::OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(time) = time::OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok(time);
+    }
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(date) = time::Date::parse(text, &date_format) {
+        return Ok(date.midnight().assume_utc());
+    }
+    let seconds = config::parse_duration_seconds(text).map_err(|_| {
+        anyhow::anyhow!("{flag} {text:?} is not an RFC 3339 time, a date (2026-11-01) or a duration like 7d or 12h")
+    })?;
+    #[allow(clippy::disallowed_methods, reason = "a command-line duration counts back from now")]
+    let now = time::OffsetDateTime::now_utc();
+    Ok(now - time::Duration::seconds(i64::try_from(seconds)?))
 }
 
 /// The environments a command works on: all, or the one `--env` names.

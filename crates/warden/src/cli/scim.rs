@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use time::Duration;
 use time::format_description::well_known::Rfc3339;
@@ -15,7 +15,7 @@ use warden_core::id::OrgId;
 use crate::cli::{OutputFormat, selected_environments, table};
 use crate::config::{Config, parse_duration_seconds};
 use crate::scim::{now, token};
-use crate::store::{self, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimTenant};
+use crate::store::{self, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimTenant, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum ScimCommand {
@@ -108,6 +108,30 @@ fn print_token(format: OutputFormat, base_url: &str, token: &str, note: &str) {
     }
 }
 
+/// Stores a new connection into `tenant` and returns it with its token (only the token's hash is stored).
+pub(super) async fn issue_connection(
+    store: &dyn Store,
+    tenant: ScimTenant,
+    name: &str,
+    kind: ScimConnectionKind,
+    now: time::OffsetDateTime,
+) -> Result<(ScimConnection, SecretString), store::Error> {
+    let (token, hash) = token::issue_token();
+    let connection = ScimConnection {
+        id: ScimConnectionId::new(token::new_id()),
+        tenant,
+        name: name.to_owned(),
+        kind,
+        token_hash: hash,
+        previous_token_hash: None,
+        previous_valid_until: None,
+        disabled_at: None,
+        created_at: now,
+    };
+    store.create_scim_connection(&connection).await?;
+    Ok((connection, token))
+}
+
 async fn create(config: &Config, args: &CreateArgs) -> anyhow::Result<ExitCode> {
     let environment = selected_environments(config, Some(&args.env))?
         .into_iter()
@@ -118,24 +142,13 @@ async fn create(config: &Config, args: &CreateArgs) -> anyhow::Result<ExitCode> 
     let org_id = OrgId::parse(args.org.clone()).context("--org")?;
     let store = store::open_and_migrate(&config.database.url).await?;
     store.upsert_environment(&environment).await?;
-    let (token, hash) = token::issue_token();
     let kind = match args.kind {
         KindArg::Okta => ScimConnectionKind::Okta,
         KindArg::Entra => ScimConnectionKind::Entra,
         KindArg::Generic => ScimConnectionKind::Generic,
     };
-    let connection = ScimConnection {
-        id: ScimConnectionId::new(token::new_id()),
-        tenant: ScimTenant { environment: environment.name, org_id: org_id.clone() },
-        name: args.name.clone(),
-        kind,
-        token_hash: hash,
-        previous_token_hash: None,
-        previous_valid_until: None,
-        disabled_at: None,
-        created_at: now(),
-    };
-    store.create_scim_connection(&connection).await?;
+    let tenant = ScimTenant { environment: environment.name, org_id: org_id.clone() };
+    let (connection, token) = issue_connection(&*store, tenant, &args.name, kind, now()).await?;
     tracing::info!(connection = %connection.id, org = %org_id, "SCIM connection created");
     let note = format!("connection {}: store the token now, it is not shown again", connection.id);
     print_token(args.format, &base_url(config, &org_id), token.expose_secret(), &note);

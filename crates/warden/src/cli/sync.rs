@@ -9,6 +9,7 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
 use time::OffsetDateTime;
+use warden_core::id::EnvironmentName;
 use warden_core::model::{ResourceKind, SyncStatus};
 
 use crate::cli::{OutputFormat, selected_environments, table, zitadel_client};
@@ -116,6 +117,11 @@ pub(super) fn governance_settings(config: &Config) -> GovernanceSettings {
         policy: config.governance.policy.policy(),
         alert_min_severity: config.governance.alert_min_severity.severity(),
         webhooks: config.governance.webhooks.clone(),
+        environments: config
+            .environments
+            .iter()
+            .filter_map(|environment| EnvironmentName::parse(&environment.name).ok())
+            .collect(),
     }
 }
 

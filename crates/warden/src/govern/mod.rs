@@ -7,7 +7,8 @@ pub mod notify;
 use time::{Duration, OffsetDateTime};
 use warden_core::governance::{Alert, plan_alerts};
 use warden_core::id::{EnvironmentName, SyncRunId};
-use warden_core::posture::{self, Policy, Severity};
+use warden_core::model::{ResourceKind, Snapshot};
+use warden_core::posture::{self, Finding, Policy, Severity};
 use warden_core::trend;
 
 use crate::config::WebhookConfig;
@@ -19,6 +20,8 @@ pub struct GovernanceSettings {
     pub policy: Policy,
     pub alert_min_severity: Severity,
     pub webhooks: Vec<WebhookConfig>,
+    /// Every configured environment: `environment-role-drift` compares an environment with the others.
+    pub environments: Vec<EnvironmentName>,
 }
 
 /// What one evaluation did.
@@ -43,13 +46,9 @@ pub async fn govern_once(
 ) -> Result<GovernOutcome, store::Error> {
     let policy = &settings.policy;
     let snapshot = store.load_snapshot(environment).await?;
-    let mut findings = posture::evaluate(environment, &snapshot, policy, now);
-    findings.extend(posture::machine_role_accumulation(environment, &snapshot, policy));
+    let mut findings = snapshot_findings(environment, &snapshot, policy, now);
     store.insert_trend_points(run, &trend::trend_points(environment, &snapshot, &findings, now)).await?;
-    // Growth compares with the count at the window's start, so read a window's worth of history before it too.
-    let since = now - Duration::days(2 * policy.growth_window_days.max(1));
-    let history = store.list_trend_points(environment, Some(since)).await?;
-    findings.extend(posture::service_account_growth(environment, &snapshot, &history, policy, now));
+    findings.extend(history_findings(environment, &snapshot, store, policy, &settings.environments, now).await?);
     drop(snapshot);
     posture::sort_findings(&mut findings);
 
@@ -83,4 +82,51 @@ pub async fn govern_once(
     };
     tracing::info!(environment = %environment, ?outcome, "governed");
     Ok(outcome)
+}
+
+/// The findings one state yields on its own: the snapshot rules and role accumulation.
+pub fn snapshot_findings(
+    environment: &EnvironmentName,
+    snapshot: &Snapshot,
+    policy: &Policy,
+    now: OffsetDateTime,
+) -> Vec<Finding> {
+    let mut findings = posture::evaluate(environment, snapshot, policy, now);
+    findings.extend(posture::machine_role_accumulation(environment, snapshot, policy));
+    findings
+}
+
+/// The findings that need more than the state: growth over the recorded trend points, and role drift against the
+/// other `environments` (only their organizations, projects and roles are read).
+pub async fn history_findings(
+    environment: &EnvironmentName,
+    snapshot: &Snapshot,
+    store: &dyn Store,
+    policy: &Policy,
+    environments: &[EnvironmentName],
+    now: OffsetDateTime,
+) -> Result<Vec<Finding>, store::Error> {
+    // Growth compares with the count at the window's start, so read a window's worth of history before it too.
+    let since = now - Duration::days(2 * policy.growth_window_days.max(1));
+    let history = store.list_trend_points(environment, Some(since)).await?;
+    let mut findings = posture::service_account_growth(environment, snapshot, &history, policy, now);
+    let mut peers = Vec::new();
+    for peer in environments.iter().filter(|peer| *peer != environment) {
+        let mut roles = Snapshot::default();
+        for kind in [ResourceKind::Org, ResourceKind::Project, ResourceKind::ProjectRole] {
+            roles.extend(store.list_objects(peer, kind).await?);
+        }
+        peers.push((peer.clone(), roles));
+    }
+    if !peers.is_empty() {
+        let mut compared: Vec<(EnvironmentName, &Snapshot)> =
+            peers.iter().map(|(name, roles)| (name.clone(), roles)).collect();
+        compared.push((environment.clone(), snapshot));
+        findings.extend(
+            posture::environment_role_drift(&compared)
+                .into_iter()
+                .filter(|finding| &finding.environment == environment),
+        );
+    }
+    Ok(findings)
 }

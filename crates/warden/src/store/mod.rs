@@ -149,6 +149,8 @@ pub trait Store: GovernanceStore + ScimStore + Send + Sync {
     async fn finish_sync_run(&self, run: &SyncRun) -> Result<(), Error>;
     /// The most recent runs of an environment, newest first.
     async fn list_sync_runs(&self, environment: &EnvironmentName, limit: u32) -> Result<Vec<SyncRun>, Error>;
+    /// The environment's first run that stored state (ok or partial): its baseline, where its history starts.
+    async fn first_stored_sync_run(&self, environment: &EnvironmentName) -> Result<Option<SyncRun>, Error>;
 
     // Changes.
 

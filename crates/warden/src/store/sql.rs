@@ -569,6 +569,18 @@ impl<D: Dialect> Store for SqlStore<D> {
         rows.iter().map(|row| records::decode_sync_run(&RowView { table: "sync_run", row })).collect()
     }
 
+    async fn first_stored_sync_run(&self, environment: &EnvironmentName) -> Result<Option<SyncRun>, Error> {
+        let mut builder = QueryBuilder::<D>::new(format!(
+            "SELECT {} FROM sync_run WHERE environment = ",
+            records::SYNC_RUN_COLUMNS.join(", ")
+        ));
+        D::bind(&mut builder, SqlValue::text(environment.as_str()));
+        builder.push(" AND status IN ('ok', 'partial') ORDER BY started_at, id LIMIT 1");
+        let mut connection = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut connection, &mut builder).await?;
+        rows.first().map(|row| records::decode_sync_run(&RowView { table: "sync_run", row })).transpose()
+    }
+
     async fn insert_changes(&self, changes: &[Change]) -> Result<(), Error> {
         let mut transaction = self.pool.begin().await?;
         Self::insert_change_rows(&mut transaction, changes).await?;

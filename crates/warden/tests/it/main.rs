@@ -11,6 +11,7 @@ mod cli;
 mod fixtures;
 mod governance_cli;
 mod governance_store;
+mod history_cli;
 mod posture;
 mod scim_bulk;
 mod scim_cli;

@@ -200,6 +200,9 @@ async fn sync_runs_are_started_finished_and_listed_newest_first(store: Arc<dyn S
     let runs = store.list_sync_runs(&name("prod"), 10).await.unwrap();
     assert_eq!(runs, vec![second.clone(), first]);
     assert_eq!(store.list_sync_runs(&name("prod"), 1).await.unwrap(), vec![second.clone()]);
+    // The first run is still running: the partial second one is the first that stored state.
+    assert_eq!(store.first_stored_sync_run(&name("prod")).await.unwrap(), Some(second.clone()));
+    assert_eq!(store.first_stored_sync_run(&name("staging")).await.unwrap(), None);
 
     second.id = SyncRunId(second.id.0 + 1_000);
     assert!(matches!(store.finish_sync_run(&second).await, Err(Error::UnknownSyncRun(_))));

@@ -246,4 +246,41 @@ async fn report_compares_environments_and_names_the_role_keys_one_lacks() {
     );
     assert_eq!(drift[0]["evidence"][0]["fact"], format!("role {key}"));
     assert_eq!(drift[0]["evidence"][0]["value"], "missing here, present in staging");
+
+    // A report on one environment still compares it with the others configured.
+    let (code, stdout, _) = run(warden(directory.path(), &["report", "--env", "prod", "--format", "json"])).await;
+    assert_eq!(code, Some(0));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let rules: Vec<&str> = report["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert!(rules.contains(&"environment-role-drift"), "{rules:?}");
+    // Governance tracks the drift after the sync, like every other finding.
+    let (code, stdout, stderr) = run(warden(directory.path(), &["findings", "--format", "json"])).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let tracked: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let tracked: Vec<&serde_json::Value> = tracked["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["rule"] == "environment-role-drift")
+        .collect();
+    assert_eq!(tracked.len(), 1, "{tracked:?}");
+    assert_eq!(tracked[0]["subject"]["id"], project.as_str());
+
+    // The side-by-side comparison shows the one project that differs, and what prod lacks.
+    let (code, stdout, stderr) = run(warden(directory.path(), &["compare", "--format", "json"])).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let compared: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(compared["environments"], serde_json::json!(["staging", "prod"]));
+    let projects = compared["projects"].as_array().unwrap();
+    assert_eq!(projects.len(), 1, "{compared}");
+    let prod_side = &projects[0]["environments"][1];
+    assert_eq!(prod_side["projects"][0]["project_id"], project.as_str());
+    assert_eq!(prod_side["projects"][0]["missing"], serde_json::json!([key]));
+    let (code, stdout, _) = run(warden(directory.path(), &["compare", "--all", "--format", "json"])).await;
+    assert_eq!(code, Some(0));
+    let all: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(all["projects"].as_array().unwrap().len() as u64, prod.control().counts().projects);
+    let (code, stdout, _) = run(warden(directory.path(), &["compare"])).await;
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains(&format!("lacks {key}")), "{stdout}");
 }
