@@ -48,6 +48,28 @@ async fn the_rules_find_exactly_the_anomalies_the_seed_planted() {
         let spurious: Vec<_> = found.difference(&planted).collect();
         assert!(missed.is_empty() && spurious.is_empty(), "missed: {missed:?}\nspurious: {spurious:?}");
         assert!(planted.len() > 50, "the seed plants {} anomalies of these rules", planted.len());
+
+        // What the report and governance evaluate (every rule that reads stored state: accumulation, growth and
+        // drift too) finds the same, and nothing else. Provider rules wait for probes, which are not stored yet.
+        let policy = Policy::default();
+        let environments = [environment.name.clone()];
+        let mut tracked = warden::govern::snapshot_findings(&environment.name, &snapshot, &policy, now);
+        tracked.extend(
+            warden::govern::history_findings(&environment.name, &snapshot, &*store, &policy, &environments, now)
+                .await
+                .unwrap(),
+        );
+        let every_planted: BTreeSet<(String, String)> = sim
+            .control()
+            .seeded_anomalies()
+            .into_iter()
+            .filter(|anomaly| !anomaly.rule.starts_with("idp-"))
+            .map(|anomaly| (anomaly.rule.to_owned(), anomaly.subject_id))
+            .collect();
+        let reported: BTreeSet<(String, String)> =
+            tracked.iter().map(|finding| (finding.rule.to_owned(), finding.subject.id.clone())).collect();
+        assert_eq!(reported.len(), tracked.len(), "one finding per subject and rule");
+        assert_eq!(reported, every_planted);
     })
     .await;
 }
