@@ -6,6 +6,7 @@
 //! reconciles them.
 
 mod fields;
+mod guard;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,6 +14,7 @@ use crate::id::OrgId;
 use crate::model::{ChangeKind, FieldChange, ObjectKey, ResourceKind, Snapshot};
 
 pub use fields::{Described, FieldValue};
+pub use guard::{ExcessiveRemoval, RemovalGuard, excessive_removals};
 
 /// One fetch unit: a kind of object in one organization, or at instance level (`org: None`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -21,7 +21,7 @@ use crate::cli::{changes, report, scim, serve, table};
 use crate::config::{Config, DatabaseUrl};
 use crate::govern::{GovernanceSettings, govern_once};
 use crate::store::{self, ChangeQuery, ScimConnectionKind, ScimTenant, Store};
-use crate::sync::{SyncOutcome, sync_once};
+use crate::sync::{SyncOptions, SyncOutcome, sync_once};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -76,7 +76,7 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         environments: vec![environment.name.clone()],
     };
     println!("1. First sync: everything is read into the store, and governed.");
-    let first = sync_once(&environment, &client, &*store, now).await?;
+    let first = sync_once(&environment, &client, &*store, SyncOptions::default(), now).await?;
     let governed = govern_once(&environment.name, first.run.id, &*store, &settings, now).await?;
     print!("{}", outcome_table(&first));
 
@@ -87,7 +87,7 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
 
     let later = now + Duration::minutes(15);
     println!("\n3. Second sync: warden records every difference, and who made it.");
-    let second = sync_once(&environment, &client, &*store, later).await?;
+    let second = sync_once(&environment, &client, &*store, SyncOptions::default(), later).await?;
     let regoverned = govern_once(&environment.name, second.run.id, &*store, &settings, later).await?;
     print!("{}", outcome_table(&second));
     print_changes(&*store, &second).await?;

@@ -11,12 +11,13 @@ use serde_json::json;
 use time::OffsetDateTime;
 use warden_core::id::EnvironmentName;
 use warden_core::model::{ResourceKind, SyncStatus};
+use warden_core::reconcile::RemovalGuard;
 
 use crate::cli::{OutputFormat, selected_environments, table, zitadel_client};
 use crate::config::Config;
 use crate::govern::{GovernanceSettings, govern_once, notify};
 use crate::store::{self, Store};
-use crate::sync::{SyncOutcome, sync_once};
+use crate::sync::{SyncOptions, SyncOutcome, sync_once};
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -25,6 +26,10 @@ pub struct SyncArgs {
     env: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+    /// Record every removal this run finds, even more than an environment's `removal_guard_percent` allows (after
+    /// checking that the deletions in ZITADEL are real)
+    #[arg(long)]
+    accept_removals: bool,
 }
 
 /// One environment's result, with the user split the summary shows.
@@ -53,6 +58,10 @@ pub(super) async fn run(config: &Config, args: &SyncArgs) -> anyhow::Result<Exit
         let bar = show_progress.then(|| progress_bar(&bars, &model.name.to_string()));
         let store = store.clone();
         let settings = settings.clone();
+        let options = SyncOptions {
+            removal_guard: (!args.accept_removals)
+                .then_some(RemovalGuard { max_percent: environment.removal_guard_percent, ..RemovalGuard::default() }),
+        };
         runs.spawn(async move {
             let ticker = bar.clone().map(|bar| {
                 let stats = client.stats();
@@ -65,7 +74,7 @@ pub(super) async fn run(config: &Config, args: &SyncArgs) -> anyhow::Result<Exit
             });
             #[allow(clippy::disallowed_methods, reason = "the command's entry point dates the run")]
             let now = OffsetDateTime::now_utc();
-            let outcome = sync_once(&model, &client, &*store, now).await;
+            let outcome = sync_once(&model, &client, &*store, options, now).await;
             // Findings, trends and alerts follow every run that stored something; a failure here is logged, not a
             // failed sync (the next run evaluates again).
             if let Ok(synced) = &outcome

@@ -157,6 +157,11 @@ pub struct EnvironmentConfig {
     /// Items per list page, 1 to 1,000 (ZITADEL's maximum; fewer pages, fewer requests).
     #[serde(default = "EnvironmentConfig::default_page_size")]
     pub page_size: u32,
+    /// A sync that would remove more than this percentage of any kind of object it stores (with at least 20 stored)
+    /// holds every removal and ends partial: ZITADEL answers a credential that lost permissions with shorter lists,
+    /// not errors. 100 turns the guard off; `warden sync --accept-removals` overrides it for one run.
+    #[serde(default = "EnvironmentConfig::default_removal_guard_percent")]
+    pub removal_guard_percent: u8,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
 }
@@ -172,6 +177,9 @@ impl EnvironmentConfig {
         16
     }
     fn default_rate_limit() -> u32 {
+        50
+    }
+    fn default_removal_guard_percent() -> u8 {
         50
     }
     fn default_page_size() -> u32 {
@@ -305,6 +313,12 @@ impl EnvironmentConfig {
             }
             api => api,
         };
+        if self.removal_guard_percent > 100 {
+            return Err((
+                "removal_guard_percent",
+                format!("{} is not a percentage (0 to 100)", self.removal_guard_percent),
+            ));
+        }
         Ok(Environment {
             name,
             url: self.url.trim_end_matches('/').to_owned(),

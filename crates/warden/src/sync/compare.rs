@@ -51,6 +51,25 @@ impl Comparison {
         self.reconciliation.upserts.extend(fetched);
     }
 
+    /// Keeps every object the run would remove (the removal guard tripped): none is removed or reported, and the
+    /// counts stay as stored. Returns how many removals were held.
+    pub(crate) fn hold_removals(&mut self) -> usize {
+        let held = std::mem::take(&mut self.reconciliation.removals).len();
+        let Comparison { reconciliation, removed, counts_after, machine_users_after, .. } = self;
+        reconciliation.changes.retain(|change| {
+            if change.kind != ChangeKind::Removed {
+                return true;
+            }
+            *removed = removed.saturating_sub(1);
+            *counts_after.entry(change.object_kind).or_default() += 1;
+            if change.object_kind == ResourceKind::User && is_machine(change) {
+                *machine_users_after += 1;
+            }
+            false
+        });
+        held
+    }
+
     fn absorb(&mut self, part: Reconciliation) {
         for change in &part.changes {
             let count = self.counts_after.entry(change.object_kind).or_default();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 use warden_core::model::{Change, Environment, ResourceKind, SyncError, SyncRun, SyncStatus};
-use warden_core::reconcile::Reconciliation;
+use warden_core::reconcile::{Reconciliation, RemovalGuard, excessive_removals};
 use warden_zitadel::ZitadelClient;
 
 use crate::store::{self, Store, SyncWrites};
@@ -45,15 +45,31 @@ pub struct SyncOutcome {
     pub duration: Duration,
 }
 
+/// How a sync treats what it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// `None`: record every removal, however many (an operator confirmed them).
+    pub removal_guard: Option<RemovalGuard>,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions { removal_guard: Some(RemovalGuard::default()) }
+    }
+}
+
 /// Reads `environment` through `client`, reconciles it with what `store` holds, and applies the result in one
 /// transaction. `now` is the run's start and the observation time of its changes.
 ///
 /// A failure to list the organizations fails the run; any other failed list makes it `partial` and leaves its
-/// scope as stored. Only store errors are returned as errors; everything ZITADEL does is recorded in the run.
+/// scope as stored. So does a run that would remove more than `options.removal_guard` allows: it holds every
+/// removal (`warden_core::reconcile::excessive_removals`). Only store errors are returned as errors; everything
+/// ZITADEL does is recorded in the run.
 pub async fn sync_once(
     environment: &Environment,
     client: &ZitadelClient,
     store: &dyn Store,
+    options: SyncOptions,
     now: OffsetDateTime,
 ) -> Result<SyncOutcome, store::Error> {
     let started = Instant::now();
@@ -97,7 +113,7 @@ pub async fn sync_once(
     // estate would otherwise write a change row, with every field, for each of its objects).
     let baseline = stored_counts.values().all(|count| *count == 0);
     let mut remaining = fetched.snapshot;
-    let mut comparison = compare::Comparison::new(stored_counts);
+    let mut comparison = compare::Comparison::new(stored_counts.clone());
     for kind in RECONCILE_ORDER {
         let fetched_kind = remaining.take(kind);
         if baseline {
@@ -105,6 +121,25 @@ pub async fn sync_once(
         } else {
             let (name, unknown) = (&environment.name, &fetched.unknown);
             compare::compare_kind(store, name, fetched_kind, unknown, compare::SLICE, &mut comparison).await?;
+        }
+    }
+    let mut errors = fetched.errors;
+    if let Some(guard) = options.removal_guard {
+        let excessive = excessive_removals(&stored_counts, &comparison.reconciliation.removals, guard);
+        if !excessive.is_empty() {
+            let held = comparison.hold_removals();
+            let kinds: Vec<String> = excessive.iter().map(ToString::to_string).collect();
+            tracing::warn!(environment = %environment.name, held, kinds = %kinds.join(", "), "removals held");
+            errors.push(SyncError {
+                scope: "removals".to_owned(),
+                message: format!(
+                    "held all {held} removals: this run would remove {} (more than {} %), which looks like a \
+                     credential that lost permissions; nothing was removed. If the deletions are real, run \
+                     `warden sync --accept-removals`",
+                    kinds.join(", "),
+                    guard.max_percent
+                ),
+            });
         }
     }
     let reconciliation = &comparison.reconciliation;
@@ -116,8 +151,8 @@ pub async fn sync_once(
     let attributor = attribution::Attributor::new(events.as_deref().unwrap_or_default());
     let changes = change_rows(environment, &run, now, reconciliation, &attributor);
     run.counts = comparison.counts_after.clone();
-    run.status = if fetched.errors.is_empty() { SyncStatus::Ok } else { SyncStatus::Partial };
-    run.errors = fetched.errors;
+    run.status = if errors.is_empty() { SyncStatus::Ok } else { SyncStatus::Partial };
+    run.errors = errors;
     finish(&mut run);
     let writes = SyncWrites {
         upserts: &reconciliation.upserts,

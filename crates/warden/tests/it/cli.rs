@@ -94,6 +94,10 @@ fn a_bad_value_names_the_environment_field_and_the_file() {
     write_config(directory.path(), &format!("{PROD}{PROD}"));
     let run = warden(directory.path(), &["config", "check"], &[("ZITADEL_PROD_PAT", "x")]);
     assert!(assert_one_line_failure(&run).contains("used by two environments"));
+
+    write_config(directory.path(), &format!("{PROD}removal_guard_percent = 150\n"));
+    let run = warden(directory.path(), &["config", "check"], &[("ZITADEL_PROD_PAT", "x")]);
+    assert!(assert_one_line_failure(&run).contains("environments[0].removal_guard_percent"));
 }
 
 #[test]

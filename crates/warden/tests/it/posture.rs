@@ -29,7 +29,7 @@ async fn the_rules_find_exactly_the_anomalies_the_seed_planted() {
         labels: Default::default(),
     };
     crate::support::on_sqlite(|store| async move {
-        warden::sync::sync_once(&environment, &client, &*store, now).await.unwrap();
+        warden::sync::sync_once(&environment, &client, &*store, Default::default(), now).await.unwrap();
         let snapshot = store.load_snapshot(&environment.name).await.unwrap();
         let findings = evaluate(&environment.name, &snapshot, &Policy::default(), now);
 

@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use time::OffsetDateTime;
 use time::macros::datetime;
 use warden::store::{ChangeQuery, Store};
-use warden::sync::{SyncOutcome, sync_once};
+use warden::sync::{SyncOptions, SyncOutcome, sync_once};
 use warden_core::id::EnvironmentName;
 use warden_core::model::{
     ApiVersion, Attribution, ChangeKind, Environment, MembershipScope, Observed, ResourceKind, Snapshot, SyncStatus,
@@ -26,6 +26,7 @@ contract_tests!(
     a_failed_page_makes_the_run_partial_without_false_removals,
     rate_limit_storms_and_truncated_bodies_are_retried_to_a_complete_run,
     a_timeout_makes_the_run_partial_and_keeps_its_scope,
+    a_run_that_would_remove_most_users_holds_every_removal_until_accepted,
 );
 
 const PAT: &str = "warden-sync-test-pat";
@@ -63,7 +64,8 @@ fn client(sim: &Simulator, api: ApiVersion, page_size: u32) -> ZitadelClient {
 }
 
 async fn sync(sim: &Simulator, client: &ZitadelClient, store: &dyn Store, minutes: i64) -> SyncOutcome {
-    sync_once(&environment(sim), client, store, NOW + time::Duration::minutes(minutes)).await.unwrap()
+    let at = NOW + time::Duration::minutes(minutes);
+    sync_once(&environment(sim), client, store, SyncOptions::default(), at).await.unwrap()
 }
 
 fn change_set(store_changes: &[warden_core::model::Change]) -> BTreeSet<(String, ResourceKind, String)> {
@@ -346,4 +348,51 @@ async fn a_timeout_makes_the_run_partial_and_keeps_its_scope(store: Arc<dyn Stor
     assert_eq!(partial.removed, 0);
     let after = store.load_snapshot(&first.run.environment).await.unwrap();
     assert_eq!(members_of_org(&after), members_of_org(&before));
+}
+
+async fn a_run_that_would_remove_most_users_holds_every_removal_until_accepted(store: Arc<dyn Store>) {
+    let sim = simulator().await;
+    let client = client(&sim, ApiVersion::Auto, 1000);
+    let first = sync(&sim, &client, &*store, 0).await;
+    let before = store.load_snapshot(&first.run.environment).await.unwrap();
+
+    // ZITADEL lists far fewer users (what a credential that lost its permissions sees): 60 % are gone.
+    let gone: Vec<String> = sim.control().with_estate(|estate| {
+        let editor = estate.warden_user_id().to_owned();
+        let people: Vec<String> = estate
+            .users()
+            .filter(|user| matches!(user.kind, zitadel_sim::UserKind::Human(_)))
+            .map(|user| user.id.clone())
+            .collect();
+        let count = before.users.len() * 6 / 10;
+        let gone: Vec<String> = people.into_iter().take(count).collect();
+        for user in &gone {
+            estate.remove_user(&editor, user).unwrap();
+        }
+        gone
+    });
+    assert!(gone.len() * 2 > before.users.len());
+
+    let held = sync(&sim, &client, &*store, 15).await;
+    assert_eq!(held.run.status, SyncStatus::Partial);
+    let error = held.run.errors.iter().find(|error| error.scope == "removals").expect("the guard says why");
+    assert!(error.message.contains("--accept-removals"), "{}", error.message);
+    assert_eq!(held.removed, 0);
+    assert!(changes_of_run(&*store, &held).await.iter().all(|change| change.kind != ChangeKind::Removed));
+    let during = store.load_snapshot(&first.run.environment).await.unwrap();
+    assert_eq!(during.users.len(), before.users.len(), "nothing was removed");
+    assert_eq!(held.run.counts[&ResourceKind::User], before.users.len() as u64);
+
+    // An operator who checked accepts them: every removal is recorded.
+    let accept = SyncOptions { removal_guard: None };
+    let at = NOW + time::Duration::minutes(30);
+    let accepted = sync_once(&environment(&sim), &client, &*store, accept, at).await.unwrap();
+    assert_eq!(accepted.run.status, SyncStatus::Ok, "{:?}", accepted.run.errors);
+    let removed: BTreeSet<String> = changes_of_run(&*store, &accepted)
+        .await
+        .into_iter()
+        .filter(|change| change.kind == ChangeKind::Removed && change.object_kind == ResourceKind::User)
+        .map(|change| change.object_key)
+        .collect();
+    assert_eq!(removed, gone.into_iter().collect());
 }
