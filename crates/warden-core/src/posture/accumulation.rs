@@ -11,7 +11,7 @@
 //! A consequence of nearest rank: below 20 peers the rank is `n`, the p95 is the maximum, and nobody is above it.
 //! The rule speaks only in organizations with 20 or more machine users, whatever the minimum population says.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::id::{EnvironmentName, OrgId, ProjectId, RoleKey, UserId};
 use crate::model::{GrantState, ResourceKind, Snapshot, User};
@@ -45,9 +45,16 @@ pub(crate) fn nearest_rank_percentile(values: &[usize], percent: usize) -> Optio
 
 /// Machine users holding more projects or more roles (active user grants) than their organization's p95.
 pub fn machine_role_accumulation(environment: &EnvironmentName, snapshot: &Snapshot, policy: &Policy) -> Vec<Finding> {
-    let mut projects: BTreeMap<&UserId, BTreeSet<&ProjectId>> = BTreeMap::new();
-    let mut roles: BTreeMap<&UserId, BTreeSet<(&ProjectId, &RoleKey)>> = BTreeMap::new();
-    for grant in snapshot.user_grants.iter().filter(|grant| grant.state == GrantState::Active) {
+    // Only machine users are compared; people hold most of a large estate's grants.
+    let machines: HashSet<&UserId> =
+        snapshot.users.iter().filter(|user| user.is_machine()).map(|user| &user.id).collect();
+    let mut projects: HashMap<&UserId, BTreeSet<&ProjectId>> = HashMap::new();
+    let mut roles: HashMap<&UserId, BTreeSet<(&ProjectId, &RoleKey)>> = HashMap::new();
+    let active_machine_grants = snapshot
+        .user_grants
+        .iter()
+        .filter(|grant| grant.state == GrantState::Active && machines.contains(&grant.user_id));
+    for grant in active_machine_grants {
         projects.entry(&grant.user_id).or_default().insert(&grant.project_id);
         let held = roles.entry(&grant.user_id).or_default();
         held.extend(grant.role_keys.iter().map(|key| (&grant.project_id, key)));

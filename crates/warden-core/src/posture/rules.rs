@@ -1,7 +1,7 @@
 //! The rules that read only an environment's observed state. Rules that need history (growth), probes (identity
 //! providers), SCIM mappings or several environments build on the same types.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use time::{Duration, OffsetDateTime};
 
@@ -150,14 +150,22 @@ pub(crate) fn evaluate(
         }
     }
 
+    // Grants and memberships per machine user, counted once (not once per inactive user: a large estate has
+    // 150,000 grants).
+    let mut held: HashMap<&UserId, (usize, usize)> = HashMap::new();
+    for grant in snapshot.user_grants.iter().filter(|grant| machines.contains_key(&grant.user_id)) {
+        held.entry(&grant.user_id).or_default().0 += 1;
+    }
+    for membership in snapshot.memberships.iter().filter(|membership| machines.contains_key(&membership.user_id)) {
+        held.entry(&membership.user_id).or_default().1 += 1;
+    }
     for user in machines.values() {
         let UserKind::Machine(profile) = &user.kind else { continue };
         if profile.description.trim().is_empty() {
             findings.add(&MACHINE_WITHOUT_DESCRIPTION, &user.id, ("description".to_owned(), "(empty)".to_owned()));
         }
         if matches!(user.state, UserState::Inactive | UserState::Locked) {
-            let grants = snapshot.user_grants.iter().filter(|grant| grant.user_id == user.id).count();
-            let memberships = snapshot.memberships.iter().filter(|membership| membership.user_id == user.id).count();
+            let (grants, memberships) = held.get(&user.id).copied().unwrap_or_default();
             if grants + memberships > 0 {
                 let held = format!("{grants} grants, {memberships} memberships");
                 findings.add(&INACTIVE_MACHINE_WITH_GRANTS, &user.id, (user.state.to_string(), held));

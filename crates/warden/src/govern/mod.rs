@@ -45,7 +45,7 @@ pub async fn govern_once(
     now: OffsetDateTime,
 ) -> Result<GovernOutcome, store::Error> {
     let policy = &settings.policy;
-    let snapshot = store.load_snapshot(environment).await?;
+    let snapshot = store.load_kinds(environment, &posture::KINDS_READ).await?;
     let mut findings = snapshot_findings(environment, &snapshot, policy, now);
     store.insert_trend_points(run, &trend::trend_points(environment, &snapshot, &findings, now)).await?;
     findings.extend(history_findings(environment, &snapshot, store, policy, &settings.environments, now).await?);

@@ -123,19 +123,23 @@ pub trait Store: GovernanceStore + ScimStore + Send + Sync {
     /// Everything stored for an environment, read a keyset page at a time (a large estate's rows are never all
     /// buffered at once).
     async fn load_snapshot(&self, environment: &EnvironmentName) -> Result<Snapshot, Error> {
-        const PAGE: u32 = 5_000;
+        self.load_kinds(environment, &ResourceKind::ALL).await
+    }
+
+    /// A snapshot holding only `kinds` (the others left empty), read like [`Store::load_snapshot`]. The two largest
+    /// kinds, user grants and users, are read on two connections at once, each half with its share of the rest:
+    /// decoding rows is most of the time, and it then uses two cores.
+    async fn load_kinds(&self, environment: &EnvironmentName, kinds: &[ResourceKind]) -> Result<Snapshot, Error> {
+        let (mut grants_half, mut users_half) = (Vec::new(), Vec::new());
+        for (position, &kind) in kinds.iter().enumerate() {
+            let with_grants = kind == ResourceKind::UserGrant || (position % 2 == 0 && kind != ResourceKind::User);
+            if with_grants { grants_half.push(kind) } else { users_half.push(kind) }
+        }
+        let (first, second) =
+            tokio::join!(load_each(self, environment, grants_half), load_each(self, environment, users_half));
         let mut snapshot = Snapshot::default();
-        for kind in ResourceKind::ALL {
-            let mut after: Option<ObjectKey> = None;
-            loop {
-                let page = self.list_objects_page(environment, kind, after.as_deref(), PAGE).await?;
-                let full = page.len() == PAGE as usize;
-                after = page.last_key();
-                snapshot.extend(page);
-                if !full {
-                    break;
-                }
-            }
+        for batch in first?.into_iter().chain(second?) {
+            snapshot.extend(batch);
         }
         Ok(snapshot)
     }
@@ -175,6 +179,29 @@ pub struct SyncWrites<'a> {
     pub changes: &'a [Change],
     /// The run, in its end state (status, finish time, counts, errors, request statistics).
     pub run: &'a SyncRun,
+}
+
+/// Reads every object of `kinds`, one kind after the other, a keyset page at a time.
+async fn load_each<S: Store + ?Sized>(
+    store: &S,
+    environment: &EnvironmentName,
+    kinds: Vec<ResourceKind>,
+) -> Result<Vec<ObjectBatch>, Error> {
+    const PAGE: u32 = 5_000;
+    let mut batches = Vec::new();
+    for kind in kinds {
+        let mut after: Option<ObjectKey> = None;
+        loop {
+            let page = store.list_objects_page(environment, kind, after.as_deref(), PAGE).await?;
+            let full = page.len() == PAGE as usize;
+            after = page.last_key();
+            batches.push(page);
+            if !full {
+                break;
+            }
+        }
+    }
+    Ok(batches)
 }
 
 /// Opens the database a URL names (creating an SQLite file if needed) without migrating it.

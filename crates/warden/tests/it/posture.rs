@@ -51,6 +51,8 @@ async fn the_rules_find_exactly_the_anomalies_the_seed_planted() {
 
         // What the report and governance evaluate (every rule that reads stored state: accumulation, growth and
         // drift too) finds the same, and nothing else. Provider rules wait for probes, which are not stored yet.
+        // They read only the kinds the rules need.
+        let snapshot = store.load_kinds(&environment.name, &warden_core::posture::KINDS_READ).await.unwrap();
         let policy = Policy::default();
         let environments = [environment.name.clone()];
         let mut tracked = warden::govern::snapshot_findings(&environment.name, &snapshot, &policy, now);

@@ -8,6 +8,7 @@ mod render;
 
 use std::collections::HashMap;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use time::OffsetDateTime;
@@ -106,13 +107,16 @@ pub(super) async fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<Ex
     #[allow(clippy::disallowed_methods, reason = "the report is dated by the command's entry point")]
     let now = OffsetDateTime::now_utc();
     let settings = governance_settings(config);
+    let started = Instant::now();
     let report = gather(&*store, &names, &settings.policy, &settings.environments, now).await?;
+    let gathered = started.elapsed();
     let output = match args.format {
         ReportFormat::Json => serde_json::to_string_pretty(&render::report_json(&report))? + "\n",
         ReportFormat::Table => render::report_table(&report),
         ReportFormat::Csv => render::findings_csv(&report),
         ReportFormat::Markdown => render::report_markdown(&report),
     };
+    tracing::debug!(gather_ms = gathered.as_millis(), render_ms = (started.elapsed() - gathered).as_millis(), "report");
     print!("{output}");
     let failed = args
         .fail_on
@@ -138,10 +142,20 @@ pub(crate) async fn gather(
         if last_run.is_none() {
             tracing::warn!(%environment, "never synced: run `warden sync` first");
         }
-        let snapshot = store.load_snapshot(environment).await?;
+        let started = Instant::now();
+        let snapshot = store.load_kinds(environment, &posture::KINDS_READ).await?;
+        let loaded = started.elapsed();
         findings.extend(snapshot_findings(environment, &snapshot, policy, now));
         findings.extend(history_findings(environment, &snapshot, store, policy, compared_with, now).await?);
+        let evaluated = started.elapsed();
         report.service_accounts.extend(service_account_inventory(environment, &snapshot, policy, now));
+        tracing::debug!(
+            %environment,
+            load_ms = loaded.as_millis(),
+            evaluate_ms = (evaluated - loaded).as_millis(),
+            inventory_ms = (started.elapsed() - evaluated).as_millis(),
+            "environment reported"
+        );
         let machine_users = snapshot.users.iter().filter(|user| user.is_machine()).count();
         report.environments.push(ReportedEnvironment {
             name: environment.clone(),
