@@ -37,12 +37,16 @@ pub struct AccessHistory<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccessHistoryError {
-    #[error("history starts at the baseline, {baseline}: nothing is known about {at}")]
+    #[error("history starts at the baseline, {}: nothing is known about {}", rfc3339(*baseline), rfc3339(*at))]
     BeforeBaseline { at: OffsetDateTime, baseline: OffsetDateTime },
     #[error("the {kind} change of {object_kind} {object_key} cannot be undone: {reason}")]
     Unrewindable { object_kind: ResourceKind, object_key: ObjectKey, kind: String, reason: String },
-    #[error("user {user_id} did not exist at {at}")]
+    #[error("user {user_id} did not exist at {}", rfc3339(*at))]
     UnknownUser { user_id: UserId, at: OffsetDateTime },
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| at.to_string())
 }
 
 /// Who held a role through a user grant.

@@ -225,7 +225,13 @@ fn account_rows(report: &Report) -> Vec<Vec<String>> {
                 oldest.map(|days| format!("{days} d")).unwrap_or_default(),
                 account.grants.len().to_string(),
                 manager_roles(account).join(","),
-                account.risk.factors.first().map(|factor| factor.detail.clone()).unwrap_or_default(),
+                account
+                    .risk
+                    .factors
+                    .iter()
+                    .max_by_key(|factor| factor.points)
+                    .map(|factor| format!("{} (+{}): {}", factor.id, factor.points, factor.detail))
+                    .unwrap_or_default(),
             ]
         })
         .collect()
