@@ -136,10 +136,11 @@ pub trait Store: GovernanceStore + ScimStore + Send + Sync {
             if with_grants { grants_half.push(kind) } else { users_half.push(kind) }
         }
         let (first, second) =
-            tokio::join!(load_each(self, environment, grants_half), load_each(self, environment, users_half));
-        let mut snapshot = Snapshot::default();
-        for batch in first?.into_iter().chain(second?) {
-            snapshot.extend(batch);
+            tokio::join!(load_each(self, environment, &grants_half), load_each(self, environment, &users_half));
+        // The halves hold different kinds: moving the second's lists into the first copies nothing.
+        let (mut snapshot, mut second) = (first?, second?);
+        for &kind in &users_half {
+            snapshot.extend(second.take(kind));
         }
         Ok(snapshot)
     }
@@ -181,27 +182,28 @@ pub struct SyncWrites<'a> {
     pub run: &'a SyncRun,
 }
 
-/// Reads every object of `kinds`, one kind after the other, a keyset page at a time.
+/// Reads every object of `kinds`, one kind after the other, a keyset page at a time, each page moved into the
+/// snapshot as it arrives.
 async fn load_each<S: Store + ?Sized>(
     store: &S,
     environment: &EnvironmentName,
-    kinds: Vec<ResourceKind>,
-) -> Result<Vec<ObjectBatch>, Error> {
+    kinds: &[ResourceKind],
+) -> Result<Snapshot, Error> {
     const PAGE: u32 = 5_000;
-    let mut batches = Vec::new();
-    for kind in kinds {
+    let mut snapshot = Snapshot::default();
+    for &kind in kinds {
         let mut after: Option<ObjectKey> = None;
         loop {
             let page = store.list_objects_page(environment, kind, after.as_deref(), PAGE).await?;
             let full = page.len() == PAGE as usize;
             after = page.last_key();
-            batches.push(page);
+            snapshot.extend(page);
             if !full {
                 break;
             }
         }
     }
-    Ok(batches)
+    Ok(snapshot)
 }
 
 /// Opens the database a URL names (creating an SQLite file if needed) without migrating it.
