@@ -232,6 +232,12 @@ impl ObjectBatch {
         with_objects!(self, |objects| objects.len())
     }
 
+    /// Makes room for `additional` more objects, so that appending them later does not reallocate (and, for a
+    /// moment, hold the list twice).
+    pub fn reserve(&mut self, additional: usize) {
+        with_objects!(self, |objects| objects.reserve_exact(additional))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -135,8 +135,11 @@ pub trait Store: GovernanceStore + ScimStore + Send + Sync {
             let with_grants = kind == ResourceKind::UserGrant || (position % 2 == 0 && kind != ResourceKind::User);
             if with_grants { grants_half.push(kind) } else { users_half.push(kind) }
         }
-        let (first, second) =
-            tokio::join!(load_each(self, environment, &grants_half), load_each(self, environment, &users_half));
+        let counts = self.count_objects(environment).await?;
+        let (first, second) = tokio::join!(
+            load_each(self, environment, &grants_half, &counts),
+            load_each(self, environment, &users_half, &counts)
+        );
         // The halves hold different kinds: moving the second's lists into the first copies nothing.
         let (mut snapshot, mut second) = (first?, second?);
         for &kind in &users_half {
@@ -183,20 +186,26 @@ pub struct SyncWrites<'a> {
 }
 
 /// Reads every object of `kinds`, one kind after the other, a keyset page at a time, each page moved into the
-/// snapshot as it arrives.
+/// snapshot as it arrives; the first page of a kind makes room for the `counts` stored, so the list never grows
+/// by copying.
 async fn load_each<S: Store + ?Sized>(
     store: &S,
     environment: &EnvironmentName,
     kinds: &[ResourceKind],
+    counts: &BTreeMap<ResourceKind, u64>,
 ) -> Result<Snapshot, Error> {
     const PAGE: u32 = 5_000;
     let mut snapshot = Snapshot::default();
     for &kind in kinds {
         let mut after: Option<ObjectKey> = None;
         loop {
-            let page = store.list_objects_page(environment, kind, after.as_deref(), PAGE).await?;
-            let full = page.len() == PAGE as usize;
+            let mut page = store.list_objects_page(environment, kind, after.as_deref(), PAGE).await?;
+            let (full, first_page) = (page.len() == PAGE as usize, after.is_none());
             after = page.last_key();
+            if full && first_page {
+                let expected = counts.get(&kind).copied().unwrap_or_default();
+                page.reserve(usize::try_from(expected).unwrap_or(0).saturating_sub(page.len()));
+            }
             snapshot.extend(page);
             if !full {
                 break;
