@@ -192,33 +192,33 @@ async fn load_history(store: &dyn Store, environment: EnvironmentName, at: Offse
     Ok(Loaded { environment, at, current, changes, baseline })
 }
 
-/// A project by id, or by name when exactly one project has it (in the current state).
-fn resolve_project(snapshot: &Snapshot, text: &str) -> anyhow::Result<ProjectId> {
-    let named: Vec<&ProjectId> =
-        snapshot.projects.iter().filter(|project| project.name == text).map(|project| &project.id).collect();
+/// An object named on the command line by its id, or by its name when exactly one object has that name (in the
+/// current state, so that a renamed or removed one can still be asked about by id).
+fn resolve<'a, Id, Error: std::fmt::Display>(
+    flag: &str,
+    text: &str,
+    named: impl Iterator<Item = (&'a str, &'a Id)>,
+    parse: impl FnOnce(&str) -> Result<Id, Error>,
+) -> anyhow::Result<Id>
+where
+    Id: Clone + std::fmt::Display + 'a,
+{
+    let named: Vec<&Id> = named.filter(|(name, _)| *name == text).map(|(_, id)| id).collect();
     match named.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => ProjectId::parse(text).map_err(|error| anyhow::anyhow!("--project {text:?}: {error}")),
-        many => anyhow::bail!(
-            "--project {text:?} names {} projects; give one of their ids: {}",
-            many.len(),
-            join(many.iter().copied())
-        ),
+        [] => parse(text).map_err(|error| anyhow::anyhow!("{flag} {text:?}: {error}")),
+        many => anyhow::bail!("{flag} {text:?} names {} objects; give one of their ids: {}", many.len(), join(many)),
     }
 }
 
-/// A user by id, or by username when exactly one user has it (in the current state).
+fn resolve_project(snapshot: &Snapshot, text: &str) -> anyhow::Result<ProjectId> {
+    let named = snapshot.projects.iter().map(|project| (project.name.as_str(), &project.id));
+    resolve("--project", text, named, |text| ProjectId::parse(text))
+}
+
 fn resolve_user(snapshot: &Snapshot, text: &str) -> anyhow::Result<UserId> {
-    let named: Vec<&UserId> = snapshot.users.iter().filter(|user| user.username == text).map(|user| &user.id).collect();
-    match named.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => UserId::parse(text).map_err(|error| anyhow::anyhow!("--user {text:?}: {error}")),
-        many => anyhow::bail!(
-            "--user {text:?} names {} users; give one of their ids: {}",
-            many.len(),
-            join(many.iter().copied())
-        ),
-    }
+    let named = snapshot.users.iter().map(|user| (user.username.as_str(), &user.id));
+    resolve("--user", text, named, |text| UserId::parse(text))
 }
 
 fn join<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {

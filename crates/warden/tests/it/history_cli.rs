@@ -8,25 +8,9 @@ use std::process::Stdio;
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::macros::datetime;
-use zitadel_sim::{Estate, GrantState, Simulator, SimulatorOptions, UserKind};
+use zitadel_sim::{GrantState, Simulator, UserKind};
 
-use crate::sync_cli::{PAT, run, warden};
-
-async fn simulator() -> Simulator {
-    let options = SimulatorOptions::new(Estate::seed(datetime!(2026-11-01 12:00 UTC)), PAT);
-    Simulator::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap()
-}
-
-fn write_config(directory: &Path, sim: &Simulator) {
-    let config = format!(
-        "[database]\nurl = \"sqlite://{}\"\n\n[[environments]]\nname = \"prod\"\nurl = \"{}\"\n\
-         credential = {{ pat_env = \"SIM_PAT\" }}\nrate_limit = 0\n",
-        directory.join("warden.db").display(),
-        sim.base_url()
-    );
-    std::fs::write(directory.join("warden.toml"), config).unwrap();
-}
+use crate::sync_cli::{run, simulator, warden, write_config};
 
 async fn json(directory: &Path, args: &[&str]) -> serde_json::Value {
     let (code, stdout, stderr) = run(warden(directory, args)).await;

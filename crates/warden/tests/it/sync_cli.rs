@@ -10,12 +10,12 @@ use zitadel_sim::{Estate, Fault, FaultKind, Simulator, SimulatorOptions};
 
 pub(crate) const PAT: &str = "warden-cli-sync-pat";
 
-async fn simulator() -> Simulator {
+pub(crate) async fn simulator() -> Simulator {
     let options = SimulatorOptions::new(Estate::seed(datetime!(2026-11-01 12:00 UTC)), PAT);
     Simulator::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap()
 }
 
-fn write_config(directory: &Path, sim: &Simulator) {
+pub(crate) fn write_config(directory: &Path, sim: &Simulator) {
     let config = format!(
         "[database]\nurl = \"sqlite://{}\"\n\n[[environments]]\nname = \"prod\"\nurl = \"{}\"\n\
          credential = {{ pat_env = \"SIM_PAT\" }}\nrate_limit = 0\n",
