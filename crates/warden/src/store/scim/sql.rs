@@ -11,7 +11,7 @@ use warden_scim::resource;
 use crate::store::Error;
 use crate::store::scim::{
     ScimCondition, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimPage, ScimQuery,
-    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, TokenHash,
+    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup, TokenHash,
 };
 use crate::store::sql::{Dialect, RowView, SqlStore, SqlValue};
 
@@ -145,6 +145,7 @@ fn decode_record(row: &RowView<'_>) -> Result<ScimRecord, Error> {
         id: row.text("id")?,
         resource: row.json("resource")?,
         members: Vec::new(),
+        groups: Vec::new(),
         version: row.integer("version")?,
         created: row.required_time("created")?,
         last_modified: row.required_time("last_modified")?,
@@ -163,7 +164,12 @@ fn write_error(tenant: &ScimTenant) -> impl Fn(sqlx::Error) -> Error + '_ {
 }
 
 impl<D: Dialect> SqlStore<D> {
-    async fn insert_scim_record(&self, kind: Kind, record: &ScimRecord) -> Result<(), Error> {
+    async fn insert_scim_record(
+        &self,
+        kind: Kind,
+        record: &ScimRecord,
+        log: Option<&ScimRequestLogEntry>,
+    ) -> Result<(), Error> {
         let mut transaction = self.pool.begin().await?;
         let derived = kind.derived_columns().join(", ");
         let mut builder =
@@ -181,11 +187,18 @@ impl<D: Dialect> SqlStore<D> {
         builder.push(")");
         D::execute(&mut transaction, &mut builder).await.map_err(write_error(&record.tenant))?;
         Self::write_dependents(&mut transaction, kind, record).await?;
+        Self::write_log(&mut transaction, log).await?;
         transaction.commit().await?;
         Ok(())
     }
 
-    async fn update_scim_record(&self, kind: Kind, record: &ScimRecord, expected_version: i64) -> Result<(), Error> {
+    async fn update_scim_record(
+        &self,
+        kind: Kind,
+        record: &ScimRecord,
+        expected_version: i64,
+        log: Option<&ScimRequestLogEntry>,
+    ) -> Result<(), Error> {
         let mut transaction = self.pool.begin().await?;
         let mut builder = QueryBuilder::<D>::new(format!("UPDATE {} SET resource = ", kind.table()));
         D::bind(&mut builder, SqlValue::Json(record.resource.clone()));
@@ -219,6 +232,7 @@ impl<D: Dialect> SqlStore<D> {
         D::bind(&mut delete_emails, SqlValue::text(&record.id));
         D::execute(&mut transaction, &mut delete_emails).await?;
         Self::write_dependents(&mut transaction, kind, record).await?;
+        Self::write_log(&mut transaction, log).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -236,53 +250,58 @@ impl<D: Dialect> SqlStore<D> {
         }
     }
 
-    /// A user's email index, or a group's member rows (each member checked to be a user of the tenant).
+    /// A user's email index, or a group's member rows (each kept as sent, once per value).
     async fn write_dependents(connection: &mut D::Connection, kind: Kind, record: &ScimRecord) -> Result<(), Error> {
         let tenant = &record.tenant;
-        let (table, owner_column, value_column, values): (_, _, _, BTreeSet<String>) = match kind {
-            Kind::User => (
-                "scim_user_email",
-                "user_id",
-                "value_lower",
-                resource::email_values(&record.resource).into_iter().map(str::to_lowercase).collect(),
-            ),
-            Kind::Group => (
-                "scim_group_member",
-                "group_id",
-                "member_id",
-                record.members.iter().map(|m| m.user_id.clone()).collect(),
-            ),
-        };
-        let values: Vec<String> = values.into_iter().collect();
-        for chunk in values.chunks(IDS_PER_STATEMENT) {
-            if kind == Kind::Group {
-                let mut existing = QueryBuilder::<D>::new("SELECT id FROM scim_user WHERE");
-                push_tenant(&mut existing, "", tenant);
-                existing.push(" AND id IN (");
-                push_list(&mut existing, chunk.iter().map(SqlValue::text));
-                existing.push(")");
-                let rows = D::fetch_all(connection, &mut existing).await?;
-                let found: BTreeSet<String> =
-                    rows.iter().map(|row| RowView { table: "scim_user", row }.text("id")).collect::<Result<_, _>>()?;
-                if let Some(missing) = chunk.iter().find(|id| !found.contains(*id)) {
-                    return Err(Error::UnknownScimMember(missing.clone()));
-                }
+        let (table, columns, rows): (_, _, Vec<Vec<SqlValue>>) = match kind {
+            Kind::User => {
+                let values: BTreeSet<String> =
+                    resource::email_values(&record.resource).into_iter().map(str::to_lowercase).collect();
+                (
+                    "scim_user_email",
+                    "user_id, value_lower",
+                    values.into_iter().map(|value| vec![SqlValue::Text(value)]).collect(),
+                )
             }
-            let mut builder = QueryBuilder::<D>::new(format!(
-                "INSERT INTO {table} (environment, org_id, {owner_column}, {value_column}) VALUES "
-            ));
-            for (index, value) in chunk.iter().enumerate() {
+            Kind::Group => {
+                let mut seen = BTreeSet::new();
+                let rows = record
+                    .members
+                    .iter()
+                    .filter(|member| seen.insert(member.value.as_str()))
+                    .map(|member| {
+                        vec![
+                            SqlValue::text(&member.value),
+                            SqlValue::NullableText(member.display.clone()),
+                            SqlValue::NullableText(member.member_type.clone()),
+                        ]
+                    })
+                    .collect();
+                ("scim_group_member", "group_id, member_id, display, member_type", rows)
+            }
+        };
+        for chunk in rows.chunks(IDS_PER_STATEMENT) {
+            let mut builder =
+                QueryBuilder::<D>::new(format!("INSERT INTO {table} (environment, org_id, {columns}) VALUES "));
+            for (index, values) in chunk.iter().enumerate() {
                 builder.push(if index == 0 { "(" } else { ", (" });
                 let row = [
                     SqlValue::text(tenant.environment.as_str()),
                     SqlValue::text(tenant.org_id.as_str()),
                     SqlValue::text(&record.id),
-                    SqlValue::text(value),
                 ];
-                push_list(&mut builder, row);
+                push_list(&mut builder, row.into_iter().chain(values.iter().cloned()));
                 builder.push(")");
             }
             D::execute(connection, &mut builder).await?;
+        }
+        Ok(())
+    }
+
+    /// The request-log row of the request that makes a write, in the write's transaction.
+    async fn write_log(connection: &mut D::Connection, log: Option<&ScimRequestLogEntry>) -> Result<(), Error> {
+        if let Some(entry) = log {
+            D::execute(connection, &mut log_insert::<D>(std::slice::from_ref(entry))).await?;
         }
         Ok(())
     }
@@ -298,9 +317,7 @@ impl<D: Dialect> SqlStore<D> {
             .iter()
             .map(|row| decode_record(&RowView { table: kind.table(), row }))
             .collect::<Result<Vec<_>, _>>()?;
-        if kind == Kind::Group {
-            Self::attach_members(&mut connection, tenant, &mut records).await?;
-        }
+        Self::attach_dependents(&mut connection, kind, tenant, &mut records).await?;
         Ok(records.pop())
     }
 
@@ -310,6 +327,7 @@ impl<D: Dialect> SqlStore<D> {
         tenant: &ScimTenant,
         id: &str,
         expected_version: Option<i64>,
+        log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error> {
         let mut transaction = self.pool.begin().await?;
         let mut builder = QueryBuilder::<D>::new(format!("DELETE FROM {} WHERE", kind.table()));
@@ -323,6 +341,15 @@ impl<D: Dialect> SqlStore<D> {
         if D::execute(&mut transaction, &mut builder).await? == 0 {
             return Err(Self::missing_or_changed(&mut transaction, kind, tenant, id).await);
         }
+        if kind == Kind::User {
+            // Memberships name users by id without a foreign key (members are kept as sent): removed here.
+            let mut memberships = QueryBuilder::<D>::new("DELETE FROM scim_group_member WHERE");
+            push_tenant(&mut memberships, "", tenant);
+            memberships.push(" AND member_id = ");
+            D::bind(&mut memberships, SqlValue::text(id));
+            D::execute(&mut transaction, &mut memberships).await?;
+        }
+        Self::write_log(&mut transaction, log).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -394,13 +421,26 @@ impl<D: Dialect> SqlStore<D> {
             .iter()
             .map(|row| decode_record(&RowView { table: kind.table(), row }))
             .collect::<Result<Vec<_>, _>>()?;
-        if kind == Kind::Group {
-            Self::attach_members(&mut connection, tenant, &mut records).await?;
-        }
+        Self::attach_dependents(&mut connection, kind, tenant, &mut records).await?;
         Ok(ScimPage { total, records })
     }
 
-    /// Fills each group's members, ordered by user id, with the user's displayName (else userName) as `display`.
+    /// Fills a page's groups' members or users' groups: one statement per page (per thousand records), never one
+    /// per record.
+    async fn attach_dependents(
+        connection: &mut D::Connection,
+        kind: Kind,
+        tenant: &ScimTenant,
+        records: &mut [ScimRecord],
+    ) -> Result<(), Error> {
+        match kind {
+            Kind::Group => Self::attach_members(connection, tenant, records).await,
+            Kind::User => Self::attach_groups(connection, tenant, records).await,
+        }
+    }
+
+    /// Fills each group's members, ordered by value: `display` and `type` as sent, else from the tenant's user (its
+    /// displayName, else its userName; and `User`).
     async fn attach_members(
         connection: &mut D::Connection,
         tenant: &ScimTenant,
@@ -410,9 +450,10 @@ impl<D: Dialect> SqlStore<D> {
         let mut members: HashMap<String, Vec<ScimGroupMember>> = HashMap::new();
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
             let mut builder = QueryBuilder::<D>::new(
-                "SELECT m.group_id, m.member_id, u.display_name, u.user_name FROM scim_group_member AS m \
-                 JOIN scim_user AS u ON u.environment = m.environment AND u.org_id = m.org_id AND u.id = m.member_id \
-                 WHERE",
+                "SELECT m.group_id, m.member_id, m.display, m.member_type, u.display_name, u.user_name \
+                 FROM scim_group_member AS m \
+                 LEFT JOIN scim_user AS u ON u.environment = m.environment AND u.org_id = m.org_id \
+                 AND u.id = m.member_id WHERE",
             );
             push_tenant(&mut builder, "m.", tenant);
             builder.push(" AND m.group_id IN (");
@@ -420,11 +461,20 @@ impl<D: Dialect> SqlStore<D> {
             builder.push(format!(") ORDER BY m.group_id, m.member_id{}", D::BINARY_ORDER));
             for row in D::fetch_all(connection, &mut builder).await? {
                 let view = RowView { table: "scim_group_member", row: &row };
-                let display = view.optional_text("display_name")?.or(view.optional_text("user_name")?);
-                members
-                    .entry(view.text("group_id")?)
-                    .or_default()
-                    .push(ScimGroupMember { user_id: view.text("member_id")?, display });
+                let user_name = view.optional_text("user_name")?;
+                let member_type = match view.optional_text("member_type")? {
+                    Some(sent) => Some(sent),
+                    None => user_name.is_some().then(|| "User".to_owned()),
+                };
+                let display = match view.optional_text("display")? {
+                    Some(sent) => Some(sent),
+                    None => view.optional_text("display_name")?.or(user_name),
+                };
+                members.entry(view.text("group_id")?).or_default().push(ScimGroupMember {
+                    value: view.text("member_id")?,
+                    display,
+                    member_type,
+                });
             }
         }
         for group in groups {
@@ -432,6 +482,62 @@ impl<D: Dialect> SqlStore<D> {
         }
         Ok(())
     }
+
+    /// Fills each user's groups (direct memberships), ordered by the group's displayName, then id.
+    async fn attach_groups(
+        connection: &mut D::Connection,
+        tenant: &ScimTenant,
+        users: &mut [ScimRecord],
+    ) -> Result<(), Error> {
+        let ids: Vec<String> = users.iter().map(|user| user.id.clone()).collect();
+        let mut groups: HashMap<String, Vec<ScimUserGroup>> = HashMap::new();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let mut builder = QueryBuilder::<D>::new(
+                "SELECT m.member_id, m.group_id, g.display_name FROM scim_group_member AS m \
+                 JOIN scim_group AS g ON g.environment = m.environment AND g.org_id = m.org_id AND g.id = m.group_id \
+                 WHERE",
+            );
+            push_tenant(&mut builder, "m.", tenant);
+            builder.push(" AND m.member_id IN (");
+            push_list(&mut builder, chunk.iter().map(SqlValue::text));
+            builder.push(format!(
+                ") ORDER BY m.member_id, g.display_name_lower{binary}, g.id{binary}",
+                binary = D::BINARY_ORDER
+            ));
+            for row in D::fetch_all(connection, &mut builder).await? {
+                let view = RowView { table: "scim_group_member", row: &row };
+                groups
+                    .entry(view.text("member_id")?)
+                    .or_default()
+                    .push(ScimUserGroup { group_id: view.text("group_id")?, display: view.text("display_name")? });
+            }
+        }
+        for user in users {
+            user.groups = groups.remove(&user.id).unwrap_or_default();
+        }
+        Ok(())
+    }
+}
+
+/// `INSERT INTO scim_request_log ...` of some entries.
+fn log_insert<D: Dialect>(entries: &[ScimRequestLogEntry]) -> QueryBuilder<D> {
+    let mut builder = QueryBuilder::<D>::new(
+        "INSERT INTO scim_request_log (connection_id, at, method, path, status, latency_ms) VALUES ",
+    );
+    for (index, entry) in entries.iter().enumerate() {
+        builder.push(if index == 0 { "(" } else { ", (" });
+        let values = [
+            SqlValue::text(entry.connection_id.as_str()),
+            SqlValue::Time(Some(entry.at)),
+            SqlValue::text(&entry.method),
+            SqlValue::text(&entry.path),
+            SqlValue::Integer(i64::from(entry.status)),
+            SqlValue::Integer(i64::try_from(entry.latency_ms).unwrap_or(i64::MAX)),
+        ];
+        push_list(&mut builder, values);
+        builder.push(")");
+    }
+    builder
 }
 
 #[async_trait]
@@ -522,16 +628,21 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         Ok(D::execute(&mut database, &mut builder).await? > 0)
     }
 
-    async fn insert_scim_user(&self, user: &ScimRecord) -> Result<(), Error> {
-        self.insert_scim_record(Kind::User, user).await
+    async fn insert_scim_user(&self, user: &ScimRecord, log: Option<&ScimRequestLogEntry>) -> Result<(), Error> {
+        self.insert_scim_record(Kind::User, user, log).await
     }
 
     async fn scim_user(&self, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error> {
         self.get_scim_record(Kind::User, tenant, id).await
     }
 
-    async fn update_scim_user(&self, user: &ScimRecord, expected_version: i64) -> Result<(), Error> {
-        self.update_scim_record(Kind::User, user, expected_version).await
+    async fn update_scim_user(
+        &self,
+        user: &ScimRecord,
+        expected_version: i64,
+        log: Option<&ScimRequestLogEntry>,
+    ) -> Result<(), Error> {
+        self.update_scim_record(Kind::User, user, expected_version, log).await
     }
 
     async fn delete_scim_user(
@@ -539,24 +650,30 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         tenant: &ScimTenant,
         id: &str,
         expected_version: Option<i64>,
+        log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error> {
-        self.delete_scim_record(Kind::User, tenant, id, expected_version).await
+        self.delete_scim_record(Kind::User, tenant, id, expected_version, log).await
     }
 
     async fn list_scim_users(&self, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error> {
         self.list_scim_records(Kind::User, tenant, query).await
     }
 
-    async fn insert_scim_group(&self, group: &ScimRecord) -> Result<(), Error> {
-        self.insert_scim_record(Kind::Group, group).await
+    async fn insert_scim_group(&self, group: &ScimRecord, log: Option<&ScimRequestLogEntry>) -> Result<(), Error> {
+        self.insert_scim_record(Kind::Group, group, log).await
     }
 
     async fn scim_group(&self, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error> {
         self.get_scim_record(Kind::Group, tenant, id).await
     }
 
-    async fn update_scim_group(&self, group: &ScimRecord, expected_version: i64) -> Result<(), Error> {
-        self.update_scim_record(Kind::Group, group, expected_version).await
+    async fn update_scim_group(
+        &self,
+        group: &ScimRecord,
+        expected_version: i64,
+        log: Option<&ScimRequestLogEntry>,
+    ) -> Result<(), Error> {
+        self.update_scim_record(Kind::Group, group, expected_version, log).await
     }
 
     async fn delete_scim_group(
@@ -564,8 +681,9 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         tenant: &ScimTenant,
         id: &str,
         expected_version: Option<i64>,
+        log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error> {
-        self.delete_scim_record(Kind::Group, tenant, id, expected_version).await
+        self.delete_scim_record(Kind::Group, tenant, id, expected_version, log).await
     }
 
     async fn list_scim_groups(&self, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error> {
@@ -573,21 +691,8 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
     }
 
     async fn insert_scim_request_log(&self, entry: &ScimRequestLogEntry) -> Result<(), Error> {
-        let mut builder = QueryBuilder::<D>::new(
-            "INSERT INTO scim_request_log (connection_id, at, method, path, status, latency_ms) VALUES (",
-        );
-        let values = [
-            SqlValue::text(entry.connection_id.as_str()),
-            SqlValue::Time(Some(entry.at)),
-            SqlValue::text(&entry.method),
-            SqlValue::text(&entry.path),
-            SqlValue::Integer(i64::from(entry.status)),
-            SqlValue::Integer(i64::try_from(entry.latency_ms).unwrap_or(i64::MAX)),
-        ];
-        push_list(&mut builder, values);
-        builder.push(")");
         let mut database = self.pool.acquire().await?;
-        D::execute(&mut database, &mut builder).await?;
+        D::execute(&mut database, &mut log_insert::<D>(std::slice::from_ref(entry))).await?;
         Ok(())
     }
 
