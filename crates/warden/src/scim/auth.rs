@@ -178,9 +178,7 @@ pub(crate) async fn guard(
         status: response.status().as_u16(),
         latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
-    if let Err(error) = state.store.insert_scim_request_log(&entry).await {
-        tracing::warn!(error = %error, "cannot record a SCIM request in the request log");
-    }
+    state.request_log.record(entry).await;
     response
 }
 

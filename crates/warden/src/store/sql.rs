@@ -67,6 +67,10 @@ pub(crate) trait Dialect: Database<Row: ColumnReader> {
     const MAX_PARAMETERS: usize;
     /// Appended to `ORDER BY` on text keys so both dialects order by bytes.
     const BINARY_ORDER: &'static str;
+    /// A correlated subquery over the `scim_user` row in scope: its groups as JSON text, an array of
+    /// `{"id", "display"}` in no particular order; NULL or `[]` when it has none. Lets one statement read a page of
+    /// users with their groups.
+    const SCIM_USER_GROUPS: &'static str;
 
     fn bind(builder: &mut QueryBuilder<Self>, value: SqlValue);
 

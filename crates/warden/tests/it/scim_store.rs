@@ -352,7 +352,7 @@ async fn requests_are_logged_per_connection(store: Arc<dyn Store>) {
             status,
             latency_ms: 3,
         };
-        store.insert_scim_request_log(&entry).await.unwrap();
+        store.insert_scim_request_logs(&[entry]).await.unwrap();
     }
     let log = store.list_scim_request_log(&ScimConnectionId::new("c1"), 2).await.unwrap();
     assert_eq!(log.iter().map(|entry| entry.status).collect::<Vec<_>>(), vec![404, 201]);

@@ -210,7 +210,8 @@ pub trait ScimStore: Send + Sync {
     async fn list_scim_connections(&self) -> Result<Vec<ScimConnection>, Error>;
     async fn scim_connection(&self, id: &ScimConnectionId) -> Result<Option<ScimConnection>, Error>;
     /// The connection whose current or previous token hash is `hash`, disabled or not and whatever the grace
-    /// period: the caller decides, comparing in constant time.
+    /// period: the caller decides, comparing in constant time. Never cached: a connection disabled or rotated by
+    /// another process (`warden scim connection disable`) takes effect with the next request.
     async fn scim_connection_by_token(&self, hash: &TokenHash) -> Result<Option<ScimConnection>, Error>;
     /// Makes `new_hash` the token; the current one stays valid until `previous_valid_until`. Returns whether the
     /// connection exists.
@@ -268,8 +269,8 @@ pub trait ScimStore: Send + Sync {
 
     // Request log.
 
-    /// Logs a request that wrote nothing (a read, a refused or failed request).
-    async fn insert_scim_request_log(&self, entry: &ScimRequestLogEntry) -> Result<(), Error>;
+    /// Logs requests that wrote nothing (reads, refused or failed requests), in one statement.
+    async fn insert_scim_request_logs(&self, entries: &[ScimRequestLogEntry]) -> Result<(), Error>;
     /// A connection's most recent requests, newest first.
     async fn list_scim_request_log(
         &self,

@@ -43,6 +43,14 @@ impl Kind {
         }
     }
 
+    /// The columns a read selects: a user's carry its groups (`user_groups`), one statement for a page.
+    fn select_columns<D: Dialect>(self) -> String {
+        match self {
+            Kind::User => format!("{RECORD_COLUMNS}, {} AS user_groups", D::SCIM_USER_GROUPS),
+            Kind::Group => RECORD_COLUMNS.to_owned(),
+        }
+    }
+
     /// The derived columns a write sets besides `resource`, `version` and the times.
     fn derived_columns(self) -> &'static [&'static str] {
         match self {
@@ -139,17 +147,34 @@ fn decode_connection(row: &RowView<'_>) -> Result<ScimConnection, Error> {
     })
 }
 
-fn decode_record(row: &RowView<'_>) -> Result<ScimRecord, Error> {
+fn decode_record(kind: Kind, row: &RowView<'_>) -> Result<ScimRecord, Error> {
     Ok(ScimRecord {
         tenant: decode_tenant(row)?,
         id: row.text("id")?,
         resource: row.json("resource")?,
         members: Vec::new(),
-        groups: Vec::new(),
+        groups: match kind {
+            Kind::User => decode_user_groups(row)?,
+            Kind::Group => Vec::new(),
+        },
         version: row.integer("version")?,
         created: row.required_time("created")?,
         last_modified: row.required_time("last_modified")?,
     })
+}
+
+/// A user's groups from [`Dialect::SCIM_USER_GROUPS`], ordered by displayName (case-insensitively), then id.
+fn decode_user_groups(row: &RowView<'_>) -> Result<Vec<ScimUserGroup>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Group {
+        id: String,
+        display: String,
+    }
+    let Some(text) = row.optional_text("user_groups")? else { return Ok(Vec::new()) };
+    let mut groups: Vec<Group> =
+        serde_json::from_str(&text).map_err(|error| corrupt(row.table, "user_groups", error))?;
+    groups.sort_by_cached_key(|group| (group.display.to_lowercase(), group.id.clone()));
+    Ok(groups.into_iter().map(|group| ScimUserGroup { group_id: group.id, display: group.display }).collect())
 }
 
 /// Maps constraint violations of a user or group write to the errors callers handle.
@@ -307,7 +332,8 @@ impl<D: Dialect> SqlStore<D> {
     }
 
     async fn get_scim_record(&self, kind: Kind, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error> {
-        let mut builder = QueryBuilder::<D>::new(format!("SELECT {RECORD_COLUMNS} FROM {} WHERE", kind.table()));
+        let mut builder =
+            QueryBuilder::<D>::new(format!("SELECT {} FROM {} WHERE", kind.select_columns::<D>(), kind.table()));
         push_tenant(&mut builder, "", tenant);
         builder.push(" AND id = ");
         D::bind(&mut builder, SqlValue::text(id));
@@ -315,7 +341,7 @@ impl<D: Dialect> SqlStore<D> {
         let rows = D::fetch_all(&mut connection, &mut builder).await?;
         let mut records = rows
             .iter()
-            .map(|row| decode_record(&RowView { table: kind.table(), row }))
+            .map(|row| decode_record(kind, &RowView { table: kind.table(), row }))
             .collect::<Result<Vec<_>, _>>()?;
         Self::attach_dependents(&mut connection, kind, tenant, &mut records).await?;
         Ok(records.pop())
@@ -386,19 +412,31 @@ impl<D: Dialect> SqlStore<D> {
         }
     }
 
-    async fn list_scim_records(&self, kind: Kind, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error> {
-        let mut connection = self.pool.acquire().await?;
+    async fn count_scim_records(
+        connection: &mut D::Connection,
+        kind: Kind,
+        tenant: &ScimTenant,
+        query: &ScimQuery,
+    ) -> Result<u64, Error> {
         let mut count = QueryBuilder::<D>::new("SELECT COUNT(*) AS total");
         Self::push_conditions(&mut count, kind, tenant, query);
-        let rows = D::fetch_all(&mut connection, &mut count).await?;
-        let total = match rows.first() {
-            Some(row) => RowView { table: kind.table(), row }.unsigned("total")?,
-            None => 0,
-        };
-        if query.limit == Some(0) || total == 0 {
+        let rows = D::fetch_all(connection, &mut count).await?;
+        match rows.first() {
+            Some(row) => RowView { table: kind.table(), row }.unsigned("total"),
+            None => Ok(0),
+        }
+    }
+
+    /// One statement for a page and its total (a window count over the matches), unless the page is empty: then
+    /// the total is counted on its own (it is zero when the page starts at the first match).
+    async fn list_scim_records(&self, kind: Kind, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error> {
+        let mut connection = self.pool.acquire().await?;
+        if query.limit == Some(0) {
+            let total = Self::count_scim_records(&mut connection, kind, tenant, query).await?;
             return Ok(ScimPage { total, records: Vec::new() });
         }
-        let mut select = QueryBuilder::<D>::new(format!("SELECT {RECORD_COLUMNS}"));
+        let mut select =
+            QueryBuilder::<D>::new(format!("SELECT {}, COUNT(*) OVER () AS total", kind.select_columns::<D>()));
         Self::push_conditions(&mut select, kind, tenant, query);
         let binary = D::BINARY_ORDER;
         let column = match (query.sort, kind) {
@@ -417,16 +455,21 @@ impl<D: Dialect> SqlStore<D> {
         select.push(" OFFSET ");
         D::bind(&mut select, SqlValue::Integer(i64::try_from(query.offset).unwrap_or(i64::MAX)));
         let rows = D::fetch_all(&mut connection, &mut select).await?;
+        let total = match rows.first() {
+            Some(row) => RowView { table: kind.table(), row }.unsigned("total")?,
+            None if query.offset == 0 => 0,
+            None => Self::count_scim_records(&mut connection, kind, tenant, query).await?,
+        };
         let mut records = rows
             .iter()
-            .map(|row| decode_record(&RowView { table: kind.table(), row }))
+            .map(|row| decode_record(kind, &RowView { table: kind.table(), row }))
             .collect::<Result<Vec<_>, _>>()?;
         Self::attach_dependents(&mut connection, kind, tenant, &mut records).await?;
         Ok(ScimPage { total, records })
     }
 
-    /// Fills a page's groups' members or users' groups: one statement per page (per thousand records), never one
-    /// per record.
+    /// Fills a page's groups' members: one statement per page (per thousand groups), never one per group. (A
+    /// user's groups come with the user, from [`Dialect::SCIM_USER_GROUPS`].)
     async fn attach_dependents(
         connection: &mut D::Connection,
         kind: Kind,
@@ -435,7 +478,7 @@ impl<D: Dialect> SqlStore<D> {
     ) -> Result<(), Error> {
         match kind {
             Kind::Group => Self::attach_members(connection, tenant, records).await,
-            Kind::User => Self::attach_groups(connection, tenant, records).await,
+            Kind::User => Ok(()),
         }
     }
 
@@ -479,41 +522,6 @@ impl<D: Dialect> SqlStore<D> {
         }
         for group in groups {
             group.members = members.remove(&group.id).unwrap_or_default();
-        }
-        Ok(())
-    }
-
-    /// Fills each user's groups (direct memberships), ordered by the group's displayName, then id.
-    async fn attach_groups(
-        connection: &mut D::Connection,
-        tenant: &ScimTenant,
-        users: &mut [ScimRecord],
-    ) -> Result<(), Error> {
-        let ids: Vec<String> = users.iter().map(|user| user.id.clone()).collect();
-        let mut groups: HashMap<String, Vec<ScimUserGroup>> = HashMap::new();
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let mut builder = QueryBuilder::<D>::new(
-                "SELECT m.member_id, m.group_id, g.display_name FROM scim_group_member AS m \
-                 JOIN scim_group AS g ON g.environment = m.environment AND g.org_id = m.org_id AND g.id = m.group_id \
-                 WHERE",
-            );
-            push_tenant(&mut builder, "m.", tenant);
-            builder.push(" AND m.member_id IN (");
-            push_list(&mut builder, chunk.iter().map(SqlValue::text));
-            builder.push(format!(
-                ") ORDER BY m.member_id, g.display_name_lower{binary}, g.id{binary}",
-                binary = D::BINARY_ORDER
-            ));
-            for row in D::fetch_all(connection, &mut builder).await? {
-                let view = RowView { table: "scim_group_member", row: &row };
-                groups
-                    .entry(view.text("member_id")?)
-                    .or_default()
-                    .push(ScimUserGroup { group_id: view.text("group_id")?, display: view.text("display_name")? });
-            }
-        }
-        for user in users {
-            user.groups = groups.remove(&user.id).unwrap_or_default();
         }
         Ok(())
     }
@@ -690,9 +698,12 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         self.list_scim_records(Kind::Group, tenant, query).await
     }
 
-    async fn insert_scim_request_log(&self, entry: &ScimRequestLogEntry) -> Result<(), Error> {
+    async fn insert_scim_request_logs(&self, entries: &[ScimRequestLogEntry]) -> Result<(), Error> {
         let mut database = self.pool.acquire().await?;
-        D::execute(&mut database, &mut log_insert::<D>(std::slice::from_ref(entry))).await?;
+        // Six parameters a row: far below both dialects' limits per statement.
+        for chunk in entries.chunks(IDS_PER_STATEMENT) {
+            D::execute(&mut database, &mut log_insert::<D>(chunk)).await?;
+        }
         Ok(())
     }
 
