@@ -380,6 +380,9 @@ pub(crate) async fn modify_record(
             ..existing.clone()
         };
         match kind.update(&*state.store, &record, existing.version, caller).await {
+            // A user is served as written (its groups did not change); a group is read back for its members'
+            // displays, which come from the users.
+            Ok(()) if kind == Kind::User => return Ok(record),
             Ok(()) => return kind.get(&*state.store, &caller.tenant, id).await,
             Err(store::Error::ScimVersionMismatch) if !conditional && attempts_left > 0 => continue,
             Err(store::Error::ScimVersionMismatch) => return Err(Error::PreconditionFailed),

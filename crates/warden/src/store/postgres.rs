@@ -33,6 +33,7 @@ impl Dialect for Postgres {
     const SHORT_NAME: &'static str = "postgres";
     const MAX_PARAMETERS: usize = u16::MAX as usize;
     const BINARY_ORDER: &'static str = " COLLATE \"C\"";
+    const RELAXED_COMMIT: Option<&'static str> = Some("SET LOCAL synchronous_commit = off");
     const SCIM_USER_GROUPS: &'static str = "(SELECT json_agg(json_build_object('id', g.id, 'display', g.display_name))::text \
          FROM scim_group_member AS m JOIN scim_group AS g \
          ON g.environment = m.environment AND g.org_id = m.org_id AND g.id = m.group_id \

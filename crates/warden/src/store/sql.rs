@@ -71,6 +71,9 @@ pub(crate) trait Dialect: Database<Row: ColumnReader> {
     /// `{"id", "display"}` in no particular order; NULL or `[]` when it has none. Lets one statement read a page of
     /// users with their groups.
     const SCIM_USER_GROUPS: &'static str;
+    /// Run first in a transaction whose commit need not wait for the disk (the request-log rows of reads): on
+    /// PostgreSQL `SET LOCAL synchronous_commit = off`; SQLite in WAL mode with `synchronous=NORMAL` already does not.
+    const RELAXED_COMMIT: Option<&'static str>;
 
     fn bind(builder: &mut QueryBuilder<Self>, value: SqlValue);
 

@@ -53,6 +53,7 @@ impl Dialect for Sqlite {
     /// `SQLITE_MAX_VARIABLE_NUMBER` of the bundled SQLite.
     const MAX_PARAMETERS: usize = 32_766;
     const BINARY_ORDER: &'static str = "";
+    const RELAXED_COMMIT: Option<&'static str> = None;
     const SCIM_USER_GROUPS: &'static str = "(SELECT json_group_array(json_object('id', g.id, 'display', g.display_name)) \
          FROM scim_group_member AS m JOIN scim_group AS g \
          ON g.environment = m.environment AND g.org_id = m.org_id AND g.id = m.group_id \

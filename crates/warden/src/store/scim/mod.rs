@@ -269,7 +269,9 @@ pub trait ScimStore: Send + Sync {
 
     // Request log.
 
-    /// Logs requests that wrote nothing (reads, refused or failed requests), in one statement.
+    /// Logs requests that wrote nothing (reads, refused or failed requests), in one statement. Their commit does not
+    /// wait for the disk on PostgreSQL (`synchronous_commit = off` for this transaction only): a database crash may
+    /// lose the last fraction of a second of these rows, never a write's row or its data.
     async fn insert_scim_request_logs(&self, entries: &[ScimRequestLogEntry]) -> Result<(), Error>;
     /// A connection's most recent requests, newest first.
     async fn list_scim_request_log(

@@ -699,11 +699,15 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
     }
 
     async fn insert_scim_request_logs(&self, entries: &[ScimRequestLogEntry]) -> Result<(), Error> {
-        let mut database = self.pool.acquire().await?;
+        let mut transaction = self.pool.begin().await?;
+        if let Some(relaxed) = D::RELAXED_COMMIT {
+            D::execute(&mut transaction, &mut QueryBuilder::<D>::new(relaxed)).await?;
+        }
         // Six parameters a row: far below both dialects' limits per statement.
         for chunk in entries.chunks(IDS_PER_STATEMENT) {
-            D::execute(&mut database, &mut log_insert::<D>(chunk)).await?;
+            D::execute(&mut transaction, &mut log_insert::<D>(chunk)).await?;
         }
+        transaction.commit().await?;
         Ok(())
     }
 
