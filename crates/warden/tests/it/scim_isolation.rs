@@ -179,3 +179,30 @@ async fn unknown_disabled_and_rotated_tokens(store: Arc<dyn Store>) {
     assert_eq!((log[0].method.as_str(), log[0].path.as_str(), log[0].status), ("GET", "/scim/v2/200/Users", 200));
     assert_eq!(store.list_scim_request_log(&server.connection_a, 100).await.unwrap().len(), 3);
 }
+
+/// On PostgreSQL a server caches connections while it listens for connection changes. A disable by another
+/// process (here a second store on the same database, as `warden scim connection disable` is) reaches it through
+/// the notification: the token stops working without waiting for the cache to expire (5 s).
+#[tokio::test]
+async fn a_disable_by_another_process_reaches_a_caching_server() {
+    let Some(admin) = crate::support::postgres_admin_url() else { return };
+    let scratch = warden::store::create_scratch_database(&admin, "warden_test").await.unwrap();
+    let server = spawn(warden::store::open_and_migrate(&scratch).await.unwrap()).await;
+    let users = server.url(ORG_A, "/Users");
+    for _ in 0..20 {
+        server.send(Some(&server.token_a), Method::GET, &users, None, &[]).await.expect(200);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let other_process = warden::store::open(&scratch).await.unwrap();
+    other_process.disable_scim_connection(&server.connection_a, warden::scim::now()).await.unwrap();
+    let mut status = 200;
+    for _ in 0..30 {
+        status = server.send(Some(&server.token_a), Method::GET, &users, None, &[]).await.status.as_u16();
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 401, "the disabled token still works after 3 s");
+    warden::store::drop_scratch_database(&admin, &scratch).await.unwrap();
+}

@@ -5,6 +5,7 @@
 //! A tenant ([`ScimTenant`]) is a ZITADEL organization of one environment. Every user, group and membership row is
 //! keyed by its tenant; no method reads or writes across tenants.
 
+mod cache;
 mod sql;
 
 use std::fmt;
@@ -15,6 +16,8 @@ use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, OrgId};
 
 use crate::store::Error;
+
+pub(crate) use cache::ConnectionCache;
 
 /// The tenant a SCIM client provisions into: one ZITADEL organization in one environment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -210,8 +213,10 @@ pub trait ScimStore: Send + Sync {
     async fn list_scim_connections(&self) -> Result<Vec<ScimConnection>, Error>;
     async fn scim_connection(&self, id: &ScimConnectionId) -> Result<Option<ScimConnection>, Error>;
     /// The connection whose current or previous token hash is `hash`, disabled or not and whatever the grace
-    /// period: the caller decides, comparing in constant time. Never cached: a connection disabled or rotated by
-    /// another process (`warden scim connection disable`) takes effect with the next request.
+    /// period: the caller decides, comparing in constant time. Cached on PostgreSQL while the process listens for
+    /// connection changes, which every connection write below announces (`store::scim::cache`): a connection
+    /// disabled or rotated by another process (`warden scim connection disable`) takes effect as soon as the
+    /// notification arrives.
     async fn scim_connection_by_token(&self, hash: &TokenHash) -> Result<Option<ScimConnection>, Error>;
     /// Makes `new_hash` the token; the current one stays valid until `previous_valid_until`. Returns whether the
     /// connection exists.

@@ -1,6 +1,8 @@
 //! The SQL of [`ScimStore`], written once over [`Dialect`].
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
@@ -412,6 +414,16 @@ impl<D: Dialect> SqlStore<D> {
         }
     }
 
+    /// After a connection write (committed): this process's cache drops everything at once, and every listening
+    /// process is notified.
+    async fn connections_changed(&self, connection: &mut D::Connection) -> Result<(), Error> {
+        self.scim_connections.clear();
+        if let Some(notify) = D::NOTIFY_SCIM_CONNECTIONS {
+            D::execute(connection, &mut QueryBuilder::<D>::new(notify)).await?;
+        }
+        Ok(())
+    }
+
     async fn count_scim_records(
         connection: &mut D::Connection,
         kind: Kind,
@@ -575,7 +587,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         builder.push(")");
         let mut database = self.pool.acquire().await?;
         D::execute(&mut database, &mut builder).await.map_err(write_error(&connection.tenant))?;
-        Ok(())
+        self.connections_changed(&mut database).await
     }
 
     async fn list_scim_connections(&self) -> Result<Vec<ScimConnection>, Error> {
@@ -598,6 +610,13 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
     }
 
     async fn scim_connection_by_token(&self, hash: &TokenHash) -> Result<Option<ScimConnection>, Error> {
+        if D::NOTIFY_SCIM_CONNECTIONS.is_some() && !self.scim_watch_started.swap(true, Ordering::AcqRel) {
+            D::watch_scim_connections(&self.pool, self.scim_connections.clone());
+        }
+        let generation = match self.scim_connections.get(hash, Instant::now()) {
+            Ok(connection) => return Ok(Some(connection)),
+            Err(generation) => generation,
+        };
         let mut builder =
             QueryBuilder::<D>::new(format!("SELECT {CONNECTION_COLUMNS} FROM scim_connection WHERE token_hash = "));
         D::bind(&mut builder, SqlValue::Bytes(hash.0.to_vec()));
@@ -606,7 +625,12 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         builder.push(" ORDER BY created_at LIMIT 1");
         let mut database = self.pool.acquire().await?;
         let rows = D::fetch_all(&mut database, &mut builder).await?;
-        rows.first().map(|row| decode_connection(&RowView { table: "scim_connection", row })).transpose()
+        let found =
+            rows.first().map(|row| decode_connection(&RowView { table: "scim_connection", row })).transpose()?;
+        if let Some(connection) = &found {
+            self.scim_connections.put(hash, connection, Instant::now(), generation);
+        }
+        Ok(found)
     }
 
     async fn rotate_scim_connection_token(
@@ -624,7 +648,9 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         builder.push(" WHERE id = ");
         D::bind(&mut builder, SqlValue::text(id.as_str()));
         let mut database = self.pool.acquire().await?;
-        Ok(D::execute(&mut database, &mut builder).await? > 0)
+        let rotated = D::execute(&mut database, &mut builder).await? > 0;
+        self.connections_changed(&mut database).await?;
+        Ok(rotated)
     }
 
     async fn disable_scim_connection(&self, id: &ScimConnectionId, at: OffsetDateTime) -> Result<bool, Error> {
@@ -633,7 +659,9 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         builder.push(") WHERE id = ");
         D::bind(&mut builder, SqlValue::text(id.as_str()));
         let mut database = self.pool.acquire().await?;
-        Ok(D::execute(&mut database, &mut builder).await? > 0)
+        let disabled = D::execute(&mut database, &mut builder).await? > 0;
+        self.connections_changed(&mut database).await?;
+        Ok(disabled)
     }
 
     async fn insert_scim_user(&self, user: &ScimRecord, log: Option<&ScimRequestLogEntry>) -> Result<(), Error> {
