@@ -1,14 +1,19 @@
 //! Every tenant request passes through [`guard`]: failed-attempt limit per source address, bearer token to
 //! connection, tenant check, per-connection rate limit, request timeout, and the request log.
+//!
+//! The request log: a write commits its row in its own transaction ([`Caller::log_entry`], then
+//! [`Caller::mark_logged`]); every other request (reads, refused or failed writes) gets its row from [`guard`] after
+//! the response is made.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -26,6 +31,53 @@ pub struct Caller {
     pub tenant: ScimTenant,
     /// `http://host/scim/v2/{orgId}`, for `meta.location` and `Location`.
     pub base_url: String,
+    request: LoggedRequest,
+}
+
+/// The request (or bulk operation) a write is logged as.
+#[derive(Debug, Clone)]
+struct LoggedRequest {
+    method: String,
+    path: String,
+    started: Instant,
+    /// Set once a write committed this request's log row; [`guard`] then writes none.
+    logged: Arc<AtomicBool>,
+}
+
+impl Caller {
+    /// This request's log row, answered with `status`, its latency measured until now (just before the write's
+    /// transaction commits it).
+    pub(crate) fn log_entry(&self, status: StatusCode) -> ScimRequestLogEntry {
+        ScimRequestLogEntry {
+            connection_id: self.connection.clone(),
+            at: now(),
+            method: self.request.method.clone(),
+            path: self.request.path.clone(),
+            status: status.as_u16(),
+            latency_ms: u64::try_from(self.request.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// A write committed [`Caller::log_entry`]: the request needs no other row.
+    pub(crate) fn mark_logged(&self) {
+        self.request.logged.store(true, Ordering::Release);
+    }
+
+    /// The caller of one operation of a `/Bulk` request: its writes are logged as `method` on the operation's
+    /// path (`/scim/v2/{orgId}/Users/...`), each in its own transaction; the `/Bulk` request itself is logged by
+    /// [`guard`].
+    pub(crate) fn for_bulk_operation(&self, method: &str, path: &str) -> Caller {
+        let separator = if path.starts_with('/') { "" } else { "/" };
+        Caller {
+            request: LoggedRequest {
+                method: method.to_owned(),
+                path: format!("/scim/v2/{}{separator}{path}", self.tenant.org_id),
+                started: Instant::now(),
+                logged: Arc::new(AtomicBool::new(false)),
+            },
+            ..self.clone()
+        }
+    }
 }
 
 /// Failed authentications per source address, in fixed one-minute windows.
@@ -97,11 +149,13 @@ pub(crate) async fn guard(
     // Only owned parts cross the await: a request body is not `Sync`.
     let path = request.uri().path().to_owned();
     let headers = request.headers().clone();
-    let caller = match authenticate(&state, peer.ip(), &path, &headers, started).await {
+    let method = request.method().to_string();
+    let logged = Arc::new(AtomicBool::new(false));
+    let request_log = LoggedRequest { method: method.clone(), path: path.clone(), started, logged: logged.clone() };
+    let caller = match authenticate(&state, peer.ip(), &path, &headers, started, request_log).await {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    let method = request.method().to_string();
     let connection = caller.connection.clone();
     let response = match state.connection_limiter.check(&connection) {
         Err(wait) => Error::TooManyRequests { retry_after_seconds: retry_after_seconds(wait) }.into_response(),
@@ -113,6 +167,9 @@ pub(crate) async fn guard(
             }
         }
     };
+    if logged.load(Ordering::Acquire) {
+        return response;
+    }
     let entry = ScimRequestLogEntry {
         connection_id: connection,
         at: now(),
@@ -121,9 +178,7 @@ pub(crate) async fn guard(
         status: response.status().as_u16(),
         latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
-    if let Err(error) = state.store.insert_scim_request_log(&entry).await {
-        tracing::warn!(error = %error, "cannot record a SCIM request in the request log");
-    }
+    state.request_log.record(entry).await;
     response
 }
 
@@ -133,6 +188,7 @@ async fn authenticate(
     path: &str,
     headers: &HeaderMap,
     at: Instant,
+    request: LoggedRequest,
 ) -> Result<Caller, Error> {
     if let Some(wait) = state.failed_auth_limiter.blocked_for(address, at) {
         return Err(Error::TooManyRequests { retry_after_seconds: retry_after_seconds(wait) });
@@ -156,6 +212,7 @@ async fn authenticate(
         base_url: format!("http://{host}/scim/v2/{}", connection.tenant.org_id),
         connection: connection.id,
         tenant: connection.tenant,
+        request,
     })
 }
 

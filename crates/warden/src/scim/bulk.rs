@@ -8,6 +8,8 @@
 //!   (unknown or circular) fail that operation with 409.
 //! - `failOnErrors: N` stops after N failed operations; the operations not run are left out of the response.
 //! - `version` on an operation is its `If-Match`.
+//! - Request log: every operation that writes commits its own row (the operation's method and path, e.g. `PATCH
+//!   /scim/v2/{orgId}/Users/{id}`) with its data change; the `/Bulk` request is logged after the response.
 
 use std::collections::HashMap;
 
@@ -225,6 +227,8 @@ async fn execute(
     path: &str,
     data: &Value,
 ) -> Result<(StatusCode, Option<String>, Option<String>, Option<String>), Error> {
+    // Each operation's write commits its own log row (its method and path); the /Bulk request gets one too.
+    let caller = &caller.for_bulk_operation(operation.method.as_str(), path);
     let not_found = || Error::Protocol(ScimError::NotFound(format!("no bulk endpoint {path}")));
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let kind = [Kind::User, Kind::Group]

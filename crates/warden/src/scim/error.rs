@@ -54,9 +54,6 @@ impl Error {
             Error::Store(error @ store::Error::ScimNotFound { .. }) => {
                 protocol(&ScimError::NotFound(error.to_string()))
             }
-            Error::Store(error @ store::Error::UnknownScimMember(_)) => {
-                protocol(&ScimError::InvalidValue(error.to_string()))
-            }
             // Opaque: the cause is logged where the response is made, never sent.
             Error::Store(_) => plain(StatusCode::INTERNAL_SERVER_ERROR, "internal server error".to_owned()),
         }

@@ -6,6 +6,7 @@
 //! - `query`: lists and searches: the filter's indexed part goes to the store, the rest is evaluated in memory.
 //! - `bulk`: `/Bulk`, with `bulkId` references, `failOnErrors` and enforced limits.
 //! - `discovery`: `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`.
+//! - `request_log`: the log rows of requests that wrote nothing, written in shared batches.
 //! - `token`: bearer tokens (only their SHA-256 is stored) and random ids.
 //! - `error`: [`Error`], rendered as the SCIM error body; 5xx bodies are opaque.
 
@@ -14,6 +15,7 @@ mod bulk;
 mod discovery;
 mod error;
 mod query;
+mod request_log;
 mod resources;
 pub mod token;
 
@@ -37,6 +39,7 @@ use crate::store::Store;
 
 pub use auth::{Caller, ConnectionLimiter, FailedAuthLimiter};
 pub use error::Error;
+pub use request_log::RequestLogWriter;
 
 /// The media type of every SCIM response.
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
@@ -75,11 +78,14 @@ pub struct ScimState {
     pub settings: Arc<ScimSettings>,
     pub connection_limiter: Arc<ConnectionLimiter>,
     pub failed_auth_limiter: Arc<FailedAuthLimiter>,
+    pub request_log: Arc<RequestLogWriter>,
 }
 
 impl ScimState {
+    /// Starts the request-log writer task: call within a Tokio runtime.
     pub fn new(store: Arc<dyn Store>, settings: ScimSettings) -> ScimState {
         ScimState {
+            request_log: Arc::new(RequestLogWriter::start(store.clone())),
             store,
             registry: Arc::new(SchemaRegistry::standard()),
             connection_limiter: Arc::new(ConnectionLimiter::new(settings.requests_per_second)),

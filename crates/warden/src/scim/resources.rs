@@ -17,7 +17,7 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use time::format_description::well_known::Rfc3339;
 use warden_scim::list::{ListParameters, ListResponse};
 use warden_scim::schema::{GROUP_SCHEMA, ResourceType, USER_SCHEMA};
@@ -83,25 +83,41 @@ impl Kind {
         found.ok_or_else(|| Error::Protocol(ScimError::NotFound(format!("no {} {id} in this tenant", self.name()))))
     }
 
-    async fn insert(self, store: &dyn Store, record: &ScimRecord) -> Result<(), store::Error> {
+    /// The writes commit the request's log row (answered `status`) with the data change, and mark it logged.
+    async fn insert(self, store: &dyn Store, record: &ScimRecord, caller: &Caller) -> Result<(), store::Error> {
+        let log = caller.log_entry(StatusCode::CREATED);
         match self {
-            Kind::User => store.insert_scim_user(record).await,
-            Kind::Group => store.insert_scim_group(record).await,
+            Kind::User => store.insert_scim_user(record, Some(&log)).await?,
+            Kind::Group => store.insert_scim_group(record, Some(&log)).await?,
         }
+        caller.mark_logged();
+        Ok(())
     }
 
-    async fn update(self, store: &dyn Store, record: &ScimRecord, expected_version: i64) -> Result<(), store::Error> {
+    async fn update(
+        self,
+        store: &dyn Store,
+        record: &ScimRecord,
+        expected_version: i64,
+        caller: &Caller,
+    ) -> Result<(), store::Error> {
+        let log = caller.log_entry(StatusCode::OK);
         match self {
-            Kind::User => store.update_scim_user(record, expected_version).await,
-            Kind::Group => store.update_scim_group(record, expected_version).await,
+            Kind::User => store.update_scim_user(record, expected_version, Some(&log)).await?,
+            Kind::Group => store.update_scim_group(record, expected_version, Some(&log)).await?,
         }
+        caller.mark_logged();
+        Ok(())
     }
 
-    async fn delete(self, store: &dyn Store, tenant: &ScimTenant, id: &str, version: Option<i64>) -> Result<(), Error> {
+    async fn delete(self, store: &dyn Store, caller: &Caller, id: &str, version: Option<i64>) -> Result<(), Error> {
+        let log = caller.log_entry(StatusCode::NO_CONTENT);
+        let tenant = &caller.tenant;
         match self {
-            Kind::User => store.delete_scim_user(tenant, id, version).await?,
-            Kind::Group => store.delete_scim_group(tenant, id, version).await?,
+            Kind::User => store.delete_scim_user(tenant, id, version, Some(&log)).await?,
+            Kind::Group => store.delete_scim_group(tenant, id, version, Some(&log)).await?,
         }
+        caller.mark_logged();
         Ok(())
     }
 }
@@ -111,7 +127,7 @@ pub(crate) fn etag(version: i64) -> String {
     format!("\"v{version}\"")
 }
 
-/// A stored record as served: its resource with `id`, a group's `members`, and `meta`.
+/// A stored record as served: its resource with `id`, a group's `members` or a user's `groups`, and `meta`.
 pub(crate) fn render(kind: Kind, record: &ScimRecord, base_url: &str) -> Value {
     let mut resource = record.resource.clone();
     let Some(object) = resource.as_object_mut() else { return resource };
@@ -121,18 +137,41 @@ pub(crate) fn render(kind: Kind, record: &ScimRecord, base_url: &str) -> Value {
             .members
             .iter()
             .map(|member| {
-                let mut value = json!({
-                    "value": member.user_id,
-                    "$ref": format!("{base_url}/Users/{}", member.user_id),
-                    "type": "User",
+                let mut value = Map::new();
+                value.insert("value".to_owned(), json!(member.value));
+                let endpoint = member.member_type.as_deref().and_then(|member_type| {
+                    [Kind::User, Kind::Group]
+                        .into_iter()
+                        .find(|kind| kind.name().eq_ignore_ascii_case(member_type))
+                        .map(Kind::endpoint)
                 });
-                if let (Some(display), Some(object)) = (&member.display, value.as_object_mut()) {
-                    object.insert("display".to_owned(), json!(display));
+                if let Some(endpoint) = endpoint {
+                    value.insert("$ref".to_owned(), json!(format!("{base_url}/{endpoint}/{}", member.value)));
                 }
-                value
+                for (key, text) in [("type", &member.member_type), ("display", &member.display)] {
+                    if let Some(text) = text {
+                        value.insert(key.to_owned(), json!(text));
+                    }
+                }
+                Value::Object(value)
             })
             .collect();
         object.insert("members".to_owned(), Value::Array(members));
+    }
+    if kind == Kind::User && !record.groups.is_empty() {
+        let groups: Vec<Value> = record
+            .groups
+            .iter()
+            .map(|group| {
+                json!({
+                    "value": group.group_id,
+                    "$ref": format!("{base_url}/Groups/{}", group.group_id),
+                    "display": group.display,
+                    "type": "direct",
+                })
+            })
+            .collect();
+        object.insert("groups".to_owned(), Value::Array(groups));
     }
     let time = |at: time::OffsetDateTime| at.format(&Rfc3339).unwrap_or_default();
     object.insert(
@@ -148,20 +187,25 @@ pub(crate) fn render(kind: Kind, record: &ScimRecord, base_url: &str) -> Value {
     resource
 }
 
-/// Drops what is never stored from a resource about to be written: `password`, `meta`, and a group's `members`
-/// (returned separately, as rows).
+/// Drops what is never stored from a resource about to be written: `password`, `meta`, a user's `groups` (read
+/// from the memberships) and a group's `members` (returned separately, as rows, kept as sent).
 fn prepare_for_storage(kind: Kind, resource: &mut Value, id: &str) -> Vec<ScimGroupMember> {
     let members = if kind == Kind::Group {
-        resource::member_ids(resource)
+        resource::members(resource)
             .into_iter()
-            .map(|user_id| ScimGroupMember { user_id: user_id.to_owned(), display: None })
+            .map(|member| ScimGroupMember {
+                value: member.value.to_owned(),
+                display: member.display.map(str::to_owned),
+                member_type: member.member_type.map(str::to_owned),
+            })
             .collect()
     } else {
         Vec::new()
     };
     if let Some(object) = resource.as_object_mut() {
-        object
-            .retain(|key, _| !["password", "meta", "members"].iter().any(|dropped| key.eq_ignore_ascii_case(dropped)));
+        object.retain(|key, _| {
+            !["password", "meta", "members", "groups"].iter().any(|dropped| key.eq_ignore_ascii_case(dropped))
+        });
         object.insert("id".to_owned(), json!(id));
     }
     members
@@ -246,11 +290,12 @@ pub(crate) async fn create_record(
         id: id.clone(),
         resource,
         members,
+        groups: Vec::new(),
         version: 1,
         created,
         last_modified: created,
     };
-    match kind.insert(&*state.store, &record).await {
+    match kind.insert(&*state.store, &record, caller).await {
         Ok(()) => {}
         Err(store::Error::ScimUniqueness) => {
             return match retried_create(kind, state, caller, &record.resource).await? {
@@ -334,7 +379,10 @@ pub(crate) async fn modify_record(
             last_modified: now(),
             ..existing.clone()
         };
-        match kind.update(&*state.store, &record, existing.version).await {
+        match kind.update(&*state.store, &record, existing.version, caller).await {
+            // A user is served as written (its groups did not change); a group is read back for its members'
+            // displays, which come from the users.
+            Ok(()) if kind == Kind::User => return Ok(record),
             Ok(()) => return kind.get(&*state.store, &caller.tenant, id).await,
             Err(store::Error::ScimVersionMismatch) if !conditional && attempts_left > 0 => continue,
             Err(store::Error::ScimVersionMismatch) => return Err(Error::PreconditionFailed),
@@ -371,7 +419,7 @@ pub(crate) async fn delete_record(
     } else {
         None
     };
-    match kind.delete(&*state.store, &caller.tenant, id, expected_version).await {
+    match kind.delete(&*state.store, caller, id, expected_version).await {
         Err(Error::Store(store::Error::ScimVersionMismatch)) => Err(Error::PreconditionFailed),
         Err(Error::Store(store::Error::ScimNotFound { .. })) => {
             Err(Error::Protocol(ScimError::NotFound(format!("no {} {id} in this tenant", kind.name()))))

@@ -27,7 +27,7 @@ pub use governance::{
 pub use postgres::{create_scratch_database, drop_scratch_database};
 pub use scim::{
     ScimCondition, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimPage, ScimQuery,
-    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, TokenHash,
+    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup, TokenHash,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -59,8 +59,6 @@ pub enum Error {
     ScimVersionMismatch,
     #[error("no SCIM {kind} {id} in this tenant")]
     ScimNotFound { kind: &'static str, id: String },
-    #[error("group member {0} is not a user of this tenant")]
-    UnknownScimMember(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

@@ -1,15 +1,17 @@
 //! PostgreSQL: the primary store, shared by replicas.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions, PgRow};
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Connection, Executor, Pool, Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
 
 use crate::config::DatabaseUrl;
 use crate::store::Error;
+use crate::store::scim::ConnectionCache;
 use crate::store::sql::{ColumnReader, Dialect, SqlStore, SqlValue};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -26,13 +28,45 @@ pub(crate) async fn open(url: &DatabaseUrl) -> Result<SqlStore<Postgres>, Error>
         .connect_with(options)
         .await
         .map_err(connect_error)?;
-    Ok(SqlStore { pool })
+    Ok(SqlStore::new(pool))
+}
+
+/// Listens on `warden_scim_connections` until the connection is lost; the cache is active only meanwhile.
+async fn listen_for_connection_changes(pool: &Pool<Postgres>, cache: &ConnectionCache) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen("warden_scim_connections").await?;
+    cache.set_active(true);
+    // `None`: the connection was lost (notifications may have been missed): start over.
+    while listener.try_recv().await?.is_some() {
+        cache.clear();
+    }
+    Ok(())
 }
 
 impl Dialect for Postgres {
     const SHORT_NAME: &'static str = "postgres";
     const MAX_PARAMETERS: usize = u16::MAX as usize;
     const BINARY_ORDER: &'static str = " COLLATE \"C\"";
+    const RELAXED_COMMIT: Option<&'static str> = Some("SET LOCAL synchronous_commit = off");
+    const NOTIFY_SCIM_CONNECTIONS: Option<&'static str> = Some("NOTIFY warden_scim_connections");
+
+    fn watch_scim_connections(pool: &Pool<Self>, cache: Arc<ConnectionCache>) {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            loop {
+                let listened = listen_for_connection_changes(&pool, &cache).await;
+                cache.set_active(false);
+                if let Err(error) = listened {
+                    tracing::warn!(error = %error, "not listening for SCIM connection changes; retrying in 1 s");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+    }
+    const SCIM_USER_GROUPS: &'static str = "(SELECT json_agg(json_build_object('id', g.id, 'display', g.display_name))::text \
+         FROM scim_group_member AS m JOIN scim_group AS g \
+         ON g.environment = m.environment AND g.org_id = m.org_id AND g.id = m.group_id \
+         WHERE m.environment = scim_user.environment AND m.org_id = scim_user.org_id AND m.member_id = scim_user.id)";
 
     fn bind(builder: &mut QueryBuilder<Self>, value: SqlValue) {
         match value {

@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use async_trait::async_trait;
 use sqlx::{Database, Pool, QueryBuilder};
@@ -14,6 +16,7 @@ use warden_core::id::{EnvironmentName, IdError, SyncRunId};
 use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncRun, SyncStatus};
 
 use crate::store::records::{self, Record};
+use crate::store::scim::ConnectionCache;
 use crate::store::{ChangeQuery, Error, Store, SyncWrites};
 
 /// A value bound into a statement, in the shape both dialects understand.
@@ -67,6 +70,20 @@ pub(crate) trait Dialect: Database<Row: ColumnReader> {
     const MAX_PARAMETERS: usize;
     /// Appended to `ORDER BY` on text keys so both dialects order by bytes.
     const BINARY_ORDER: &'static str;
+    /// A correlated subquery over the `scim_user` row in scope: its groups as JSON text, an array of
+    /// `{"id", "display"}` in no particular order; NULL or `[]` when it has none. Lets one statement read a page of
+    /// users with their groups.
+    const SCIM_USER_GROUPS: &'static str;
+    /// Run first in a transaction whose commit need not wait for the disk (the request-log rows of reads): on
+    /// PostgreSQL `SET LOCAL synchronous_commit = off`; SQLite in WAL mode with `synchronous=NORMAL` already does not.
+    const RELAXED_COMMIT: Option<&'static str>;
+    /// Run after every SCIM connection write so that every process's connection cache drops what it holds
+    /// (PostgreSQL `NOTIFY`); `None` where there are no notifications.
+    const NOTIFY_SCIM_CONNECTIONS: Option<&'static str>;
+
+    /// Starts a task that listens for [`Dialect::NOTIFY_SCIM_CONNECTIONS`], keeps `cache` active while it listens
+    /// and empties it on every notification. Where there are no notifications, the cache stays inactive.
+    fn watch_scim_connections(pool: &Pool<Self>, cache: Arc<ConnectionCache>);
 
     fn bind(builder: &mut QueryBuilder<Self>, value: SqlValue);
 
@@ -194,6 +211,16 @@ struct Page<'a> {
 
 pub(crate) struct SqlStore<D: Dialect> {
     pub(crate) pool: Pool<D>,
+    /// SCIM connections by token hash (`store::scim::cache`), filled only while changes are listened for.
+    pub(crate) scim_connections: Arc<ConnectionCache>,
+    /// Whether `Dialect::watch_scim_connections` was started (on the first token lookup: only a server needs it).
+    pub(crate) scim_watch_started: AtomicBool,
+}
+
+impl<D: Dialect> SqlStore<D> {
+    pub(crate) fn new(pool: Pool<D>) -> SqlStore<D> {
+        SqlStore { pool, scim_connections: Arc::default(), scim_watch_started: AtomicBool::new(false) }
+    }
 }
 
 fn unknown_environment_on_foreign_key(environment: &EnvironmentName) -> impl Fn(sqlx::Error) -> Error + '_ {

@@ -1,6 +1,7 @@
 //! SQLite: the embedded default, so a newcomer runs warden with nothing installed.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -14,6 +15,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::config::DatabaseUrl;
 use crate::store::Error;
+use crate::store::scim::ConnectionCache;
 use crate::store::sql::{ColumnReader, Dialect, SqlStore, SqlValue};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -39,7 +41,7 @@ pub(crate) async fn open(url: &DatabaseUrl) -> Result<SqlStore<Sqlite>, Error> {
         .connect_with(options)
         .await
         .map_err(connect_error)?;
-    Ok(SqlStore { pool })
+    Ok(SqlStore::new(pool))
 }
 
 /// UTC with exactly six fraction digits, so that text order is time order.
@@ -53,6 +55,14 @@ impl Dialect for Sqlite {
     /// `SQLITE_MAX_VARIABLE_NUMBER` of the bundled SQLite.
     const MAX_PARAMETERS: usize = 32_766;
     const BINARY_ORDER: &'static str = "";
+    const RELAXED_COMMIT: Option<&'static str> = None;
+    const NOTIFY_SCIM_CONNECTIONS: Option<&'static str> = None;
+
+    fn watch_scim_connections(_pool: &Pool<Self>, _cache: Arc<ConnectionCache>) {}
+    const SCIM_USER_GROUPS: &'static str = "(SELECT json_group_array(json_object('id', g.id, 'display', g.display_name)) \
+         FROM scim_group_member AS m JOIN scim_group AS g \
+         ON g.environment = m.environment AND g.org_id = m.org_id AND g.id = m.group_id \
+         WHERE m.environment = scim_user.environment AND m.org_id = scim_user.org_id AND m.member_id = scim_user.id)";
 
     fn bind(builder: &mut QueryBuilder<Self>, value: SqlValue) {
         match value {

@@ -17,6 +17,7 @@ mod scim_bulk;
 mod scim_cli;
 mod scim_entra;
 mod scim_isolation;
+mod scim_membership;
 mod scim_okta;
 mod scim_protocol;
 mod scim_store;

@@ -42,6 +42,16 @@ async fn bulk_resolves_bulk_ids_in_paths_and_data_even_forward(store: Arc<dyn St
             "members": [{"value": "bulkId:bob"}]}}]});
     let reply = server.a(Method::POST, "/Bulk", Some(&request)).await.expect(200);
     assert_eq!(reply.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:BulkResponse");
+    // Each write committed its own log row (the operation's method and path); the /Bulk request has one too.
+    let log = server.store.list_scim_request_log(&server.connection_a, 100).await.unwrap();
+    assert_eq!(log.len(), 6, "{log:?}");
+    assert!(log.iter().any(|entry| entry.method == "POST" && entry.path == "/scim/v2/100/Bulk" && entry.status == 200));
+    assert!(
+        log.iter().any(|entry| entry.method == "PATCH"
+            && entry.path.starts_with("/scim/v2/100/Users/")
+            && entry.status == 200)
+    );
+    assert_eq!(log.iter().filter(|entry| entry.method == "POST" && entry.status == 201).count(), 3);
     assert_eq!(statuses(&reply.body), vec!["200", "201", "201", "201", "200"]);
     let operations = reply.body["Operations"].as_array().unwrap();
     assert_eq!((operations[1]["bulkId"].as_str(), operations[1]["version"].as_str()), (Some("alice"), Some("\"v1\"")));
@@ -49,6 +59,7 @@ async fn bulk_resolves_bulk_ids_in_paths_and_data_even_forward(store: Arc<dyn St
     let group = server.send(Some(&server.token_a), Method::GET, team, None, &[]).await.expect(200);
     assert_eq!(group.body["displayName"], "Team 2");
     assert_eq!(group.body["members"].as_array().unwrap().len(), 1);
+    // No display was sent: the member user's displayName stands in.
     assert_eq!(group.body["members"][0]["display"], "Bob B.");
     let bob = operations[0]["location"].as_str().unwrap();
     assert_eq!(operations[2]["location"].as_str(), Some(bob));

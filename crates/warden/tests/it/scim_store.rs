@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 use warden::store::{
     Error, ScimCondition, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimQuery, ScimRecord,
-    ScimRequestLogEntry, ScimSortKey, ScimTenant, Store, TokenHash,
+    ScimRequestLogEntry, ScimSortKey, ScimTenant, ScimUserGroup, Store, TokenHash,
 };
 use warden_core::id::{EnvironmentName, OrgId};
 
@@ -21,8 +21,9 @@ contract_tests!(
     writes_check_the_expected_version,
     tenants_never_see_each_other,
     lists_filter_sort_and_page_stably,
-    groups_keep_members_with_display_names_and_reject_strangers,
+    groups_keep_members_as_sent_and_users_list_their_groups,
     requests_are_logged_per_connection,
+    a_write_commits_its_request_log_row_or_neither,
 );
 
 const CREATED: OffsetDateTime = datetime!(2026-03-01 10:00:00 UTC);
@@ -46,6 +47,7 @@ fn user(org: &str, id: &str, user_name: &str, extra: Value) -> ScimRecord {
         id: id.to_owned(),
         resource,
         members: Vec::new(),
+        groups: Vec::new(),
         version: 1,
         created: CREATED,
         last_modified: CREATED,
@@ -57,7 +59,11 @@ fn group(org: &str, id: &str, display_name: &str, members: &[&str]) -> ScimRecor
         tenant: tenant(org),
         id: id.to_owned(),
         resource: json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": id, "displayName": display_name}),
-        members: members.iter().map(|id| ScimGroupMember { user_id: (*id).to_owned(), display: None }).collect(),
+        members: members
+            .iter()
+            .map(|id| ScimGroupMember { value: (*id).to_owned(), display: None, member_type: None })
+            .collect(),
+        groups: Vec::new(),
         version: 1,
         created: CREATED,
         last_modified: CREATED,
@@ -122,21 +128,21 @@ async fn connections_are_created_found_by_token_rotated_and_disabled(store: Arc<
 async fn users_round_trip_and_user_names_are_unique_per_tenant_ignoring_case(store: Arc<dyn Store>) {
     prepare(&*store).await;
     let bjensen = user("100", "u1", "BJensen@example.com", json!({"externalId": "okta-1", "active": false}));
-    store.insert_scim_user(&bjensen).await.unwrap();
+    store.insert_scim_user(&bjensen, None).await.unwrap();
     assert_eq!(store.scim_user(&tenant("100"), "u1").await.unwrap(), Some(bjensen.clone()));
     assert_eq!(store.scim_user(&tenant("100"), "missing").await.unwrap(), None);
 
     let same_name = user("100", "u2", "bjensen@EXAMPLE.com", json!({}));
-    assert!(matches!(store.insert_scim_user(&same_name).await, Err(Error::ScimUniqueness)));
+    assert!(matches!(store.insert_scim_user(&same_name, None).await, Err(Error::ScimUniqueness)));
     // Another tenant may use the name.
-    store.insert_scim_user(&user("200", "u2", "bjensen@example.com", json!({}))).await.unwrap();
+    store.insert_scim_user(&user("200", "u2", "bjensen@example.com", json!({})), None).await.unwrap();
 
     let other = user("100", "u3", "other", json!({}));
-    store.insert_scim_user(&other).await.unwrap();
+    store.insert_scim_user(&other, None).await.unwrap();
     let mut renamed = other.clone();
     renamed.resource["userName"] = json!("BJENSEN@example.com");
     renamed.version = 2;
-    assert!(matches!(store.update_scim_user(&renamed, 1).await, Err(Error::ScimUniqueness)));
+    assert!(matches!(store.update_scim_user(&renamed, 1, None).await, Err(Error::ScimUniqueness)));
     assert_eq!(store.scim_user(&tenant("100"), "u3").await.unwrap(), Some(other));
 }
 
@@ -144,7 +150,7 @@ async fn concurrent_creates_of_one_user_name_let_exactly_one_win(store: Arc<dyn 
     prepare(&*store).await;
     let first = user("100", "a", "race@example.com", json!({}));
     let second = user("100", "b", "Race@Example.com", json!({}));
-    let (left, right) = tokio::join!(store.insert_scim_user(&first), store.insert_scim_user(&second));
+    let (left, right) = tokio::join!(store.insert_scim_user(&first, None), store.insert_scim_user(&second, None));
     let outcomes = [left, right];
     assert_eq!(outcomes.iter().filter(|outcome| outcome.is_ok()).count(), 1, "{outcomes:?}");
     assert!(outcomes.iter().any(|outcome| matches!(outcome, Err(Error::ScimUniqueness))), "{outcomes:?}");
@@ -155,41 +161,47 @@ async fn concurrent_creates_of_one_user_name_let_exactly_one_win(store: Arc<dyn 
 async fn writes_check_the_expected_version(store: Arc<dyn Store>) {
     prepare(&*store).await;
     let original = user("100", "u1", "v", json!({"displayName": "One"}));
-    store.insert_scim_user(&original).await.unwrap();
+    store.insert_scim_user(&original, None).await.unwrap();
     let mut second = original.clone();
     second.resource["displayName"] = json!("Two");
     second.version = 2;
     second.last_modified = CREATED + time::Duration::minutes(1);
-    store.update_scim_user(&second, 1).await.unwrap();
+    store.update_scim_user(&second, 1, None).await.unwrap();
     // A writer that read version 1 loses.
     let mut stale = original.clone();
     stale.version = 2;
-    assert!(matches!(store.update_scim_user(&stale, 1).await, Err(Error::ScimVersionMismatch)));
+    assert!(matches!(store.update_scim_user(&stale, 1, None).await, Err(Error::ScimVersionMismatch)));
     assert_eq!(store.scim_user(&tenant("100"), "u1").await.unwrap(), Some(second));
-    assert!(matches!(store.delete_scim_user(&tenant("100"), "u1", Some(1)).await, Err(Error::ScimVersionMismatch)));
-    store.delete_scim_user(&tenant("100"), "u1", Some(2)).await.unwrap();
-    assert!(matches!(store.delete_scim_user(&tenant("100"), "u1", None).await, Err(Error::ScimNotFound { .. })));
+    assert!(matches!(
+        store.delete_scim_user(&tenant("100"), "u1", Some(1), None).await,
+        Err(Error::ScimVersionMismatch)
+    ));
+    store.delete_scim_user(&tenant("100"), "u1", Some(2), None).await.unwrap();
+    assert!(matches!(store.delete_scim_user(&tenant("100"), "u1", None, None).await, Err(Error::ScimNotFound { .. })));
     let mut ghost = original;
     ghost.version = 5;
-    assert!(matches!(store.update_scim_user(&ghost, 4).await, Err(Error::ScimNotFound { .. })));
+    assert!(matches!(store.update_scim_user(&ghost, 4, None).await, Err(Error::ScimNotFound { .. })));
 
     let team = group("100", "g1", "Team", &[]);
-    store.insert_scim_group(&team).await.unwrap();
+    store.insert_scim_group(&team, None).await.unwrap();
     let mut renamed = team.clone();
     renamed.resource["displayName"] = json!("Renamed");
     renamed.version = 2;
-    assert!(matches!(store.update_scim_group(&renamed, 7).await, Err(Error::ScimVersionMismatch)));
-    store.update_scim_group(&renamed, 1).await.unwrap();
-    assert!(matches!(store.delete_scim_group(&tenant("100"), "g1", Some(1)).await, Err(Error::ScimVersionMismatch)));
-    store.delete_scim_group(&tenant("100"), "g1", None).await.unwrap();
+    assert!(matches!(store.update_scim_group(&renamed, 7, None).await, Err(Error::ScimVersionMismatch)));
+    store.update_scim_group(&renamed, 1, None).await.unwrap();
+    assert!(matches!(
+        store.delete_scim_group(&tenant("100"), "g1", Some(1), None).await,
+        Err(Error::ScimVersionMismatch)
+    ));
+    store.delete_scim_group(&tenant("100"), "g1", None, None).await.unwrap();
     assert_eq!(store.scim_group(&tenant("100"), "g1").await.unwrap(), None);
 }
 
 async fn tenants_never_see_each_other(store: Arc<dyn Store>) {
     prepare(&*store).await;
     let mine = user("100", "u1", "shared", json!({"externalId": "x"}));
-    store.insert_scim_user(&mine).await.unwrap();
-    store.insert_scim_group(&group("100", "g1", "Team", &["u1"])).await.unwrap();
+    store.insert_scim_user(&mine, None).await.unwrap();
+    store.insert_scim_group(&group("100", "g1", "Team", &["u1"]), None).await.unwrap();
     let theirs = tenant("200");
     assert_eq!(store.scim_user(&theirs, "u1").await.unwrap(), None);
     assert_eq!(store.scim_group(&theirs, "g1").await.unwrap(), None);
@@ -198,13 +210,17 @@ async fn tenants_never_see_each_other(store: Arc<dyn Store>) {
     let mut hijack = mine.clone();
     hijack.tenant = theirs.clone();
     hijack.version = 2;
-    assert!(matches!(store.update_scim_user(&hijack, 1).await, Err(Error::ScimNotFound { .. })));
-    assert!(matches!(store.delete_scim_user(&theirs, "u1", None).await, Err(Error::ScimNotFound { .. })));
-    assert!(matches!(store.delete_scim_group(&theirs, "g1", None).await, Err(Error::ScimNotFound { .. })));
-    // A group of tenant 200 cannot take tenant 100's user as a member.
-    let stranger = store.insert_scim_group(&group("200", "g2", "Theirs", &["u1"])).await;
-    assert!(matches!(stranger, Err(Error::UnknownScimMember(ref id)) if id == "u1"), "{stranger:?}");
-    assert_eq!(store.scim_user(&tenant("100"), "u1").await.unwrap(), Some(mine));
+    assert!(matches!(store.update_scim_user(&hijack, 1, None).await, Err(Error::ScimNotFound { .. })));
+    assert!(matches!(store.delete_scim_user(&theirs, "u1", None, None).await, Err(Error::ScimNotFound { .. })));
+    assert!(matches!(store.delete_scim_group(&theirs, "g1", None, None).await, Err(Error::ScimNotFound { .. })));
+    // A group of tenant 200 naming tenant 100's user keeps the id as sent, but it resolves to nothing there: no
+    // display or type from the other tenant, and the user's groups in its own tenant do not change.
+    store.insert_scim_group(&group("200", "g2", "Theirs", &["u1"]), None).await.unwrap();
+    let stranger = store.scim_group(&theirs, "g2").await.unwrap().unwrap();
+    assert_eq!(stranger.members, vec![ScimGroupMember { value: "u1".into(), display: None, member_type: None }]);
+    let mine_now = store.scim_user(&tenant("100"), "u1").await.unwrap().unwrap();
+    assert_eq!(mine_now.groups, vec![ScimUserGroup { group_id: "g1".into(), display: "Team".into() }]);
+    assert_eq!(ScimRecord { groups: Vec::new(), ..mine_now }, mine);
 }
 
 async fn lists_filter_sort_and_page_stably(store: Arc<dyn Store>) {
@@ -225,7 +241,7 @@ async fn lists_filter_sort_and_page_stably(store: Arc<dyn Store>) {
     for (index, (id, name, extra)) in people.into_iter().enumerate() {
         let mut record = user("100", id, name, extra);
         record.created = CREATED + time::Duration::seconds(i64::try_from(index).unwrap());
-        store.insert_scim_user(&record).await.unwrap();
+        store.insert_scim_user(&record, None).await.unwrap();
     }
     let list = |query: ScimQuery| {
         let store = store.clone();
@@ -264,34 +280,52 @@ async fn lists_filter_sort_and_page_stably(store: Arc<dyn Store>) {
     assert_eq!((beyond.total, beyond.records.len()), (3, 0));
 }
 
-async fn groups_keep_members_with_display_names_and_reject_strangers(store: Arc<dyn Store>) {
+async fn groups_keep_members_as_sent_and_users_list_their_groups(store: Arc<dyn Store>) {
     prepare(&*store).await;
-    store.insert_scim_user(&user("100", "u1", "alice", json!({"displayName": "Alice A."}))).await.unwrap();
-    store.insert_scim_user(&user("100", "u2", "bob", json!({}))).await.unwrap();
-    let team = group("100", "g1", "Team", &["u2", "u1", "u1"]);
-    store.insert_scim_group(&team).await.unwrap();
+    store.insert_scim_user(&user("100", "u1", "alice", json!({"displayName": "Alice A."})), None).await.unwrap();
+    store.insert_scim_user(&user("100", "u2", "bob", json!({})), None).await.unwrap();
+    let mut team = group("100", "g1", "Team", &["u2", "u1", "u1", "nobody"]);
+    team.members[0].display = Some("Bobby".into());
+    team.members[3].member_type = Some("Group".into());
+    store.insert_scim_group(&team, None).await.unwrap();
     let stored = store.scim_group(&tenant("100"), "g1").await.unwrap().unwrap();
+    // Once per value, ordered by value; display and type as sent, else the tenant's user's displayName (or userName)
+    // and `User`.
+    let member = |value: &str, display: Option<&str>, member_type: Option<&str>| ScimGroupMember {
+        value: value.into(),
+        display: display.map(str::to_owned),
+        member_type: member_type.map(str::to_owned),
+    };
     assert_eq!(
         stored.members,
         vec![
-            ScimGroupMember { user_id: "u1".into(), display: Some("Alice A.".into()) },
-            ScimGroupMember { user_id: "u2".into(), display: Some("bob".into()) },
+            member("nobody", None, Some("Group")),
+            member("u1", Some("Alice A."), Some("User")),
+            member("u2", Some("Bobby"), Some("User")),
         ]
     );
-    let unknown = store.insert_scim_group(&group("100", "g2", "Bad", &["u1", "nobody"])).await;
-    assert!(matches!(unknown, Err(Error::UnknownScimMember(ref id)) if id == "nobody"), "{unknown:?}");
-    assert_eq!(store.scim_group(&tenant("100"), "g2").await.unwrap(), None, "nothing of a failed write is kept");
+    store.insert_scim_group(&group("100", "g0", "Admins", &["u1"]), None).await.unwrap();
+
+    // A user's groups: direct memberships, by displayName; on a single read and on every user of a page.
+    let in_group = |id: &str, display: &str| ScimUserGroup { group_id: id.into(), display: display.into() };
+    let alice = store.scim_user(&tenant("100"), "u1").await.unwrap().unwrap();
+    assert_eq!(alice.groups, vec![in_group("g0", "Admins"), in_group("g1", "Team")]);
+    let everyone = store.list_scim_users(&tenant("100"), &ScimQuery::default()).await.unwrap();
+    let groups: Vec<usize> = everyone.records.iter().map(|user| user.groups.len()).collect();
+    assert_eq!(groups, vec![2, 1]);
 
     let mut fewer = group("100", "g1", "Team", &["u2"]);
     fewer.version = 2;
-    store.update_scim_group(&fewer, 1).await.unwrap();
-    let failed = group("100", "g1", "Team", &["ghost"]);
-    assert!(store.update_scim_group(&ScimRecord { version: 3, ..failed }, 2).await.is_err());
+    store.update_scim_group(&fewer, 1, None).await.unwrap();
+    let stale = group("100", "g1", "Team", &["u1"]);
+    assert!(store.update_scim_group(&ScimRecord { version: 3, ..stale }, 1, None).await.is_err());
     let stored = store.scim_group(&tenant("100"), "g1").await.unwrap().unwrap();
     assert_eq!((stored.version, stored.members.len()), (2, 1), "a failed update changes nothing");
+    let alice = store.scim_user(&tenant("100"), "u1").await.unwrap().unwrap();
+    assert_eq!(alice.groups, vec![in_group("g0", "Admins")]);
 
     // Deleting a user removes its memberships.
-    store.delete_scim_user(&tenant("100"), "u2", None).await.unwrap();
+    store.delete_scim_user(&tenant("100"), "u2", None, None).await.unwrap();
     let listed = store
         .list_scim_groups(
             &tenant("100"),
@@ -318,9 +352,54 @@ async fn requests_are_logged_per_connection(store: Arc<dyn Store>) {
             status,
             latency_ms: 3,
         };
-        store.insert_scim_request_log(&entry).await.unwrap();
+        store.insert_scim_request_logs(&[entry]).await.unwrap();
     }
     let log = store.list_scim_request_log(&ScimConnectionId::new("c1"), 2).await.unwrap();
     assert_eq!(log.iter().map(|entry| entry.status).collect::<Vec<_>>(), vec![404, 201]);
     assert!(store.list_scim_request_log(&ScimConnectionId::new("c2"), 10).await.unwrap().is_empty());
+}
+
+/// The request log of a write is part of the write: both are committed, or neither.
+async fn a_write_commits_its_request_log_row_or_neither(store: Arc<dyn Store>) {
+    prepare(&*store).await;
+    store.create_scim_connection(&connection("c1", "100", 1)).await.unwrap();
+    let entry = |method: &str, status: u16| ScimRequestLogEntry {
+        connection_id: ScimConnectionId::new("c1"),
+        at: CREATED,
+        method: method.into(),
+        path: "/scim/v2/100/Users".into(),
+        status,
+        latency_ms: 1,
+    };
+    let logged = || async { store.list_scim_request_log(&ScimConnectionId::new("c1"), 100).await.unwrap() };
+    let alice = user("100", "u1", "alice", json!({}));
+    store.insert_scim_user(&alice, Some(&entry("POST", 201))).await.unwrap();
+    assert_eq!(logged().await.iter().map(|e| (e.method.as_str(), e.status)).collect::<Vec<_>>(), vec![("POST", 201)]);
+
+    // Failed writes (a taken userName, a stale version, a missing user) keep neither their change nor their row.
+    let taken = user("100", "u2", "ALICE", json!({}));
+    assert!(matches!(store.insert_scim_user(&taken, Some(&entry("POST", 201))).await, Err(Error::ScimUniqueness)));
+    let stale = ScimRecord { version: 3, ..user("100", "u1", "alice2", json!({})) };
+    let refused = store.update_scim_user(&stale, 2, Some(&entry("PUT", 200))).await;
+    assert!(matches!(refused, Err(Error::ScimVersionMismatch)));
+    let missing = store.delete_scim_user(&tenant("100"), "u9", None, Some(&entry("DELETE", 204))).await;
+    assert!(matches!(missing, Err(Error::ScimNotFound { .. })));
+    assert_eq!(logged().await.len(), 1);
+    assert_eq!(store.scim_user(&tenant("100"), "u1").await.unwrap(), Some(alice));
+    assert_eq!(store.list_scim_users(&tenant("100"), &ScimQuery::default()).await.unwrap().total, 1);
+
+    // A log row that cannot be written (its connection is gone) takes the data change down with it.
+    let orphan = ScimRequestLogEntry { connection_id: ScimConnectionId::new("gone"), ..entry("POST", 201) };
+    let bob = user("100", "u3", "bob", json!({}));
+    assert!(store.insert_scim_user(&bob, Some(&orphan)).await.is_err());
+    assert_eq!(store.scim_user(&tenant("100"), "u3").await.unwrap(), None, "the user was rolled back with its log row");
+
+    let team = group("100", "g1", "Team", &["u1"]);
+    store.insert_scim_group(&team, Some(&entry("POST", 201))).await.unwrap();
+    store.update_scim_group(&ScimRecord { version: 2, ..team }, 1, Some(&entry("PATCH", 200))).await.unwrap();
+    store.delete_scim_group(&tenant("100"), "g1", Some(2), Some(&entry("DELETE", 204))).await.unwrap();
+    store.delete_scim_user(&tenant("100"), "u1", Some(1), Some(&entry("DELETE", 204))).await.unwrap();
+    let methods: Vec<(String, u16)> = logged().await.into_iter().map(|e| (e.method, e.status)).collect();
+    assert_eq!(methods.len(), 5);
+    assert!(methods.iter().filter(|(method, _)| method == "DELETE").all(|(_, status)| *status == 204));
 }

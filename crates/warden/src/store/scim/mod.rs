@@ -5,6 +5,7 @@
 //! A tenant ([`ScimTenant`]) is a ZITADEL organization of one environment. Every user, group and membership row is
 //! keyed by its tenant; no method reads or writes across tenants.
 
+mod cache;
 mod sql;
 
 use std::fmt;
@@ -15,6 +16,8 @@ use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, OrgId};
 
 use crate::store::Error;
+
+pub(crate) use cache::ConnectionCache;
 
 /// The tenant a SCIM client provisions into: one ZITADEL organization in one environment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -94,8 +97,9 @@ pub struct ScimConnection {
 
 /// A stored SCIM user or group.
 ///
-/// `resource` is the normalized resource with its `id` and without `meta` (rendered per request) or, for a group,
-/// `members` (stored as rows). `version` starts at 1 and grows by one with every write; it is the ETag.
+/// `resource` is the normalized resource with its `id` and without `meta` (rendered per request), a group's
+/// `members` (stored as rows) or a user's `groups` (read from those rows). `version` starts at 1 and grows by one
+/// with every write; it is the ETag.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScimRecord {
     pub tenant: ScimTenant,
@@ -103,17 +107,34 @@ pub struct ScimRecord {
     pub resource: Value,
     /// A group's members; always empty for a user.
     pub members: Vec<ScimGroupMember>,
+    /// The groups a user is a direct member of, ordered by displayName then id: filled when read, ignored when
+    /// written; always empty for a group.
+    pub groups: Vec<ScimUserGroup>,
     pub version: i64,
     pub created: OffsetDateTime,
     pub last_modified: OffsetDateTime,
 }
 
-/// One member of a group: a user of the same tenant.
+/// One member of a group, kept as the client sent it.
+///
+/// `value` is usually the id of a user of the same tenant, but need not be: a client may name an id warden does not
+/// know (RFC 7643 leaves references to the client), and it is kept as sent. A member is only ever resolved against
+/// users of the group's own tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScimGroupMember {
-    pub user_id: String,
-    /// The user's displayName, else its userName; filled when read, ignored when written.
+    pub value: String,
+    /// As the client sent it; when read without one, the displayName (else the userName) of the tenant's user with
+    /// this id.
     pub display: Option<String>,
+    /// `User` or `Group` as the client sent it; when read without one, `User` if the id is a user of the tenant.
+    pub member_type: Option<String>,
+}
+
+/// A group a user is a direct member of (the readOnly `groups` attribute of RFC 7643 section 4.1.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimUserGroup {
+    pub group_id: String,
+    pub display: String,
 }
 
 /// A condition the store evaluates with an index. Several conditions are combined with `and`.
@@ -177,8 +198,11 @@ pub struct ScimRequestLogEntry {
 /// SCIM provisioning storage, implemented by every [`crate::store::Store`].
 ///
 /// Errors a caller is expected to handle: [`Error::ScimUniqueness`] (a userName already taken in the tenant,
-/// compared case-insensitively), [`Error::ScimVersionMismatch`] (the stored version is not the expected one),
-/// [`Error::ScimNotFound`] and [`Error::UnknownScimMember`] (a group member that is no user of the tenant).
+/// compared case-insensitively), [`Error::ScimVersionMismatch`] (the stored version is not the expected one) and
+/// [`Error::ScimNotFound`].
+///
+/// Every write takes the request-log row of the request that makes it, if any, and commits it in the same
+/// transaction as the data change: a write is logged if and only if it happened.
 #[async_trait]
 pub trait ScimStore: Send + Sync {
     // Connections.
@@ -189,7 +213,10 @@ pub trait ScimStore: Send + Sync {
     async fn list_scim_connections(&self) -> Result<Vec<ScimConnection>, Error>;
     async fn scim_connection(&self, id: &ScimConnectionId) -> Result<Option<ScimConnection>, Error>;
     /// The connection whose current or previous token hash is `hash`, disabled or not and whatever the grace
-    /// period: the caller decides, comparing in constant time.
+    /// period: the caller decides, comparing in constant time. Cached on PostgreSQL while the process listens for
+    /// connection changes, which every connection write below announces (`store::scim::cache`): a connection
+    /// disabled or rotated by another process (`warden scim connection disable`) takes effect as soon as the
+    /// notification arrives.
     async fn scim_connection_by_token(&self, hash: &TokenHash) -> Result<Option<ScimConnection>, Error>;
     /// Makes `new_hash` the token; the current one stays valid until `previous_valid_until`. Returns whether the
     /// connection exists.
@@ -205,33 +232,52 @@ pub trait ScimStore: Send + Sync {
     // Users.
 
     /// Stores a new user in one transaction (with its email index).
-    async fn insert_scim_user(&self, user: &ScimRecord) -> Result<(), Error>;
+    async fn insert_scim_user(&self, user: &ScimRecord, log: Option<&ScimRequestLogEntry>) -> Result<(), Error>;
     async fn scim_user(&self, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error>;
     /// Replaces a user whose stored version is `expected_version` (`user.version` is the new one).
-    async fn update_scim_user(&self, user: &ScimRecord, expected_version: i64) -> Result<(), Error>;
+    async fn update_scim_user(
+        &self,
+        user: &ScimRecord,
+        expected_version: i64,
+        log: Option<&ScimRequestLogEntry>,
+    ) -> Result<(), Error>;
     /// Deletes a user (and its memberships), checking the version when one is given.
-    async fn delete_scim_user(&self, tenant: &ScimTenant, id: &str, expected_version: Option<i64>)
-    -> Result<(), Error>;
+    async fn delete_scim_user(
+        &self,
+        tenant: &ScimTenant,
+        id: &str,
+        expected_version: Option<i64>,
+        log: Option<&ScimRequestLogEntry>,
+    ) -> Result<(), Error>;
     async fn list_scim_users(&self, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error>;
 
     // Groups.
 
     /// Stores a new group and its members in one transaction.
-    async fn insert_scim_group(&self, group: &ScimRecord) -> Result<(), Error>;
+    async fn insert_scim_group(&self, group: &ScimRecord, log: Option<&ScimRequestLogEntry>) -> Result<(), Error>;
     async fn scim_group(&self, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error>;
     /// Replaces a group and its members whose stored version is `expected_version`, in one transaction.
-    async fn update_scim_group(&self, group: &ScimRecord, expected_version: i64) -> Result<(), Error>;
+    async fn update_scim_group(
+        &self,
+        group: &ScimRecord,
+        expected_version: i64,
+        log: Option<&ScimRequestLogEntry>,
+    ) -> Result<(), Error>;
     async fn delete_scim_group(
         &self,
         tenant: &ScimTenant,
         id: &str,
         expected_version: Option<i64>,
+        log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error>;
     async fn list_scim_groups(&self, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error>;
 
     // Request log.
 
-    async fn insert_scim_request_log(&self, entry: &ScimRequestLogEntry) -> Result<(), Error>;
+    /// Logs requests that wrote nothing (reads, refused or failed requests), in one statement. Their commit does not
+    /// wait for the disk on PostgreSQL (`synchronous_commit = off` for this transaction only): a database crash may
+    /// lose the last fraction of a second of these rows, never a write's row or its data.
+    async fn insert_scim_request_logs(&self, entries: &[ScimRequestLogEntry]) -> Result<(), Error>;
     /// A connection's most recent requests, newest first.
     async fn list_scim_request_log(
         &self,

@@ -1,6 +1,8 @@
 //! The SQL of [`ScimStore`], written once over [`Dialect`].
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
@@ -11,7 +13,7 @@ use warden_scim::resource;
 use crate::store::Error;
 use crate::store::scim::{
     ScimCondition, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimPage, ScimQuery,
-    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, TokenHash,
+    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup, TokenHash,
 };
 use crate::store::sql::{Dialect, RowView, SqlStore, SqlValue};
 
@@ -40,6 +42,14 @@ impl Kind {
         match self {
             Kind::User => "User",
             Kind::Group => "Group",
+        }
+    }
+
+    /// The columns a read selects: a user's carry its groups (`user_groups`), one statement for a page.
+    fn select_columns<D: Dialect>(self) -> String {
+        match self {
+            Kind::User => format!("{RECORD_COLUMNS}, {} AS user_groups", D::SCIM_USER_GROUPS),
+            Kind::Group => RECORD_COLUMNS.to_owned(),
         }
     }
 
@@ -139,16 +149,34 @@ fn decode_connection(row: &RowView<'_>) -> Result<ScimConnection, Error> {
     })
 }
 
-fn decode_record(row: &RowView<'_>) -> Result<ScimRecord, Error> {
+fn decode_record(kind: Kind, row: &RowView<'_>) -> Result<ScimRecord, Error> {
     Ok(ScimRecord {
         tenant: decode_tenant(row)?,
         id: row.text("id")?,
         resource: row.json("resource")?,
         members: Vec::new(),
+        groups: match kind {
+            Kind::User => decode_user_groups(row)?,
+            Kind::Group => Vec::new(),
+        },
         version: row.integer("version")?,
         created: row.required_time("created")?,
         last_modified: row.required_time("last_modified")?,
     })
+}
+
+/// A user's groups from [`Dialect::SCIM_USER_GROUPS`], ordered by displayName (case-insensitively), then id.
+fn decode_user_groups(row: &RowView<'_>) -> Result<Vec<ScimUserGroup>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Group {
+        id: String,
+        display: String,
+    }
+    let Some(text) = row.optional_text("user_groups")? else { return Ok(Vec::new()) };
+    let mut groups: Vec<Group> =
+        serde_json::from_str(&text).map_err(|error| corrupt(row.table, "user_groups", error))?;
+    groups.sort_by_cached_key(|group| (group.display.to_lowercase(), group.id.clone()));
+    Ok(groups.into_iter().map(|group| ScimUserGroup { group_id: group.id, display: group.display }).collect())
 }
 
 /// Maps constraint violations of a user or group write to the errors callers handle.
@@ -163,7 +191,12 @@ fn write_error(tenant: &ScimTenant) -> impl Fn(sqlx::Error) -> Error + '_ {
 }
 
 impl<D: Dialect> SqlStore<D> {
-    async fn insert_scim_record(&self, kind: Kind, record: &ScimRecord) -> Result<(), Error> {
+    async fn insert_scim_record(
+        &self,
+        kind: Kind,
+        record: &ScimRecord,
+        log: Option<&ScimRequestLogEntry>,
+    ) -> Result<(), Error> {
         let mut transaction = self.pool.begin().await?;
         let derived = kind.derived_columns().join(", ");
         let mut builder =
@@ -181,11 +214,18 @@ impl<D: Dialect> SqlStore<D> {
         builder.push(")");
         D::execute(&mut transaction, &mut builder).await.map_err(write_error(&record.tenant))?;
         Self::write_dependents(&mut transaction, kind, record).await?;
+        Self::write_log(&mut transaction, log).await?;
         transaction.commit().await?;
         Ok(())
     }
 
-    async fn update_scim_record(&self, kind: Kind, record: &ScimRecord, expected_version: i64) -> Result<(), Error> {
+    async fn update_scim_record(
+        &self,
+        kind: Kind,
+        record: &ScimRecord,
+        expected_version: i64,
+        log: Option<&ScimRequestLogEntry>,
+    ) -> Result<(), Error> {
         let mut transaction = self.pool.begin().await?;
         let mut builder = QueryBuilder::<D>::new(format!("UPDATE {} SET resource = ", kind.table()));
         D::bind(&mut builder, SqlValue::Json(record.resource.clone()));
@@ -219,6 +259,7 @@ impl<D: Dialect> SqlStore<D> {
         D::bind(&mut delete_emails, SqlValue::text(&record.id));
         D::execute(&mut transaction, &mut delete_emails).await?;
         Self::write_dependents(&mut transaction, kind, record).await?;
+        Self::write_log(&mut transaction, log).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -236,50 +277,47 @@ impl<D: Dialect> SqlStore<D> {
         }
     }
 
-    /// A user's email index, or a group's member rows (each member checked to be a user of the tenant).
+    /// A user's email index, or a group's member rows (each kept as sent, once per value).
     async fn write_dependents(connection: &mut D::Connection, kind: Kind, record: &ScimRecord) -> Result<(), Error> {
         let tenant = &record.tenant;
-        let (table, owner_column, value_column, values): (_, _, _, BTreeSet<String>) = match kind {
-            Kind::User => (
-                "scim_user_email",
-                "user_id",
-                "value_lower",
-                resource::email_values(&record.resource).into_iter().map(str::to_lowercase).collect(),
-            ),
-            Kind::Group => (
-                "scim_group_member",
-                "group_id",
-                "member_id",
-                record.members.iter().map(|m| m.user_id.clone()).collect(),
-            ),
-        };
-        let values: Vec<String> = values.into_iter().collect();
-        for chunk in values.chunks(IDS_PER_STATEMENT) {
-            if kind == Kind::Group {
-                let mut existing = QueryBuilder::<D>::new("SELECT id FROM scim_user WHERE");
-                push_tenant(&mut existing, "", tenant);
-                existing.push(" AND id IN (");
-                push_list(&mut existing, chunk.iter().map(SqlValue::text));
-                existing.push(")");
-                let rows = D::fetch_all(connection, &mut existing).await?;
-                let found: BTreeSet<String> =
-                    rows.iter().map(|row| RowView { table: "scim_user", row }.text("id")).collect::<Result<_, _>>()?;
-                if let Some(missing) = chunk.iter().find(|id| !found.contains(*id)) {
-                    return Err(Error::UnknownScimMember(missing.clone()));
-                }
+        let (table, columns, rows): (_, _, Vec<Vec<SqlValue>>) = match kind {
+            Kind::User => {
+                let values: BTreeSet<String> =
+                    resource::email_values(&record.resource).into_iter().map(str::to_lowercase).collect();
+                (
+                    "scim_user_email",
+                    "user_id, value_lower",
+                    values.into_iter().map(|value| vec![SqlValue::Text(value)]).collect(),
+                )
             }
-            let mut builder = QueryBuilder::<D>::new(format!(
-                "INSERT INTO {table} (environment, org_id, {owner_column}, {value_column}) VALUES "
-            ));
-            for (index, value) in chunk.iter().enumerate() {
+            Kind::Group => {
+                let mut seen = BTreeSet::new();
+                let rows = record
+                    .members
+                    .iter()
+                    .filter(|member| seen.insert(member.value.as_str()))
+                    .map(|member| {
+                        vec![
+                            SqlValue::text(&member.value),
+                            SqlValue::NullableText(member.display.clone()),
+                            SqlValue::NullableText(member.member_type.clone()),
+                        ]
+                    })
+                    .collect();
+                ("scim_group_member", "group_id, member_id, display, member_type", rows)
+            }
+        };
+        for chunk in rows.chunks(IDS_PER_STATEMENT) {
+            let mut builder =
+                QueryBuilder::<D>::new(format!("INSERT INTO {table} (environment, org_id, {columns}) VALUES "));
+            for (index, values) in chunk.iter().enumerate() {
                 builder.push(if index == 0 { "(" } else { ", (" });
                 let row = [
                     SqlValue::text(tenant.environment.as_str()),
                     SqlValue::text(tenant.org_id.as_str()),
                     SqlValue::text(&record.id),
-                    SqlValue::text(value),
                 ];
-                push_list(&mut builder, row);
+                push_list(&mut builder, row.into_iter().chain(values.iter().cloned()));
                 builder.push(")");
             }
             D::execute(connection, &mut builder).await?;
@@ -287,8 +325,17 @@ impl<D: Dialect> SqlStore<D> {
         Ok(())
     }
 
+    /// The request-log row of the request that makes a write, in the write's transaction.
+    async fn write_log(connection: &mut D::Connection, log: Option<&ScimRequestLogEntry>) -> Result<(), Error> {
+        if let Some(entry) = log {
+            D::execute(connection, &mut log_insert::<D>(std::slice::from_ref(entry))).await?;
+        }
+        Ok(())
+    }
+
     async fn get_scim_record(&self, kind: Kind, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error> {
-        let mut builder = QueryBuilder::<D>::new(format!("SELECT {RECORD_COLUMNS} FROM {} WHERE", kind.table()));
+        let mut builder =
+            QueryBuilder::<D>::new(format!("SELECT {} FROM {} WHERE", kind.select_columns::<D>(), kind.table()));
         push_tenant(&mut builder, "", tenant);
         builder.push(" AND id = ");
         D::bind(&mut builder, SqlValue::text(id));
@@ -296,11 +343,9 @@ impl<D: Dialect> SqlStore<D> {
         let rows = D::fetch_all(&mut connection, &mut builder).await?;
         let mut records = rows
             .iter()
-            .map(|row| decode_record(&RowView { table: kind.table(), row }))
+            .map(|row| decode_record(kind, &RowView { table: kind.table(), row }))
             .collect::<Result<Vec<_>, _>>()?;
-        if kind == Kind::Group {
-            Self::attach_members(&mut connection, tenant, &mut records).await?;
-        }
+        Self::attach_dependents(&mut connection, kind, tenant, &mut records).await?;
         Ok(records.pop())
     }
 
@@ -310,6 +355,7 @@ impl<D: Dialect> SqlStore<D> {
         tenant: &ScimTenant,
         id: &str,
         expected_version: Option<i64>,
+        log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error> {
         let mut transaction = self.pool.begin().await?;
         let mut builder = QueryBuilder::<D>::new(format!("DELETE FROM {} WHERE", kind.table()));
@@ -323,6 +369,15 @@ impl<D: Dialect> SqlStore<D> {
         if D::execute(&mut transaction, &mut builder).await? == 0 {
             return Err(Self::missing_or_changed(&mut transaction, kind, tenant, id).await);
         }
+        if kind == Kind::User {
+            // Memberships name users by id without a foreign key (members are kept as sent): removed here.
+            let mut memberships = QueryBuilder::<D>::new("DELETE FROM scim_group_member WHERE");
+            push_tenant(&mut memberships, "", tenant);
+            memberships.push(" AND member_id = ");
+            D::bind(&mut memberships, SqlValue::text(id));
+            D::execute(&mut transaction, &mut memberships).await?;
+        }
+        Self::write_log(&mut transaction, log).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -359,19 +414,41 @@ impl<D: Dialect> SqlStore<D> {
         }
     }
 
-    async fn list_scim_records(&self, kind: Kind, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error> {
-        let mut connection = self.pool.acquire().await?;
+    /// After a connection write (committed): this process's cache drops everything at once, and every listening
+    /// process is notified.
+    async fn connections_changed(&self, connection: &mut D::Connection) -> Result<(), Error> {
+        self.scim_connections.clear();
+        if let Some(notify) = D::NOTIFY_SCIM_CONNECTIONS {
+            D::execute(connection, &mut QueryBuilder::<D>::new(notify)).await?;
+        }
+        Ok(())
+    }
+
+    async fn count_scim_records(
+        connection: &mut D::Connection,
+        kind: Kind,
+        tenant: &ScimTenant,
+        query: &ScimQuery,
+    ) -> Result<u64, Error> {
         let mut count = QueryBuilder::<D>::new("SELECT COUNT(*) AS total");
         Self::push_conditions(&mut count, kind, tenant, query);
-        let rows = D::fetch_all(&mut connection, &mut count).await?;
-        let total = match rows.first() {
-            Some(row) => RowView { table: kind.table(), row }.unsigned("total")?,
-            None => 0,
-        };
-        if query.limit == Some(0) || total == 0 {
+        let rows = D::fetch_all(connection, &mut count).await?;
+        match rows.first() {
+            Some(row) => RowView { table: kind.table(), row }.unsigned("total"),
+            None => Ok(0),
+        }
+    }
+
+    /// One statement for a page and its total (a window count over the matches), unless the page is empty: then
+    /// the total is counted on its own (it is zero when the page starts at the first match).
+    async fn list_scim_records(&self, kind: Kind, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error> {
+        let mut connection = self.pool.acquire().await?;
+        if query.limit == Some(0) {
+            let total = Self::count_scim_records(&mut connection, kind, tenant, query).await?;
             return Ok(ScimPage { total, records: Vec::new() });
         }
-        let mut select = QueryBuilder::<D>::new(format!("SELECT {RECORD_COLUMNS}"));
+        let mut select =
+            QueryBuilder::<D>::new(format!("SELECT {}, COUNT(*) OVER () AS total", kind.select_columns::<D>()));
         Self::push_conditions(&mut select, kind, tenant, query);
         let binary = D::BINARY_ORDER;
         let column = match (query.sort, kind) {
@@ -390,17 +467,35 @@ impl<D: Dialect> SqlStore<D> {
         select.push(" OFFSET ");
         D::bind(&mut select, SqlValue::Integer(i64::try_from(query.offset).unwrap_or(i64::MAX)));
         let rows = D::fetch_all(&mut connection, &mut select).await?;
+        let total = match rows.first() {
+            Some(row) => RowView { table: kind.table(), row }.unsigned("total")?,
+            None if query.offset == 0 => 0,
+            None => Self::count_scim_records(&mut connection, kind, tenant, query).await?,
+        };
         let mut records = rows
             .iter()
-            .map(|row| decode_record(&RowView { table: kind.table(), row }))
+            .map(|row| decode_record(kind, &RowView { table: kind.table(), row }))
             .collect::<Result<Vec<_>, _>>()?;
-        if kind == Kind::Group {
-            Self::attach_members(&mut connection, tenant, &mut records).await?;
-        }
+        Self::attach_dependents(&mut connection, kind, tenant, &mut records).await?;
         Ok(ScimPage { total, records })
     }
 
-    /// Fills each group's members, ordered by user id, with the user's displayName (else userName) as `display`.
+    /// Fills a page's groups' members: one statement per page (per thousand groups), never one per group. (A
+    /// user's groups come with the user, from [`Dialect::SCIM_USER_GROUPS`].)
+    async fn attach_dependents(
+        connection: &mut D::Connection,
+        kind: Kind,
+        tenant: &ScimTenant,
+        records: &mut [ScimRecord],
+    ) -> Result<(), Error> {
+        match kind {
+            Kind::Group => Self::attach_members(connection, tenant, records).await,
+            Kind::User => Ok(()),
+        }
+    }
+
+    /// Fills each group's members, ordered by value: `display` and `type` as sent, else from the tenant's user (its
+    /// displayName, else its userName; and `User`).
     async fn attach_members(
         connection: &mut D::Connection,
         tenant: &ScimTenant,
@@ -410,9 +505,10 @@ impl<D: Dialect> SqlStore<D> {
         let mut members: HashMap<String, Vec<ScimGroupMember>> = HashMap::new();
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
             let mut builder = QueryBuilder::<D>::new(
-                "SELECT m.group_id, m.member_id, u.display_name, u.user_name FROM scim_group_member AS m \
-                 JOIN scim_user AS u ON u.environment = m.environment AND u.org_id = m.org_id AND u.id = m.member_id \
-                 WHERE",
+                "SELECT m.group_id, m.member_id, m.display, m.member_type, u.display_name, u.user_name \
+                 FROM scim_group_member AS m \
+                 LEFT JOIN scim_user AS u ON u.environment = m.environment AND u.org_id = m.org_id \
+                 AND u.id = m.member_id WHERE",
             );
             push_tenant(&mut builder, "m.", tenant);
             builder.push(" AND m.group_id IN (");
@@ -420,11 +516,20 @@ impl<D: Dialect> SqlStore<D> {
             builder.push(format!(") ORDER BY m.group_id, m.member_id{}", D::BINARY_ORDER));
             for row in D::fetch_all(connection, &mut builder).await? {
                 let view = RowView { table: "scim_group_member", row: &row };
-                let display = view.optional_text("display_name")?.or(view.optional_text("user_name")?);
-                members
-                    .entry(view.text("group_id")?)
-                    .or_default()
-                    .push(ScimGroupMember { user_id: view.text("member_id")?, display });
+                let user_name = view.optional_text("user_name")?;
+                let member_type = match view.optional_text("member_type")? {
+                    Some(sent) => Some(sent),
+                    None => user_name.is_some().then(|| "User".to_owned()),
+                };
+                let display = match view.optional_text("display")? {
+                    Some(sent) => Some(sent),
+                    None => view.optional_text("display_name")?.or(user_name),
+                };
+                members.entry(view.text("group_id")?).or_default().push(ScimGroupMember {
+                    value: view.text("member_id")?,
+                    display,
+                    member_type,
+                });
             }
         }
         for group in groups {
@@ -432,6 +537,27 @@ impl<D: Dialect> SqlStore<D> {
         }
         Ok(())
     }
+}
+
+/// `INSERT INTO scim_request_log ...` of some entries.
+fn log_insert<D: Dialect>(entries: &[ScimRequestLogEntry]) -> QueryBuilder<D> {
+    let mut builder = QueryBuilder::<D>::new(
+        "INSERT INTO scim_request_log (connection_id, at, method, path, status, latency_ms) VALUES ",
+    );
+    for (index, entry) in entries.iter().enumerate() {
+        builder.push(if index == 0 { "(" } else { ", (" });
+        let values = [
+            SqlValue::text(entry.connection_id.as_str()),
+            SqlValue::Time(Some(entry.at)),
+            SqlValue::text(&entry.method),
+            SqlValue::text(&entry.path),
+            SqlValue::Integer(i64::from(entry.status)),
+            SqlValue::Integer(i64::try_from(entry.latency_ms).unwrap_or(i64::MAX)),
+        ];
+        push_list(&mut builder, values);
+        builder.push(")");
+    }
+    builder
 }
 
 #[async_trait]
@@ -461,7 +587,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         builder.push(")");
         let mut database = self.pool.acquire().await?;
         D::execute(&mut database, &mut builder).await.map_err(write_error(&connection.tenant))?;
-        Ok(())
+        self.connections_changed(&mut database).await
     }
 
     async fn list_scim_connections(&self) -> Result<Vec<ScimConnection>, Error> {
@@ -484,6 +610,13 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
     }
 
     async fn scim_connection_by_token(&self, hash: &TokenHash) -> Result<Option<ScimConnection>, Error> {
+        if D::NOTIFY_SCIM_CONNECTIONS.is_some() && !self.scim_watch_started.swap(true, Ordering::AcqRel) {
+            D::watch_scim_connections(&self.pool, self.scim_connections.clone());
+        }
+        let generation = match self.scim_connections.get(hash, Instant::now()) {
+            Ok(connection) => return Ok(Some(connection)),
+            Err(generation) => generation,
+        };
         let mut builder =
             QueryBuilder::<D>::new(format!("SELECT {CONNECTION_COLUMNS} FROM scim_connection WHERE token_hash = "));
         D::bind(&mut builder, SqlValue::Bytes(hash.0.to_vec()));
@@ -492,7 +625,12 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         builder.push(" ORDER BY created_at LIMIT 1");
         let mut database = self.pool.acquire().await?;
         let rows = D::fetch_all(&mut database, &mut builder).await?;
-        rows.first().map(|row| decode_connection(&RowView { table: "scim_connection", row })).transpose()
+        let found =
+            rows.first().map(|row| decode_connection(&RowView { table: "scim_connection", row })).transpose()?;
+        if let Some(connection) = &found {
+            self.scim_connections.put(hash, connection, Instant::now(), generation);
+        }
+        Ok(found)
     }
 
     async fn rotate_scim_connection_token(
@@ -510,7 +648,9 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         builder.push(" WHERE id = ");
         D::bind(&mut builder, SqlValue::text(id.as_str()));
         let mut database = self.pool.acquire().await?;
-        Ok(D::execute(&mut database, &mut builder).await? > 0)
+        let rotated = D::execute(&mut database, &mut builder).await? > 0;
+        self.connections_changed(&mut database).await?;
+        Ok(rotated)
     }
 
     async fn disable_scim_connection(&self, id: &ScimConnectionId, at: OffsetDateTime) -> Result<bool, Error> {
@@ -519,19 +659,26 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         builder.push(") WHERE id = ");
         D::bind(&mut builder, SqlValue::text(id.as_str()));
         let mut database = self.pool.acquire().await?;
-        Ok(D::execute(&mut database, &mut builder).await? > 0)
+        let disabled = D::execute(&mut database, &mut builder).await? > 0;
+        self.connections_changed(&mut database).await?;
+        Ok(disabled)
     }
 
-    async fn insert_scim_user(&self, user: &ScimRecord) -> Result<(), Error> {
-        self.insert_scim_record(Kind::User, user).await
+    async fn insert_scim_user(&self, user: &ScimRecord, log: Option<&ScimRequestLogEntry>) -> Result<(), Error> {
+        self.insert_scim_record(Kind::User, user, log).await
     }
 
     async fn scim_user(&self, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error> {
         self.get_scim_record(Kind::User, tenant, id).await
     }
 
-    async fn update_scim_user(&self, user: &ScimRecord, expected_version: i64) -> Result<(), Error> {
-        self.update_scim_record(Kind::User, user, expected_version).await
+    async fn update_scim_user(
+        &self,
+        user: &ScimRecord,
+        expected_version: i64,
+        log: Option<&ScimRequestLogEntry>,
+    ) -> Result<(), Error> {
+        self.update_scim_record(Kind::User, user, expected_version, log).await
     }
 
     async fn delete_scim_user(
@@ -539,24 +686,30 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         tenant: &ScimTenant,
         id: &str,
         expected_version: Option<i64>,
+        log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error> {
-        self.delete_scim_record(Kind::User, tenant, id, expected_version).await
+        self.delete_scim_record(Kind::User, tenant, id, expected_version, log).await
     }
 
     async fn list_scim_users(&self, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error> {
         self.list_scim_records(Kind::User, tenant, query).await
     }
 
-    async fn insert_scim_group(&self, group: &ScimRecord) -> Result<(), Error> {
-        self.insert_scim_record(Kind::Group, group).await
+    async fn insert_scim_group(&self, group: &ScimRecord, log: Option<&ScimRequestLogEntry>) -> Result<(), Error> {
+        self.insert_scim_record(Kind::Group, group, log).await
     }
 
     async fn scim_group(&self, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error> {
         self.get_scim_record(Kind::Group, tenant, id).await
     }
 
-    async fn update_scim_group(&self, group: &ScimRecord, expected_version: i64) -> Result<(), Error> {
-        self.update_scim_record(Kind::Group, group, expected_version).await
+    async fn update_scim_group(
+        &self,
+        group: &ScimRecord,
+        expected_version: i64,
+        log: Option<&ScimRequestLogEntry>,
+    ) -> Result<(), Error> {
+        self.update_scim_record(Kind::Group, group, expected_version, log).await
     }
 
     async fn delete_scim_group(
@@ -564,30 +717,25 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         tenant: &ScimTenant,
         id: &str,
         expected_version: Option<i64>,
+        log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error> {
-        self.delete_scim_record(Kind::Group, tenant, id, expected_version).await
+        self.delete_scim_record(Kind::Group, tenant, id, expected_version, log).await
     }
 
     async fn list_scim_groups(&self, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error> {
         self.list_scim_records(Kind::Group, tenant, query).await
     }
 
-    async fn insert_scim_request_log(&self, entry: &ScimRequestLogEntry) -> Result<(), Error> {
-        let mut builder = QueryBuilder::<D>::new(
-            "INSERT INTO scim_request_log (connection_id, at, method, path, status, latency_ms) VALUES (",
-        );
-        let values = [
-            SqlValue::text(entry.connection_id.as_str()),
-            SqlValue::Time(Some(entry.at)),
-            SqlValue::text(&entry.method),
-            SqlValue::text(&entry.path),
-            SqlValue::Integer(i64::from(entry.status)),
-            SqlValue::Integer(i64::try_from(entry.latency_ms).unwrap_or(i64::MAX)),
-        ];
-        push_list(&mut builder, values);
-        builder.push(")");
-        let mut database = self.pool.acquire().await?;
-        D::execute(&mut database, &mut builder).await?;
+    async fn insert_scim_request_logs(&self, entries: &[ScimRequestLogEntry]) -> Result<(), Error> {
+        let mut transaction = self.pool.begin().await?;
+        if let Some(relaxed) = D::RELAXED_COMMIT {
+            D::execute(&mut transaction, &mut QueryBuilder::<D>::new(relaxed)).await?;
+        }
+        // Six parameters a row: far below both dialects' limits per statement.
+        for chunk in entries.chunks(IDS_PER_STATEMENT) {
+            D::execute(&mut transaction, &mut log_insert::<D>(chunk)).await?;
+        }
+        transaction.commit().await?;
         Ok(())
     }
 
