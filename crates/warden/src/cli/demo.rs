@@ -1,5 +1,6 @@
 //! `warden demo`: a simulated ZITADEL estate synced into an embedded store and reported on, with nothing to set up.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -138,14 +139,20 @@ async fn serve_demo(
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     let base_url = format!("http://{address}/scim/v2/{org_id}");
-    println!(
+    let announcement = format!(
         "\nServing the demo store on http://{address} until Ctrl-C:\n   \
          health:     http://{address}/healthz\n   \
          SCIM 2.0:   {base_url}  (a demo connection; its bearer token is below)\n   \
          token:      {}\n   \
-         try:        curl -H 'Authorization: Bearer <token>' '{base_url}/Users?count=5'",
+         try:        curl -H 'Authorization: Bearer <token>' '{base_url}/Users?count=5'\n",
         token.expose_secret()
     );
+    // One write, and a reader that went away (`| head`) does not stop the server.
+    let mut stdout = std::io::stdout().lock();
+    if stdout.write_all(announcement.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+        tracing::warn!("stdout is closed; serving anyway");
+    }
+    drop(stdout);
     let config = Config::default();
     app::serve(listener, app::build(&config, shared), serve::shutdown_signal()).await.context("the server failed")?;
     Ok(())

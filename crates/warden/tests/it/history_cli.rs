@@ -182,18 +182,23 @@ async fn demo_listen_serves_the_demo_store_with_a_working_scim_connection() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let (base_url, token) = tokio::task::spawn_blocking(move || {
+    // Read the demo's output to its end on a thread of its own: closing the pipe early would make its next line
+    // fail to print.
+    let (found, announced) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let mut base_url = None;
         for line in BufReader::new(stdout).lines() {
             let line = line.unwrap();
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
                 ["SCIM", "2.0:", url, ..] => base_url = Some((*url).to_owned()),
-                ["token:", token] => return (base_url.unwrap(), (*token).to_owned()),
+                ["token:", token] => found.send((base_url.clone().unwrap(), (*token).to_owned())).unwrap(),
                 _ => {}
             }
         }
-        panic!("the demo ended without serving");
+    });
+    let (base_url, token) = tokio::task::spawn_blocking(move || {
+        announced.recv_timeout(std::time::Duration::from_secs(120)).expect("the demo serves and says where")
     })
     .await
     .unwrap();
