@@ -11,7 +11,7 @@ use warden_core::id::{EnvironmentName, ProjectId, RoleKey, UserId};
 use warden_core::model::{Snapshot, User};
 
 use crate::cli::report::{credential_json, grant_json, membership_json, scope_text};
-use crate::cli::{OutputFormat, parse_when, selected_environments, table, time_text};
+use crate::cli::{OutputFormat, join_display, parse_when, selected_environments, table, time_text};
 use crate::config::Config;
 use crate::store::{self, ChangeQuery, Store};
 
@@ -128,7 +128,7 @@ pub(super) async fn run(config: &Config, command: &AccessCommand) -> anyhow::Res
                         .map(|grant| {
                             vec![
                                 grant.project_name.clone().unwrap_or_else(|| grant.project_id.to_string()),
-                                join(&grant.role_keys),
+                                join_display(&grant.role_keys, ","),
                                 grant.user_grant_id.to_string(),
                             ]
                         })
@@ -207,7 +207,11 @@ where
     match named.as_slice() {
         [one] => Ok((*one).clone()),
         [] => parse(text).map_err(|error| anyhow::anyhow!("{flag} {text:?}: {error}")),
-        many => anyhow::bail!("{flag} {text:?} names {} objects; give one of their ids: {}", many.len(), join(many)),
+        many => anyhow::bail!(
+            "{flag} {text:?} names {} objects; give one of their ids: {}",
+            many.len(),
+            join_display(many, ",")
+        ),
     }
 }
 
@@ -219,10 +223,6 @@ fn resolve_project(snapshot: &Snapshot, text: &str) -> anyhow::Result<ProjectId>
 fn resolve_user(snapshot: &Snapshot, text: &str) -> anyhow::Result<UserId> {
     let named = snapshot.users.iter().map(|user| (user.username.as_str(), &user.id));
     resolve("--user", text, named, |text| UserId::parse(text))
-}
-
-fn join<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
-    items.into_iter().map(|item| item.to_string()).collect::<Vec<_>>().join(",")
 }
 
 fn plural(count: usize, noun: &str) -> String {
@@ -258,5 +258,12 @@ fn holder_row(holder: &Holder) -> Vec<String> {
         ),
         None => ("(not synced)".to_owned(), String::new(), String::new()),
     };
-    vec![holder.user_id.to_string(), username, kind, state, holder.user_grant_id.to_string(), join(&holder.role_keys)]
+    vec![
+        holder.user_id.to_string(),
+        username,
+        kind,
+        state,
+        holder.user_grant_id.to_string(),
+        join_display(&holder.role_keys, ","),
+    ]
 }

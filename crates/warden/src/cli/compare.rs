@@ -9,7 +9,7 @@ use warden_core::id::EnvironmentName;
 use warden_core::model::{ResourceKind, Snapshot};
 use warden_core::posture::{ProjectComparison, compare_projects};
 
-use crate::cli::{OutputFormat, table};
+use crate::cli::{OutputFormat, join_display, table};
 use crate::config::Config;
 use crate::store;
 
@@ -60,7 +60,10 @@ pub(super) async fn run(config: &Config, args: &CompareArgs) -> anyhow::Result<E
         }
         OutputFormat::Table => {
             if comparisons.is_empty() {
-                println!("every project has the same role keys in {}", join(compared.iter().map(|(name, _)| name)));
+                println!(
+                    "every project has the same role keys in {}",
+                    join_display(compared.iter().map(|(name, _)| name), ", ")
+                );
             } else {
                 let mut header = vec!["organization", "project"];
                 header.extend(compared.iter().map(|(name, _)| name.as_str()));
@@ -71,10 +74,6 @@ pub(super) async fn run(config: &Config, args: &CompareArgs) -> anyhow::Result<E
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn join<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
-    items.into_iter().map(|item| item.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 /// One cell per environment: absent, alike, or the keys it lacks and has on its own.

@@ -150,6 +150,11 @@ fn time_text(time: time::OffsetDateTime) -> String {
     time.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| time.unix_timestamp().to_string())
 }
 
+/// Ids, names or keys in one cell or message.
+fn join_display<T: std::fmt::Display>(items: impl IntoIterator<Item = T>, separator: &str) -> String {
+    items.into_iter().map(|item| item.to_string()).collect::<Vec<_>>().join(separator)
+}
+
 /// A time given on the command line: RFC 3339 (`2026-11-01T09:30:00Z`), a date (`2026-11-01`, meaning 00:00 UTC)
 /// or a duration back from now (`7d`, `12h`, `90m`).
 fn parse_when(flag: &str, text: &str) -> anyhow::Result<time::OffsetDateTime> {
