@@ -1,4 +1,4 @@
-//! One bootstrap path for `warden serve` and the tests: [`build`] assembles the router around the store, [`serve`]
+//! One bootstrap path for `warden serve` and the tests: [`build`] assembles the [`App`] around the store, [`serve`]
 //! runs it on a listener until a shutdown signal.
 
 use std::future::Future;
@@ -12,27 +12,42 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::scim::{self, ScimSettings, ScimState};
+use crate::scim::{self, RequestLogWriter, ScimSettings, ScimState};
 use crate::store::Store;
 
-/// Every route warden serves: `/healthz`, `/readyz` and the SCIM server.
-pub fn build(config: &Config, store: Arc<dyn Store>) -> Router {
-    let scim_state = ScimState::new(store.clone(), ScimSettings::from_config(&config.scim));
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz).with_state(store))
-        .merge(scim::router(scim_state))
+/// What [`serve`] runs: the routes, and the background writer it must drain when the server stops.
+pub struct App {
+    pub router: Router,
+    /// The SCIM request log's writer: [`RequestLogWriter::flush`] waits until the rows of the requests answered
+    /// so far are committed.
+    pub request_log: Arc<RequestLogWriter>,
 }
 
-/// Serves `router` on `listener` until `shutdown` completes; requests in flight are finished.
+/// Every route warden serves: `/healthz`, `/readyz` and the SCIM server. Call within a Tokio runtime (it starts
+/// the request-log writer).
+pub fn build(config: &Config, store: Arc<dyn Store>) -> App {
+    let scim_state = ScimState::new(store.clone(), ScimSettings::from_config(&config.scim));
+    let request_log = scim_state.request_log.clone();
+    let router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz).with_state(store))
+        .merge(scim::router(scim_state));
+    App { router, request_log }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes; requests in flight are finished, then their request-log
+/// rows are committed.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+    let App { router, request_log } = app;
+    let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    request_log.flush().await;
+    served
 }
 
 /// The process is up.

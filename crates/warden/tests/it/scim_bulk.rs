@@ -43,7 +43,7 @@ async fn bulk_resolves_bulk_ids_in_paths_and_data_even_forward(store: Arc<dyn St
     let reply = server.a(Method::POST, "/Bulk", Some(&request)).await.expect(200);
     assert_eq!(reply.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:BulkResponse");
     // Each write committed its own log row (the operation's method and path); the /Bulk request has one too.
-    let log = server.store.list_scim_request_log(&server.connection_a, 100).await.unwrap();
+    let log = server.request_log(&server.connection_a, 100).await;
     assert_eq!(log.len(), 6, "{log:?}");
     assert!(log.iter().any(|entry| entry.method == "POST" && entry.path == "/scim/v2/100/Bulk" && entry.status == 200));
     assert!(

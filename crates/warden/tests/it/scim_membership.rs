@@ -106,15 +106,18 @@ async fn email_filters_match_any_address(store: Arc<dyn Store>) {
 /// with the status answered; a failed write leaves no change and still gets its row.
 async fn writes_commit_their_log_row_and_failures_change_nothing(store: Arc<dyn Store>) {
     let server = spawn(store.clone()).await;
-    let log = || async { store.list_scim_request_log(&server.connection_a, 100).await.unwrap() };
+    // A write's row is committed with the write, before its response: read straight from the store, no flush.
+    let committed = || async { store.list_scim_request_log(&server.connection_a, 100).await.unwrap() };
+    // Failed and read requests get their rows after the response: flushed first.
+    let log = || server.request_log(&server.connection_a, 100);
     let id = create(&server, "/Users", json!({"userName": "alice"})).await;
-    let rows = log().await;
+    let rows = committed().await;
     assert_eq!(rows.len(), 1, "one row per write, not two: {rows:?}");
     assert_eq!((rows[0].method.as_str(), rows[0].path.as_str(), rows[0].status), ("POST", "/scim/v2/100/Users", 201));
 
     let patch = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": false}]});
     server.a(Method::PATCH, &format!("/Users/{id}"), Some(&patch)).await.expect(200);
-    let rows = log().await;
+    let rows = committed().await;
     assert_eq!((rows.len(), rows[0].method.as_str(), rows[0].status), (2, "PATCH", 200));
 
     // Failures: a taken userName, a stale If-Match, an invalid PATCH. Each is logged; none changes anything.

@@ -215,7 +215,7 @@ async fn discovery_search_log_and_health(store: Arc<dyn Store>) {
     let groups = server.a(Method::POST, "/Groups/.search", Some(&search)).await.expect(200);
     assert_eq!((groups.body["totalResults"].clone(), groups.body["Resources"][0].get("members")), (json!(1), None));
 
-    let log = store.list_scim_request_log(&server.connection_a, 100).await.unwrap();
+    let log = server.request_log(&server.connection_a, 100).await;
     assert_eq!(log.len(), 10, "5 discovery reads, 2 creates, 3 searches");
     let newest = &log[0];
     assert_eq!(

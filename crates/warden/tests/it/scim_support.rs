@@ -8,8 +8,8 @@ use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use warden::config::Config;
-use warden::scim::token;
-use warden::store::{ScimConnection, ScimConnectionId, ScimConnectionKind, ScimTenant, Store};
+use warden::scim::{RequestLogWriter, token};
+use warden::store::{ScimConnection, ScimConnectionId, ScimConnectionKind, ScimRequestLogEntry, ScimTenant, Store};
 use warden_core::id::{EnvironmentName, OrgId};
 
 use crate::fixtures;
@@ -26,6 +26,7 @@ pub struct TestServer {
     pub token_b: String,
     pub connection_a: ScimConnectionId,
     pub connection_b: ScimConnectionId,
+    request_log: Arc<RequestLogWriter>,
 }
 
 /// One response, its body parsed as JSON (`Null` when empty).
@@ -72,9 +73,19 @@ pub async fn spawn_with(store: Arc<dyn Store>, mut config: Config) -> TestServer
     let (token_b, connection_b) = connect(&*store, ORG_B).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let router = warden::app::build(&config, store.clone());
-    tokio::spawn(warden::app::serve(listener, router, std::future::pending()));
-    TestServer { address, store, client: reqwest::Client::new(), token_a, token_b, connection_a, connection_b }
+    let app = warden::app::build(&config, store.clone());
+    let request_log = app.request_log.clone();
+    tokio::spawn(warden::app::serve(listener, app, std::future::pending()));
+    TestServer {
+        address,
+        store,
+        client: reqwest::Client::new(),
+        token_a,
+        token_b,
+        connection_a,
+        connection_b,
+        request_log,
+    }
 }
 
 /// A new connection into `org` of `prod`; returns its token.
@@ -97,6 +108,13 @@ pub async fn connect(store: &dyn Store, org: &str) -> (String, ScimConnectionId)
 }
 
 impl TestServer {
+    /// A connection's request log, newest first, once the rows of every request answered so far are committed (a
+    /// read's row is written after its response; a write's commits with the write).
+    pub async fn request_log(&self, connection: &ScimConnectionId, limit: u32) -> Vec<ScimRequestLogEntry> {
+        self.request_log.flush().await;
+        self.store.list_scim_request_log(connection, limit).await.unwrap()
+    }
+
     /// `http://127.0.0.1:PORT/scim/v2/{org}{path}`
     pub fn url(&self, org: &str, path: &str) -> String {
         format!("{}/scim/v2/{org}{path}", self.address)
