@@ -118,7 +118,7 @@ pub(super) async fn issue_connection(
 ) -> Result<(ScimConnection, SecretString), store::Error> {
     let (token, hash) = token::issue_token();
     let connection = ScimConnection {
-        id: ScimConnectionId::new(token::new_id()),
+        id: ScimConnectionId::new(token::new_id(now)),
         tenant,
         name: name.to_owned(),
         kind,

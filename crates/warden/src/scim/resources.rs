@@ -26,7 +26,9 @@ use warden_scim::{SchemaRegistry, ScimError, patch, projection, resource};
 use crate::scim::query;
 use crate::scim::token::new_id;
 use crate::scim::{Caller, Error, ScimBody, ScimState, not_modified, now, scim_response};
-use crate::store::{self, ScimCondition, ScimGroupMember, ScimPage, ScimQuery, ScimRecord, ScimTenant, Store};
+use crate::store::{
+    self, ScimCondition, ScimGroupMember, ScimKind, ScimPage, ScimQuery, ScimRecord, ScimTenant, Store,
+};
 
 /// Which resource type a handler serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,60 +65,53 @@ impl Kind {
             .ok_or_else(|| Error::Protocol(ScimError::NotFound(format!("no resource type {}", self.name()))))
     }
 
+    /// What the store calls this resource type.
+    fn stored(self) -> ScimKind {
+        match self {
+            Kind::User => ScimKind::User,
+            Kind::Group => ScimKind::Group,
+        }
+    }
+
     pub(crate) async fn list(
         self,
         store: &dyn Store,
         tenant: &ScimTenant,
         query: &ScimQuery,
     ) -> Result<ScimPage, Error> {
-        Ok(match self {
-            Kind::User => store.list_scim_users(tenant, query).await?,
-            Kind::Group => store.list_scim_groups(tenant, query).await?,
-        })
+        Ok(store.list_scim_records(self.stored(), tenant, query).await?)
     }
 
     async fn get(self, store: &dyn Store, tenant: &ScimTenant, id: &str) -> Result<ScimRecord, Error> {
-        let found = match self {
-            Kind::User => store.scim_user(tenant, id).await?,
-            Kind::Group => store.scim_group(tenant, id).await?,
-        };
+        let found = store.scim_record(self.stored(), tenant, id).await?;
         found.ok_or_else(|| Error::Protocol(ScimError::NotFound(format!("no {} {id} in this tenant", self.name()))))
     }
 
     /// The writes commit the request's log row (answered `status`) with the data change, and mark it logged.
     async fn insert(self, store: &dyn Store, record: &ScimRecord, caller: &Caller) -> Result<(), store::Error> {
         let log = caller.log_entry(StatusCode::CREATED);
-        match self {
-            Kind::User => store.insert_scim_user(record, Some(&log)).await?,
-            Kind::Group => store.insert_scim_group(record, Some(&log)).await?,
-        }
+        store.insert_scim_record(self.stored(), record, Some(&log)).await?;
         caller.mark_logged();
         Ok(())
     }
 
+    /// Replaces `previous` (as read) with `record`.
     async fn update(
         self,
         store: &dyn Store,
         record: &ScimRecord,
-        expected_version: i64,
+        previous: &ScimRecord,
         caller: &Caller,
     ) -> Result<(), store::Error> {
         let log = caller.log_entry(StatusCode::OK);
-        match self {
-            Kind::User => store.update_scim_user(record, expected_version, Some(&log)).await?,
-            Kind::Group => store.update_scim_group(record, expected_version, Some(&log)).await?,
-        }
+        store.update_scim_record(self.stored(), record, previous, Some(&log)).await?;
         caller.mark_logged();
         Ok(())
     }
 
     async fn delete(self, store: &dyn Store, caller: &Caller, id: &str, version: Option<i64>) -> Result<(), Error> {
         let log = caller.log_entry(StatusCode::NO_CONTENT);
-        let tenant = &caller.tenant;
-        match self {
-            Kind::User => store.delete_scim_user(tenant, id, version, Some(&log)).await?,
-            Kind::Group => store.delete_scim_group(tenant, id, version, Some(&log)).await?,
-        }
+        store.delete_scim_record(self.stored(), &caller.tenant, id, version, Some(&log)).await?;
         caller.mark_logged();
         Ok(())
     }
@@ -277,14 +272,14 @@ pub(crate) async fn create_record(
 ) -> Result<ScimRecord, Error> {
     let resource_type = kind.resource_type(&state.registry)?;
     let mut resource = resource::normalize_for_create(body, &state.registry, resource_type)?;
-    let id = new_id();
+    let created = now();
+    let id = new_id(created);
     let members = prepare_for_storage(kind, &mut resource, &id);
     if kind == Kind::Group
         && let Some(existing) = retried_create(kind, state, caller, &resource).await?
     {
         return Ok(existing);
     }
-    let created = now();
     let record = ScimRecord {
         tenant: caller.tenant.clone(),
         id: id.clone(),
@@ -379,7 +374,7 @@ pub(crate) async fn modify_record(
             last_modified: now(),
             ..existing.clone()
         };
-        match kind.update(&*state.store, &record, existing.version, caller).await {
+        match kind.update(&*state.store, &record, &existing, caller).await {
             // A user is served as written (its groups did not change); a group is read back for its members'
             // displays, which come from the users.
             Ok(()) if kind == Kind::User => return Ok(record),

@@ -5,6 +5,7 @@
 //! replicas share, and SQLite, the embedded default. Each dialect has its own migrations with the same numbering.
 
 mod governance;
+mod kept_connections;
 mod postgres;
 mod records;
 mod scim;
@@ -26,8 +27,8 @@ pub use governance::{
 };
 pub use postgres::{create_scratch_database, drop_scratch_database};
 pub use scim::{
-    ScimCondition, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimPage, ScimQuery,
-    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup, TokenHash,
+    ScimCondition, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind, ScimPage,
+    ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup, TokenHash,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgRow};
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Connection, Executor, Pool, Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
@@ -12,9 +12,15 @@ use time::OffsetDateTime;
 use crate::config::DatabaseUrl;
 use crate::store::Error;
 use crate::store::scim::ConnectionCache;
-use crate::store::sql::{ColumnReader, Dialect, SqlStore, SqlValue};
+use crate::store::sql::{ColumnReader, Dialect, SqlStore, SqlValue, pool_options};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Connections to the database per process at most.
+const MAX_CONNECTIONS: u32 = 16;
+/// Of those, kept checked out for the SCIM requests at most (`store::kept_connections`); the rest always serve
+/// everything else.
+const KEPT_FOR_SCIM: usize = 8;
 
 pub(crate) async fn open(url: &DatabaseUrl) -> Result<SqlStore<Postgres>, Error> {
     let connect_error = |source| Error::Connect { url: url.redacted(), source };
@@ -22,13 +28,8 @@ pub(crate) async fn open(url: &DatabaseUrl) -> Result<SqlStore<Postgres>, Error>
     // One direct connection first: it fails at once with the real cause, where the pool would retry until its
     // acquire timeout and then report only that it timed out.
     PgConnection::connect_with(&options).await.map_err(connect_error)?.close().await.map_err(connect_error)?;
-    let pool = PgPoolOptions::new()
-        .max_connections(16)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
-        .await
-        .map_err(connect_error)?;
-    Ok(SqlStore::new(pool))
+    let pool = pool_options::<Postgres>(MAX_CONNECTIONS).connect_with(options).await.map_err(connect_error)?;
+    Ok(SqlStore::new(pool, KEPT_FOR_SCIM))
 }
 
 /// Listens on `warden_scim_connections` until the connection is lost; the cache is active only meanwhile.
@@ -48,6 +49,7 @@ impl Dialect for Postgres {
     const MAX_PARAMETERS: usize = u16::MAX as usize;
     const BINARY_ORDER: &'static str = " COLLATE \"C\"";
     const RELAXED_COMMIT: Option<&'static str> = Some("SET LOCAL synchronous_commit = off");
+    const WRITES_IN_ONE_STATEMENT: bool = true;
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str> = Some("NOTIFY warden_scim_connections");
 
     fn watch_scim_connections(pool: &Pool<Self>, cache: Arc<ConnectionCache>) {
@@ -66,7 +68,7 @@ impl Dialect for Postgres {
     const SCIM_USER_GROUPS: &'static str = "(SELECT json_agg(json_build_object('id', g.id, 'display', g.display_name))::text \
          FROM scim_group_member AS m JOIN scim_group AS g \
          ON g.environment = m.environment AND g.org_id = m.org_id AND g.id = m.group_id \
-         WHERE m.environment = scim_user.environment AND m.org_id = scim_user.org_id AND m.member_id = scim_user.id)";
+         WHERE m.environment = r.environment AND m.org_id = r.org_id AND m.member_id = r.id)";
 
     fn bind(builder: &mut QueryBuilder<Self>, value: SqlValue) {
         match value {

@@ -8,13 +8,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::{Database, Pool, QueryBuilder};
+use sqlx::pool::PoolOptions;
+use sqlx::{Connection, Database, Pool, QueryBuilder};
 use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, IdError, SyncRunId};
 use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncRun, SyncStatus};
 
+use crate::store::kept_connections::KeptConnections;
 use crate::store::records::{self, Record};
 use crate::store::scim::ConnectionCache;
 use crate::store::{ChangeQuery, Error, Store, SyncWrites};
@@ -70,13 +73,17 @@ pub(crate) trait Dialect: Database<Row: ColumnReader> {
     const MAX_PARAMETERS: usize;
     /// Appended to `ORDER BY` on text keys so both dialects order by bytes.
     const BINARY_ORDER: &'static str;
-    /// A correlated subquery over the `scim_user` row in scope: its groups as JSON text, an array of
+    /// A correlated subquery over the `scim_user` row in scope as `r`: its groups as JSON text, an array of
     /// `{"id", "display"}` in no particular order; NULL or `[]` when it has none. Lets one statement read a page of
     /// users with their groups.
     const SCIM_USER_GROUPS: &'static str;
     /// Run first in a transaction whose commit need not wait for the disk (the request-log rows of reads): on
     /// PostgreSQL `SET LOCAL synchronous_commit = off`; SQLite in WAL mode with `synchronous=NORMAL` already does not.
     const RELAXED_COMMIT: Option<&'static str>;
+    /// Whether a write of several statements runs as one statement with data-modifying `WITH` clauses (one round
+    /// trip to the server, one implicit transaction) instead of as a transaction of statements (PostgreSQL has
+    /// them; for SQLite, in the process, a statement costs no round trip).
+    const WRITES_IN_ONE_STATEMENT: bool;
     /// Run after every SCIM connection write so that every process's connection cache drops what it holds
     /// (PostgreSQL `NOTIFY`); `None` where there are no notifications.
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str>;
@@ -215,11 +222,41 @@ pub(crate) struct SqlStore<D: Dialect> {
     pub(crate) scim_connections: Arc<ConnectionCache>,
     /// Whether `Dialect::watch_scim_connections` was started (on the first token lookup: only a server needs it).
     pub(crate) scim_watch_started: AtomicBool,
+    /// Connections kept checked out for the SCIM requests, outside the pool's release ping.
+    pub(crate) kept_connections: KeptConnections<D>,
+}
+
+/// A connection idle for longer than this is pinged before the pool hands it out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
+/// The pool settings both dialects share. sqlx pings every connection it hands out by default: a round trip to
+/// the database before each statement. Only a connection that sat idle (where a restarted server or a dropped
+/// link goes unnoticed) is pinged here; one in steady use shows a broken link on its next statement anyway.
+pub(crate) fn pool_options<DB: Database>(max_connections: u32) -> PoolOptions<DB> {
+    PoolOptions::<DB>::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|connection, metadata| {
+            Box::pin(async move {
+                if metadata.idle_for >= IDLE_BEFORE_PING {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 impl<D: Dialect> SqlStore<D> {
-    pub(crate) fn new(pool: Pool<D>) -> SqlStore<D> {
-        SqlStore { pool, scim_connections: Arc::default(), scim_watch_started: AtomicBool::new(false) }
+    /// `kept_for_scim`: pool connections [`KeptConnections`] keeps checked out at most (0 where the pool's one
+    /// connection is the database, as for SQLite in memory).
+    pub(crate) fn new(pool: Pool<D>, kept_for_scim: usize) -> SqlStore<D> {
+        SqlStore {
+            kept_connections: KeptConnections::new(pool.clone(), kept_for_scim),
+            pool,
+            scim_connections: Arc::default(),
+            scim_watch_started: AtomicBool::new(false),
+        }
     }
 }
 

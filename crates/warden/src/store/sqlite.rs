@@ -4,9 +4,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteRow, SqliteSynchronous};
 use sqlx::types::Json;
 use sqlx::{Executor, Pool, QueryBuilder, Row, Sqlite};
 use time::format_description::well_known::Rfc3339;
@@ -16,7 +14,7 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::config::DatabaseUrl;
 use crate::store::Error;
 use crate::store::scim::ConnectionCache;
-use crate::store::sql::{ColumnReader, Dialect, SqlStore, SqlValue};
+use crate::store::sql::{ColumnReader, Dialect, SqlStore, SqlValue, pool_options};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -30,18 +28,14 @@ pub(crate) async fn open(url: &DatabaseUrl) -> Result<SqlStore<Sqlite>, Error> {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
     // An in-memory database lives and dies with its one connection; a file gets WAL so readers never wait.
-    let (options, max_connections) = if in_memory {
-        (options, 1)
+    // (The one connection of an in-memory database is never kept for SCIM: everything else would wait for it.)
+    let (options, max_connections, kept_for_scim) = if in_memory {
+        (options, 1, 0)
     } else {
-        (options.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal), 8)
+        (options.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal), 8, 4)
     };
-    let pool = SqlitePoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
-        .await
-        .map_err(connect_error)?;
-    Ok(SqlStore::new(pool))
+    let pool = pool_options::<Sqlite>(max_connections).connect_with(options).await.map_err(connect_error)?;
+    Ok(SqlStore::new(pool, kept_for_scim))
 }
 
 /// UTC with exactly six fraction digits, so that text order is time order.
@@ -56,13 +50,14 @@ impl Dialect for Sqlite {
     const MAX_PARAMETERS: usize = 32_766;
     const BINARY_ORDER: &'static str = "";
     const RELAXED_COMMIT: Option<&'static str> = None;
+    const WRITES_IN_ONE_STATEMENT: bool = false;
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str> = None;
 
     fn watch_scim_connections(_pool: &Pool<Self>, _cache: Arc<ConnectionCache>) {}
     const SCIM_USER_GROUPS: &'static str = "(SELECT json_group_array(json_object('id', g.id, 'display', g.display_name)) \
          FROM scim_group_member AS m JOIN scim_group AS g \
          ON g.environment = m.environment AND g.org_id = m.org_id AND g.id = m.group_id \
-         WHERE m.environment = scim_user.environment AND m.org_id = scim_user.org_id AND m.member_id = scim_user.id)";
+         WHERE m.environment = r.environment AND m.org_id = r.org_id AND m.member_id = r.id)";
 
     fn bind(builder: &mut QueryBuilder<Self>, value: SqlValue) {
         match value {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use warden::store::{ScimTenant, Store};
+use warden::store::{ScimKind, ScimTenant, Store};
 use warden_core::id::{EnvironmentName, OrgId};
 
 use crate::scim_support::{ORG_A, TestServer, filter, spawn};
@@ -67,7 +67,7 @@ async fn okta_imports_creates_updates_and_deactivates_a_user(store: Arc<dyn Stor
     assert!(created.header("content-type").unwrap().starts_with("application/scim+json"));
     let tenant =
         ScimTenant { environment: EnvironmentName::parse("prod").unwrap(), org_id: OrgId::parse(ORG_A).unwrap() };
-    let stored = server.store.scim_user(&tenant, &id).await.unwrap().unwrap();
+    let stored = server.store.scim_record(ScimKind::User, &tenant, &id).await.unwrap().unwrap();
     assert!(!stored.resource.to_string().contains("1mz050nq"), "{}", stored.resource);
 
     // Import by filter finds it, whatever the case of the userName.

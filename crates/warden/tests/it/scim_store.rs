@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
 use warden::store::{
-    Error, ScimCondition, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimQuery, ScimRecord,
-    ScimRequestLogEntry, ScimSortKey, ScimTenant, ScimUserGroup, Store, TokenHash,
+    Error, ScimCondition, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind, ScimQuery,
+    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimTenant, ScimUserGroup, Store, TokenHash,
 };
 use warden_core::id::{EnvironmentName, OrgId};
 
@@ -22,6 +22,7 @@ contract_tests!(
     tenants_never_see_each_other,
     lists_filter_sort_and_page_stably,
     groups_keep_members_as_sent_and_users_list_their_groups,
+    replacements_change_exactly_the_dependents_that_differ,
     requests_are_logged_per_connection,
     a_write_commits_its_request_log_row_or_neither,
 );
@@ -128,97 +129,124 @@ async fn connections_are_created_found_by_token_rotated_and_disabled(store: Arc<
 async fn users_round_trip_and_user_names_are_unique_per_tenant_ignoring_case(store: Arc<dyn Store>) {
     prepare(&*store).await;
     let bjensen = user("100", "u1", "BJensen@example.com", json!({"externalId": "okta-1", "active": false}));
-    store.insert_scim_user(&bjensen, None).await.unwrap();
-    assert_eq!(store.scim_user(&tenant("100"), "u1").await.unwrap(), Some(bjensen.clone()));
-    assert_eq!(store.scim_user(&tenant("100"), "missing").await.unwrap(), None);
+    store.insert_scim_record(ScimKind::User, &bjensen, None).await.unwrap();
+    assert_eq!(store.scim_record(ScimKind::User, &tenant("100"), "u1").await.unwrap(), Some(bjensen.clone()));
+    assert_eq!(store.scim_record(ScimKind::User, &tenant("100"), "missing").await.unwrap(), None);
 
     let same_name = user("100", "u2", "bjensen@EXAMPLE.com", json!({}));
-    assert!(matches!(store.insert_scim_user(&same_name, None).await, Err(Error::ScimUniqueness)));
+    assert!(matches!(store.insert_scim_record(ScimKind::User, &same_name, None).await, Err(Error::ScimUniqueness)));
     // Another tenant may use the name.
-    store.insert_scim_user(&user("200", "u2", "bjensen@example.com", json!({})), None).await.unwrap();
+    store.insert_scim_record(ScimKind::User, &user("200", "u2", "bjensen@example.com", json!({})), None).await.unwrap();
 
     let other = user("100", "u3", "other", json!({}));
-    store.insert_scim_user(&other, None).await.unwrap();
+    store.insert_scim_record(ScimKind::User, &other, None).await.unwrap();
     let mut renamed = other.clone();
     renamed.resource["userName"] = json!("BJENSEN@example.com");
     renamed.version = 2;
-    assert!(matches!(store.update_scim_user(&renamed, 1, None).await, Err(Error::ScimUniqueness)));
-    assert_eq!(store.scim_user(&tenant("100"), "u3").await.unwrap(), Some(other));
+    assert!(matches!(
+        store.update_scim_record(ScimKind::User, &renamed, &other, None).await,
+        Err(Error::ScimUniqueness)
+    ));
+    assert_eq!(store.scim_record(ScimKind::User, &tenant("100"), "u3").await.unwrap(), Some(other));
 }
 
 async fn concurrent_creates_of_one_user_name_let_exactly_one_win(store: Arc<dyn Store>) {
     prepare(&*store).await;
     let first = user("100", "a", "race@example.com", json!({}));
     let second = user("100", "b", "Race@Example.com", json!({}));
-    let (left, right) = tokio::join!(store.insert_scim_user(&first, None), store.insert_scim_user(&second, None));
+    let (left, right) = tokio::join!(
+        store.insert_scim_record(ScimKind::User, &first, None),
+        store.insert_scim_record(ScimKind::User, &second, None)
+    );
     let outcomes = [left, right];
     assert_eq!(outcomes.iter().filter(|outcome| outcome.is_ok()).count(), 1, "{outcomes:?}");
     assert!(outcomes.iter().any(|outcome| matches!(outcome, Err(Error::ScimUniqueness))), "{outcomes:?}");
-    let page = store.list_scim_users(&tenant("100"), &ScimQuery::default()).await.unwrap();
+    let page = store.list_scim_records(ScimKind::User, &tenant("100"), &ScimQuery::default()).await.unwrap();
     assert_eq!(page.total, 1);
 }
 
 async fn writes_check_the_expected_version(store: Arc<dyn Store>) {
     prepare(&*store).await;
     let original = user("100", "u1", "v", json!({"displayName": "One"}));
-    store.insert_scim_user(&original, None).await.unwrap();
+    store.insert_scim_record(ScimKind::User, &original, None).await.unwrap();
     let mut second = original.clone();
     second.resource["displayName"] = json!("Two");
     second.version = 2;
     second.last_modified = CREATED + time::Duration::minutes(1);
-    store.update_scim_user(&second, 1, None).await.unwrap();
+    store.update_scim_record(ScimKind::User, &second, &original, None).await.unwrap();
     // A writer that read version 1 loses.
     let mut stale = original.clone();
     stale.version = 2;
-    assert!(matches!(store.update_scim_user(&stale, 1, None).await, Err(Error::ScimVersionMismatch)));
-    assert_eq!(store.scim_user(&tenant("100"), "u1").await.unwrap(), Some(second));
     assert!(matches!(
-        store.delete_scim_user(&tenant("100"), "u1", Some(1), None).await,
+        store.update_scim_record(ScimKind::User, &stale, &original, None).await,
         Err(Error::ScimVersionMismatch)
     ));
-    store.delete_scim_user(&tenant("100"), "u1", Some(2), None).await.unwrap();
-    assert!(matches!(store.delete_scim_user(&tenant("100"), "u1", None, None).await, Err(Error::ScimNotFound { .. })));
-    let mut ghost = original;
-    ghost.version = 5;
-    assert!(matches!(store.update_scim_user(&ghost, 4, None).await, Err(Error::ScimNotFound { .. })));
+    assert_eq!(store.scim_record(ScimKind::User, &tenant("100"), "u1").await.unwrap(), Some(second));
+    assert!(matches!(
+        store.delete_scim_record(ScimKind::User, &tenant("100"), "u1", Some(1), None).await,
+        Err(Error::ScimVersionMismatch)
+    ));
+    store.delete_scim_record(ScimKind::User, &tenant("100"), "u1", Some(2), None).await.unwrap();
+    assert!(matches!(
+        store.delete_scim_record(ScimKind::User, &tenant("100"), "u1", None, None).await,
+        Err(Error::ScimNotFound { .. })
+    ));
+    let read_at_4 = ScimRecord { version: 4, ..original.clone() };
+    let ghost = ScimRecord { version: 5, ..original };
+    assert!(matches!(
+        store.update_scim_record(ScimKind::User, &ghost, &read_at_4, None).await,
+        Err(Error::ScimNotFound { .. })
+    ));
 
     let team = group("100", "g1", "Team", &[]);
-    store.insert_scim_group(&team, None).await.unwrap();
+    store.insert_scim_record(ScimKind::Group, &team, None).await.unwrap();
     let mut renamed = team.clone();
     renamed.resource["displayName"] = json!("Renamed");
     renamed.version = 2;
-    assert!(matches!(store.update_scim_group(&renamed, 7, None).await, Err(Error::ScimVersionMismatch)));
-    store.update_scim_group(&renamed, 1, None).await.unwrap();
+    let read_at_7 = ScimRecord { version: 7, ..team.clone() };
     assert!(matches!(
-        store.delete_scim_group(&tenant("100"), "g1", Some(1), None).await,
+        store.update_scim_record(ScimKind::Group, &renamed, &read_at_7, None).await,
         Err(Error::ScimVersionMismatch)
     ));
-    store.delete_scim_group(&tenant("100"), "g1", None, None).await.unwrap();
-    assert_eq!(store.scim_group(&tenant("100"), "g1").await.unwrap(), None);
+    store.update_scim_record(ScimKind::Group, &renamed, &team, None).await.unwrap();
+    assert!(matches!(
+        store.delete_scim_record(ScimKind::Group, &tenant("100"), "g1", Some(1), None).await,
+        Err(Error::ScimVersionMismatch)
+    ));
+    store.delete_scim_record(ScimKind::Group, &tenant("100"), "g1", None, None).await.unwrap();
+    assert_eq!(store.scim_record(ScimKind::Group, &tenant("100"), "g1").await.unwrap(), None);
 }
 
 async fn tenants_never_see_each_other(store: Arc<dyn Store>) {
     prepare(&*store).await;
     let mine = user("100", "u1", "shared", json!({"externalId": "x"}));
-    store.insert_scim_user(&mine, None).await.unwrap();
-    store.insert_scim_group(&group("100", "g1", "Team", &["u1"]), None).await.unwrap();
+    store.insert_scim_record(ScimKind::User, &mine, None).await.unwrap();
+    store.insert_scim_record(ScimKind::Group, &group("100", "g1", "Team", &["u1"]), None).await.unwrap();
     let theirs = tenant("200");
-    assert_eq!(store.scim_user(&theirs, "u1").await.unwrap(), None);
-    assert_eq!(store.scim_group(&theirs, "g1").await.unwrap(), None);
-    assert_eq!(store.list_scim_users(&theirs, &ScimQuery::default()).await.unwrap().total, 0);
-    assert_eq!(store.list_scim_groups(&theirs, &ScimQuery::default()).await.unwrap().total, 0);
-    let mut hijack = mine.clone();
-    hijack.tenant = theirs.clone();
-    hijack.version = 2;
-    assert!(matches!(store.update_scim_user(&hijack, 1, None).await, Err(Error::ScimNotFound { .. })));
-    assert!(matches!(store.delete_scim_user(&theirs, "u1", None, None).await, Err(Error::ScimNotFound { .. })));
-    assert!(matches!(store.delete_scim_group(&theirs, "g1", None, None).await, Err(Error::ScimNotFound { .. })));
+    assert_eq!(store.scim_record(ScimKind::User, &theirs, "u1").await.unwrap(), None);
+    assert_eq!(store.scim_record(ScimKind::Group, &theirs, "g1").await.unwrap(), None);
+    assert_eq!(store.list_scim_records(ScimKind::User, &theirs, &ScimQuery::default()).await.unwrap().total, 0);
+    assert_eq!(store.list_scim_records(ScimKind::Group, &theirs, &ScimQuery::default()).await.unwrap().total, 0);
+    let read_as_theirs = ScimRecord { tenant: theirs.clone(), ..mine.clone() };
+    let hijack = ScimRecord { version: 2, ..read_as_theirs.clone() };
+    assert!(matches!(
+        store.update_scim_record(ScimKind::User, &hijack, &read_as_theirs, None).await,
+        Err(Error::ScimNotFound { .. })
+    ));
+    assert!(matches!(
+        store.delete_scim_record(ScimKind::User, &theirs, "u1", None, None).await,
+        Err(Error::ScimNotFound { .. })
+    ));
+    assert!(matches!(
+        store.delete_scim_record(ScimKind::Group, &theirs, "g1", None, None).await,
+        Err(Error::ScimNotFound { .. })
+    ));
     // A group of tenant 200 naming tenant 100's user keeps the id as sent, but it resolves to nothing there: no
     // display or type from the other tenant, and the user's groups in its own tenant do not change.
-    store.insert_scim_group(&group("200", "g2", "Theirs", &["u1"]), None).await.unwrap();
-    let stranger = store.scim_group(&theirs, "g2").await.unwrap().unwrap();
+    store.insert_scim_record(ScimKind::Group, &group("200", "g2", "Theirs", &["u1"]), None).await.unwrap();
+    let stranger = store.scim_record(ScimKind::Group, &theirs, "g2").await.unwrap().unwrap();
     assert_eq!(stranger.members, vec![ScimGroupMember { value: "u1".into(), display: None, member_type: None }]);
-    let mine_now = store.scim_user(&tenant("100"), "u1").await.unwrap().unwrap();
+    let mine_now = store.scim_record(ScimKind::User, &tenant("100"), "u1").await.unwrap().unwrap();
     assert_eq!(mine_now.groups, vec![ScimUserGroup { group_id: "g1".into(), display: "Team".into() }]);
     assert_eq!(ScimRecord { groups: Vec::new(), ..mine_now }, mine);
 }
@@ -241,11 +269,11 @@ async fn lists_filter_sort_and_page_stably(store: Arc<dyn Store>) {
     for (index, (id, name, extra)) in people.into_iter().enumerate() {
         let mut record = user("100", id, name, extra);
         record.created = CREATED + time::Duration::seconds(i64::try_from(index).unwrap());
-        store.insert_scim_user(&record, None).await.unwrap();
+        store.insert_scim_record(ScimKind::User, &record, None).await.unwrap();
     }
     let list = |query: ScimQuery| {
         let store = store.clone();
-        async move { store.list_scim_users(&tenant("100"), &query).await.unwrap() }
+        async move { store.list_scim_records(ScimKind::User, &tenant("100"), &query).await.unwrap() }
     };
     let everyone = list(ScimQuery::default()).await;
     assert_eq!((everyone.total, ids(&everyone)), (3, vec!["u1", "u2", "u3"]));
@@ -278,17 +306,104 @@ async fn lists_filter_sort_and_page_stably(store: Arc<dyn Store>) {
     assert_eq!((totals_only.total, totals_only.records.len()), (3, 0));
     let beyond = list(ScimQuery { offset: 10, limit: Some(5), ..ScimQuery::default() }).await;
     assert_eq!((beyond.total, beyond.records.len()), (3, 0));
+    // A unique key (userName, id) matches one user at most: paged and counted like any other list.
+    let bob = |offset, limit| ScimQuery {
+        conditions: vec![ScimCondition::UserName("bob".into())],
+        offset,
+        limit,
+        ..ScimQuery::default()
+    };
+    assert_eq!((list(bob(0, Some(5))).await.total, ids(&list(bob(0, Some(5))).await)), (1, vec!["u3"]));
+    let past_bob = list(bob(1, Some(5))).await;
+    assert_eq!((past_bob.total, past_bob.records.len()), (1, 0));
+    let bob_counted = list(bob(0, Some(0))).await;
+    assert_eq!((bob_counted.total, bob_counted.records.len()), (1, 0));
+    let nobody = ScimQuery {
+        conditions: vec![ScimCondition::Id("u3".into()), ScimCondition::ExternalId("e1".into())],
+        ..ScimQuery::default()
+    };
+    assert_eq!(list(nobody).await.total, 0);
+}
+
+/// A replacement writes the dependent rows by their difference from the record it replaces; what is stored
+/// afterwards is exactly the new record's, and rows left alone stay as they were sent.
+async fn replacements_change_exactly_the_dependents_that_differ(store: Arc<dyn Store>) {
+    prepare(&*store).await;
+    for (id, name) in [("u1", "alice"), ("u2", "bob"), ("u3", "carol")] {
+        store.insert_scim_record(ScimKind::User, &user("100", id, name, json!({})), None).await.unwrap();
+    }
+    let mut team = group("100", "g1", "Team", &["u1", "u2", "u3"]);
+    team.members[0].display = Some("Al".into());
+    store.insert_scim_record(ScimKind::Group, &team, None).await.unwrap();
+    let read = store.scim_record(ScimKind::Group, &tenant("100"), "g1").await.unwrap().unwrap();
+    // u1's display changes, u2 is sent back as it was read, u3 leaves, "nobody" arrives.
+    let mut next = ScimRecord { version: 2, ..read.clone() };
+    next.members.retain(|member| member.value != "u3");
+    next.members[0].display = Some("Alice".into());
+    next.members.push(ScimGroupMember { value: "nobody".into(), display: None, member_type: None });
+    store.update_scim_record(ScimKind::Group, &next, &read, None).await.unwrap();
+    let member = |value: &str, display: Option<&str>, member_type: Option<&str>| ScimGroupMember {
+        value: value.into(),
+        display: display.map(str::to_owned),
+        member_type: member_type.map(str::to_owned),
+    };
+    let members = || async { store.scim_record(ScimKind::Group, &tenant("100"), "g1").await.unwrap().unwrap().members };
+    assert_eq!(
+        members().await,
+        vec![
+            member("nobody", None, None),
+            member("u1", Some("Alice"), Some("User")),
+            member("u2", Some("bob"), Some("User"))
+        ]
+    );
+    // u2's row was not rewritten: its display still follows the user's name.
+    let bob = store.scim_record(ScimKind::User, &tenant("100"), "u2").await.unwrap().unwrap();
+    let mut renamed = ScimRecord { version: 2, groups: Vec::new(), ..bob.clone() };
+    renamed.resource["displayName"] = json!("Bobby");
+    store.update_scim_record(ScimKind::User, &renamed, &bob, None).await.unwrap();
+    assert_eq!(members().await[2], member("u2", Some("Bobby"), Some("User")));
+
+    // A group too large for one statement's parameters (PostgreSQL then writes it as a transaction of statements).
+    let values: Vec<String> = (0..11_000).map(|index| format!("m{index:05}")).collect();
+    let crowd = group("100", "g2", "Crowd", &values.iter().map(String::as_str).collect::<Vec<_>>());
+    store.insert_scim_record(ScimKind::Group, &crowd, None).await.unwrap();
+    let read = store.scim_record(ScimKind::Group, &tenant("100"), "g2").await.unwrap().unwrap();
+    assert_eq!(read.members.len(), 11_000);
+    let mut next = ScimRecord { version: 2, ..read.clone() };
+    next.members.remove(0);
+    next.members.push(ScimGroupMember { value: "z-last".into(), display: Some("Last".into()), member_type: None });
+    store.update_scim_record(ScimKind::Group, &next, &read, None).await.unwrap();
+    let stored = store.scim_record(ScimKind::Group, &tenant("100"), "g2").await.unwrap().unwrap();
+    assert_eq!((stored.version, stored.members.len()), (2, 11_000));
+    assert_eq!((stored.members[0].value.as_str(), stored.members[10_999].value.as_str()), ("m00001", "z-last"));
+
+    // A user's email index follows its addresses.
+    let emails =
+        |values: &[&str]| json!({"emails": values.iter().map(|value| json!({"value": value})).collect::<Vec<_>>()});
+    let carol = user("100", "u4", "dave", emails(&["a@x.example", "B@x.example"]));
+    store.insert_scim_record(ScimKind::User, &carol, None).await.unwrap();
+    let mut moved = ScimRecord { version: 2, ..carol.clone() };
+    moved.resource["emails"] = emails(&["b@X.example", "c@x.example"])["emails"].clone();
+    store.update_scim_record(ScimKind::User, &moved, &carol, None).await.unwrap();
+    for (address, found) in [("a@x.example", 0), ("b@x.example", 1), ("c@x.example", 1)] {
+        let query = ScimQuery { conditions: vec![ScimCondition::Email(address.into())], ..ScimQuery::default() };
+        let page = store.list_scim_records(ScimKind::User, &tenant("100"), &query).await.unwrap();
+        assert_eq!(page.total, found, "{address}");
+    }
 }
 
 async fn groups_keep_members_as_sent_and_users_list_their_groups(store: Arc<dyn Store>) {
     prepare(&*store).await;
-    store.insert_scim_user(&user("100", "u1", "alice", json!({"displayName": "Alice A."})), None).await.unwrap();
-    store.insert_scim_user(&user("100", "u2", "bob", json!({})), None).await.unwrap();
+    store
+        .insert_scim_record(ScimKind::User, &user("100", "u1", "alice", json!({"displayName": "Alice A."})), None)
+        .await
+        .unwrap();
+    store.insert_scim_record(ScimKind::User, &user("100", "u2", "bob", json!({})), None).await.unwrap();
     let mut team = group("100", "g1", "Team", &["u2", "u1", "u1", "nobody"]);
     team.members[0].display = Some("Bobby".into());
     team.members[3].member_type = Some("Group".into());
-    store.insert_scim_group(&team, None).await.unwrap();
-    let stored = store.scim_group(&tenant("100"), "g1").await.unwrap().unwrap();
+    store.insert_scim_record(ScimKind::Group, &team, None).await.unwrap();
+    let stored = store.scim_record(ScimKind::Group, &tenant("100"), "g1").await.unwrap().unwrap();
     // Once per value, ordered by value; display and type as sent, else the tenant's user's displayName (or userName)
     // and `User`.
     let member = |value: &str, display: Option<&str>, member_type: Option<&str>| ScimGroupMember {
@@ -304,30 +419,32 @@ async fn groups_keep_members_as_sent_and_users_list_their_groups(store: Arc<dyn 
             member("u2", Some("Bobby"), Some("User")),
         ]
     );
-    store.insert_scim_group(&group("100", "g0", "Admins", &["u1"]), None).await.unwrap();
+    store.insert_scim_record(ScimKind::Group, &group("100", "g0", "Admins", &["u1"]), None).await.unwrap();
 
     // A user's groups: direct memberships, by displayName; on a single read and on every user of a page.
     let in_group = |id: &str, display: &str| ScimUserGroup { group_id: id.into(), display: display.into() };
-    let alice = store.scim_user(&tenant("100"), "u1").await.unwrap().unwrap();
+    let alice = store.scim_record(ScimKind::User, &tenant("100"), "u1").await.unwrap().unwrap();
     assert_eq!(alice.groups, vec![in_group("g0", "Admins"), in_group("g1", "Team")]);
-    let everyone = store.list_scim_users(&tenant("100"), &ScimQuery::default()).await.unwrap();
+    let everyone = store.list_scim_records(ScimKind::User, &tenant("100"), &ScimQuery::default()).await.unwrap();
     let groups: Vec<usize> = everyone.records.iter().map(|user| user.groups.len()).collect();
     assert_eq!(groups, vec![2, 1]);
 
     let mut fewer = group("100", "g1", "Team", &["u2"]);
     fewer.version = 2;
-    store.update_scim_group(&fewer, 1, None).await.unwrap();
+    store.update_scim_record(ScimKind::Group, &fewer, &stored, None).await.unwrap();
     let stale = group("100", "g1", "Team", &["u1"]);
-    assert!(store.update_scim_group(&ScimRecord { version: 3, ..stale }, 1, None).await.is_err());
-    let stored = store.scim_group(&tenant("100"), "g1").await.unwrap().unwrap();
+    let newer = ScimRecord { version: 3, ..stale.clone() };
+    assert!(store.update_scim_record(ScimKind::Group, &newer, &stale, None).await.is_err());
+    let stored = store.scim_record(ScimKind::Group, &tenant("100"), "g1").await.unwrap().unwrap();
     assert_eq!((stored.version, stored.members.len()), (2, 1), "a failed update changes nothing");
-    let alice = store.scim_user(&tenant("100"), "u1").await.unwrap().unwrap();
+    let alice = store.scim_record(ScimKind::User, &tenant("100"), "u1").await.unwrap().unwrap();
     assert_eq!(alice.groups, vec![in_group("g0", "Admins")]);
 
     // Deleting a user removes its memberships.
-    store.delete_scim_user(&tenant("100"), "u2", None, None).await.unwrap();
+    store.delete_scim_record(ScimKind::User, &tenant("100"), "u2", None, None).await.unwrap();
     let listed = store
-        .list_scim_groups(
+        .list_scim_records(
+            ScimKind::Group,
             &tenant("100"),
             &ScimQuery { conditions: vec![ScimCondition::DisplayName("team".into())], ..ScimQuery::default() },
         )
@@ -336,7 +453,7 @@ async fn groups_keep_members_as_sent_and_users_list_their_groups(store: Arc<dyn 
     assert_eq!(listed.records.len(), 1);
     assert!(listed.records[0].members.is_empty());
     let by_user_name = ScimQuery { conditions: vec![ScimCondition::UserName("x".into())], ..ScimQuery::default() };
-    assert_eq!(store.list_scim_groups(&tenant("100"), &by_user_name).await.unwrap().total, 0);
+    assert_eq!(store.list_scim_records(ScimKind::Group, &tenant("100"), &by_user_name).await.unwrap().total, 0);
 }
 
 async fn requests_are_logged_per_connection(store: Arc<dyn Store>) {
@@ -373,32 +490,45 @@ async fn a_write_commits_its_request_log_row_or_neither(store: Arc<dyn Store>) {
     };
     let logged = || async { store.list_scim_request_log(&ScimConnectionId::new("c1"), 100).await.unwrap() };
     let alice = user("100", "u1", "alice", json!({}));
-    store.insert_scim_user(&alice, Some(&entry("POST", 201))).await.unwrap();
+    store.insert_scim_record(ScimKind::User, &alice, Some(&entry("POST", 201))).await.unwrap();
     assert_eq!(logged().await.iter().map(|e| (e.method.as_str(), e.status)).collect::<Vec<_>>(), vec![("POST", 201)]);
 
     // Failed writes (a taken userName, a stale version, a missing user) keep neither their change nor their row.
     let taken = user("100", "u2", "ALICE", json!({}));
-    assert!(matches!(store.insert_scim_user(&taken, Some(&entry("POST", 201))).await, Err(Error::ScimUniqueness)));
+    assert!(matches!(
+        store.insert_scim_record(ScimKind::User, &taken, Some(&entry("POST", 201))).await,
+        Err(Error::ScimUniqueness)
+    ));
     let stale = ScimRecord { version: 3, ..user("100", "u1", "alice2", json!({})) };
-    let refused = store.update_scim_user(&stale, 2, Some(&entry("PUT", 200))).await;
+    let read_at_2 = ScimRecord { version: 2, ..stale.clone() };
+    let refused = store.update_scim_record(ScimKind::User, &stale, &read_at_2, Some(&entry("PUT", 200))).await;
     assert!(matches!(refused, Err(Error::ScimVersionMismatch)));
-    let missing = store.delete_scim_user(&tenant("100"), "u9", None, Some(&entry("DELETE", 204))).await;
+    let missing =
+        store.delete_scim_record(ScimKind::User, &tenant("100"), "u9", None, Some(&entry("DELETE", 204))).await;
     assert!(matches!(missing, Err(Error::ScimNotFound { .. })));
     assert_eq!(logged().await.len(), 1);
-    assert_eq!(store.scim_user(&tenant("100"), "u1").await.unwrap(), Some(alice));
-    assert_eq!(store.list_scim_users(&tenant("100"), &ScimQuery::default()).await.unwrap().total, 1);
+    assert_eq!(store.scim_record(ScimKind::User, &tenant("100"), "u1").await.unwrap(), Some(alice));
+    assert_eq!(store.list_scim_records(ScimKind::User, &tenant("100"), &ScimQuery::default()).await.unwrap().total, 1);
 
     // A log row that cannot be written (its connection is gone) takes the data change down with it.
     let orphan = ScimRequestLogEntry { connection_id: ScimConnectionId::new("gone"), ..entry("POST", 201) };
     let bob = user("100", "u3", "bob", json!({}));
-    assert!(store.insert_scim_user(&bob, Some(&orphan)).await.is_err());
-    assert_eq!(store.scim_user(&tenant("100"), "u3").await.unwrap(), None, "the user was rolled back with its log row");
+    assert!(store.insert_scim_record(ScimKind::User, &bob, Some(&orphan)).await.is_err());
+    assert_eq!(
+        store.scim_record(ScimKind::User, &tenant("100"), "u3").await.unwrap(),
+        None,
+        "the user was rolled back with its log row"
+    );
 
     let team = group("100", "g1", "Team", &["u1"]);
-    store.insert_scim_group(&team, Some(&entry("POST", 201))).await.unwrap();
-    store.update_scim_group(&ScimRecord { version: 2, ..team }, 1, Some(&entry("PATCH", 200))).await.unwrap();
-    store.delete_scim_group(&tenant("100"), "g1", Some(2), Some(&entry("DELETE", 204))).await.unwrap();
-    store.delete_scim_user(&tenant("100"), "u1", Some(1), Some(&entry("DELETE", 204))).await.unwrap();
+    store.insert_scim_record(ScimKind::Group, &team, Some(&entry("POST", 201))).await.unwrap();
+    let renamed = ScimRecord { version: 2, ..team.clone() };
+    store.update_scim_record(ScimKind::Group, &renamed, &team, Some(&entry("PATCH", 200))).await.unwrap();
+    store
+        .delete_scim_record(ScimKind::Group, &tenant("100"), "g1", Some(2), Some(&entry("DELETE", 204)))
+        .await
+        .unwrap();
+    store.delete_scim_record(ScimKind::User, &tenant("100"), "u1", Some(1), Some(&entry("DELETE", 204))).await.unwrap();
     let methods: Vec<(String, u16)> = logged().await.into_iter().map(|e| (e.method, e.status)).collect();
     assert_eq!(methods.len(), 5);
     assert!(methods.iter().filter(|(method, _)| method == "DELETE").all(|(_, status)| *status == 204));

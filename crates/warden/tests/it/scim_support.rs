@@ -91,7 +91,7 @@ pub async fn spawn_with(store: Arc<dyn Store>, mut config: Config) -> TestServer
 /// A new connection into `org` of `prod`; returns its token.
 pub async fn connect(store: &dyn Store, org: &str) -> (String, ScimConnectionId) {
     let (token, hash) = token::issue_token();
-    let id = ScimConnectionId::new(token::new_id());
+    let id = ScimConnectionId::new(token::new_id(warden::scim::now()));
     let connection = ScimConnection {
         id: id.clone(),
         tenant: ScimTenant { environment: EnvironmentName::parse("prod").unwrap(), org_id: OrgId::parse(org).unwrap() },

@@ -6,7 +6,9 @@
 //! keyed by its tenant; no method reads or writes across tenants.
 
 mod cache;
+mod read;
 mod sql;
+mod write;
 
 use std::fmt;
 
@@ -93,6 +95,13 @@ pub struct ScimConnection {
     pub previous_valid_until: Option<OffsetDateTime>,
     pub disabled_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
+}
+
+/// Which resource type a record is: users and groups share the record's shape and the store's methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScimKind {
+    User,
+    Group,
 }
 
 /// A stored SCIM user or group.
@@ -229,48 +238,41 @@ pub trait ScimStore: Send + Sync {
     /// Disables a connection for good; returns whether it exists.
     async fn disable_scim_connection(&self, id: &ScimConnectionId, at: OffsetDateTime) -> Result<bool, Error>;
 
-    // Users.
+    // Users and groups.
 
-    /// Stores a new user in one transaction (with its email index).
-    async fn insert_scim_user(&self, user: &ScimRecord, log: Option<&ScimRequestLogEntry>) -> Result<(), Error>;
-    async fn scim_user(&self, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error>;
-    /// Replaces a user whose stored version is `expected_version` (`user.version` is the new one).
-    async fn update_scim_user(
+    /// Stores a new record with its dependent rows (a user's email index, a group's members) in one transaction.
+    async fn insert_scim_record(
         &self,
-        user: &ScimRecord,
-        expected_version: i64,
+        kind: ScimKind,
+        record: &ScimRecord,
         log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error>;
-    /// Deletes a user (and its memberships), checking the version when one is given.
-    async fn delete_scim_user(
+    async fn scim_record(&self, kind: ScimKind, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error>;
+    /// Replaces `previous` (the record as read) with `record` (`record.version` is the new one) if the stored version
+    /// is still `previous.version`, in one transaction. Of the dependent rows only those that differ between the
+    /// two are written, so a rename touches none and a member added to a large group writes one row.
+    async fn update_scim_record(
         &self,
+        kind: ScimKind,
+        record: &ScimRecord,
+        previous: &ScimRecord,
+        log: Option<&ScimRequestLogEntry>,
+    ) -> Result<(), Error>;
+    /// Deletes a record (a user also from every group of its tenant), checking the version when one is given.
+    async fn delete_scim_record(
+        &self,
+        kind: ScimKind,
         tenant: &ScimTenant,
         id: &str,
         expected_version: Option<i64>,
         log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error>;
-    async fn list_scim_users(&self, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error>;
-
-    // Groups.
-
-    /// Stores a new group and its members in one transaction.
-    async fn insert_scim_group(&self, group: &ScimRecord, log: Option<&ScimRequestLogEntry>) -> Result<(), Error>;
-    async fn scim_group(&self, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error>;
-    /// Replaces a group and its members whose stored version is `expected_version`, in one transaction.
-    async fn update_scim_group(
+    async fn list_scim_records(
         &self,
-        group: &ScimRecord,
-        expected_version: i64,
-        log: Option<&ScimRequestLogEntry>,
-    ) -> Result<(), Error>;
-    async fn delete_scim_group(
-        &self,
+        kind: ScimKind,
         tenant: &ScimTenant,
-        id: &str,
-        expected_version: Option<i64>,
-        log: Option<&ScimRequestLogEntry>,
-    ) -> Result<(), Error>;
-    async fn list_scim_groups(&self, tenant: &ScimTenant, query: &ScimQuery) -> Result<ScimPage, Error>;
+        query: &ScimQuery,
+    ) -> Result<ScimPage, Error>;
 
     // Request log.
 
