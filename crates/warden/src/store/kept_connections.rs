@@ -4,8 +4,11 @@
 //! database per use, which nearly doubles the database's work for a SCIM lookup (one statement). A connection here
 //! stays checked out of the pool (it still counts against the pool's size) and goes back to this stash once its
 //! statements completed (a transaction: committed); one whose statement failed or was cancelled midway is dropped
-//! instead, and the pool checks it (and rolls back what it left open) as usual. A kept connection that sat idle is pinged before use; after [`KEEP_AT_MOST`] it goes back
-//! to the pool, so the pool's lifetime rules still apply.
+//! instead, and the pool checks it (and rolls back what it left open) as usual. A kept connection that sat idle is
+//! pinged before use; after [`KEEP_AT_MOST`] it goes back to the pool, so the pool's lifetime rules still apply.
+//!
+//! At most `size` connections are in use or kept at once: a request beyond waits for a permit, first come first
+//! served, so the rest of the pool always serves everything else and no SCIM request is overtaken for long.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, PoisonError};
@@ -13,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, Database, Pool};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// A kept connection idle for longer than this is pinged before use.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
@@ -21,8 +25,10 @@ const KEEP_AT_MOST: Duration = Duration::from_secs(600);
 
 pub(crate) struct KeptConnections<D: Database> {
     pool: Pool<D>,
-    /// Connections kept at most; 0 keeps none (every read takes one from the pool and gives it back).
     size: usize,
+    /// One per connection in use; idle ones hold none, and there are never more than `size` of both together
+    /// (a new one is taken from the pool only when none is idle).
+    permits: Semaphore,
     idle: Mutex<Vec<Kept<D>>>,
 }
 
@@ -38,14 +44,23 @@ pub(crate) struct KeptConnection<'a, D: Database> {
     connection: PoolConnection<D>,
     taken_at: Instant,
     owner: &'a KeptConnections<D>,
+    /// `None` where nothing is kept.
+    _permit: Option<SemaphorePermit<'a>>,
 }
 
 impl<D: Database> KeptConnections<D> {
+    /// `size` connections at most; with 0, every request takes a connection from the pool and gives it back (the
+    /// pool's one connection of an in-memory SQLite database must never be kept from everything else).
     pub(crate) fn new(pool: Pool<D>, size: usize) -> KeptConnections<D> {
-        KeptConnections { pool, size, idle: Mutex::new(Vec::with_capacity(size)) }
+        KeptConnections { pool, size, permits: Semaphore::new(size), idle: Mutex::new(Vec::with_capacity(size)) }
     }
 
     pub(crate) async fn take(&self) -> Result<KeptConnection<'_, D>, sqlx::Error> {
+        if self.size == 0 {
+            let connection = self.pool.acquire().await?;
+            return Ok(KeptConnection { connection, taken_at: Instant::now(), owner: self, _permit: None });
+        }
+        let permit = Some(self.permits.acquire().await.map_err(|_| sqlx::Error::PoolClosed)?);
         loop {
             let kept = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
             let Some(Kept { mut connection, taken_at, used_at }) = kept else { break };
@@ -53,21 +68,21 @@ impl<D: Database> KeptConnections<D> {
                 continue;
             }
             if used_at.elapsed() < IDLE_BEFORE_PING || connection.ping().await.is_ok() {
-                return Ok(KeptConnection { connection, taken_at, owner: self });
+                return Ok(KeptConnection { connection, taken_at, owner: self, _permit: permit });
             }
         }
         let connection = self.pool.acquire().await?;
-        Ok(KeptConnection { connection, taken_at: Instant::now(), owner: self })
+        Ok(KeptConnection { connection, taken_at: Instant::now(), owner: self, _permit: permit })
     }
 }
 
 impl<D: Database> KeptConnection<'_, D> {
     /// Every statement on it completed (and a transaction on it committed): keep it for the next request.
     pub(crate) fn done(self) {
-        let KeptConnection { connection, taken_at, owner } = self;
-        let mut idle = owner.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < owner.size {
-            idle.push(Kept { connection, taken_at, used_at: Instant::now() });
+        let KeptConnection { connection, taken_at, owner, _permit } = self;
+        if owner.size > 0 {
+            let kept = Kept { connection, taken_at, used_at: Instant::now() };
+            owner.idle.lock().unwrap_or_else(PoisonError::into_inner).push(kept);
         }
     }
 }

@@ -18,6 +18,7 @@ contract_tests!(
     connections_are_created_found_by_token_rotated_and_disabled,
     users_round_trip_and_user_names_are_unique_per_tenant_ignoring_case,
     concurrent_creates_of_one_user_name_let_exactly_one_win,
+    many_concurrent_requests_all_get_a_connection,
     writes_check_the_expected_version,
     tenants_never_see_each_other,
     lists_filter_sort_and_page_stably,
@@ -163,6 +164,32 @@ async fn concurrent_creates_of_one_user_name_let_exactly_one_win(store: Arc<dyn 
     assert!(outcomes.iter().any(|outcome| matches!(outcome, Err(Error::ScimUniqueness))), "{outcomes:?}");
     let page = store.list_scim_records(ScimKind::User, &tenant("100"), &ScimQuery::default()).await.unwrap();
     assert_eq!(page.total, 1);
+}
+
+/// Far more concurrent SCIM statements than the connections kept for them (and than the pool): each waits its
+/// turn, none fails or starves, and the rest of the store still gets connections meanwhile.
+async fn many_concurrent_requests_all_get_a_connection(store: Arc<dyn Store>) {
+    prepare(&*store).await;
+    let tasks: Vec<_> = (0..48)
+        .map(|index| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let id = format!("u{index}");
+                store.insert_scim_record(ScimKind::User, &user("100", &id, &id, json!({})), None).await.unwrap();
+                let query = ScimQuery { conditions: vec![ScimCondition::UserName(id.clone())], ..ScimQuery::default() };
+                for _ in 0..5 {
+                    let page = store.list_scim_records(ScimKind::User, &tenant("100"), &query).await.unwrap();
+                    assert_eq!(ids(&page), vec![id.as_str()]);
+                }
+            })
+        })
+        .collect();
+    assert!(!store.list_environments().await.unwrap().is_empty(), "the rest of the store is served meanwhile");
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let all = store.list_scim_records(ScimKind::User, &tenant("100"), &ScimQuery::default()).await.unwrap();
+    assert_eq!(all.total, 48);
 }
 
 async fn writes_check_the_expected_version(store: Arc<dyn Store>) {
