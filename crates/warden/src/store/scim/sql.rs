@@ -139,7 +139,8 @@ pub(super) fn decode_record(kind: ScimKind, row: &RowView<'_>) -> Result<ScimRec
     Ok(ScimRecord {
         tenant: decode_tenant(row)?,
         id: row.text("id")?,
-        resource: row.json("resource")?,
+        resource: serde_json::from_str(&row.text("resource")?)
+            .map_err(|error| corrupt(row.table, "resource", error))?,
         members: Vec::new(),
         groups: match kind {
             ScimKind::User => decode_user_groups(row)?,

@@ -95,7 +95,7 @@ impl<D: Dialect> SqlStore<D> {
                 SqlValue::text(record.tenant.environment.as_str()),
                 SqlValue::text(record.tenant.org_id.as_str()),
                 SqlValue::text(&record.id),
-                SqlValue::Json(record.resource.clone()),
+                SqlValue::Text(record.resource.to_string()),
                 SqlValue::Integer(record.version),
                 SqlValue::Time(Some(record.created)),
                 SqlValue::Time(Some(record.last_modified)),
@@ -119,7 +119,7 @@ impl<D: Dialect> SqlStore<D> {
     ) -> Result<(), Error> {
         let own: Statement<'_, D> = Box::new(move |builder, _| {
             builder.push(format!("UPDATE {} SET resource = ", kind.table()));
-            D::bind(builder, SqlValue::Json(record.resource.clone()));
+            D::bind(builder, SqlValue::Text(record.resource.to_string()));
             builder.push(", version = ");
             D::bind(builder, SqlValue::Integer(record.version));
             builder.push(", last_modified = ");
