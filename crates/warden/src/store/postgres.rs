@@ -65,10 +65,8 @@ impl Dialect for Postgres {
             }
         });
     }
-    const SCIM_USER_GROUPS: &'static str = "(SELECT json_agg(json_build_object('id', g.id, 'display', g.display_name))::text \
-         FROM scim_group_member AS m JOIN scim_group AS g \
-         ON g.environment = m.environment AND g.org_id = m.org_id AND g.id = m.group_id \
-         WHERE m.environment = r.environment AND m.org_id = r.org_id AND m.member_id = r.id)";
+    const SCIM_USER_GROUPS: &'static str = "(SELECT json_agg(json_build_object('id', m.group_id, 'display', m.group_display_name))::text \
+         FROM scim_group_member AS m WHERE m.environment = r.environment AND m.org_id = r.org_id AND m.member_id = r.id)";
 
     fn bind(builder: &mut QueryBuilder<Self>, value: SqlValue) {
         match value {

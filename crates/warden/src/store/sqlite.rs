@@ -54,10 +54,8 @@ impl Dialect for Sqlite {
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str> = None;
 
     fn watch_scim_connections(_pool: &Pool<Self>, _cache: Arc<ConnectionCache>) {}
-    const SCIM_USER_GROUPS: &'static str = "(SELECT json_group_array(json_object('id', g.id, 'display', g.display_name)) \
-         FROM scim_group_member AS m JOIN scim_group AS g \
-         ON g.environment = m.environment AND g.org_id = m.org_id AND g.id = m.group_id \
-         WHERE m.environment = r.environment AND m.org_id = r.org_id AND m.member_id = r.id)";
+    const SCIM_USER_GROUPS: &'static str = "(SELECT json_group_array(json_object('id', m.group_id, 'display', m.group_display_name)) \
+         FROM scim_group_member AS m WHERE m.environment = r.environment AND m.org_id = r.org_id AND m.member_id = r.id)";
 
     fn bind(builder: &mut QueryBuilder<Self>, value: SqlValue) {
         match value {

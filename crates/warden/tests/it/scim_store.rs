@@ -389,6 +389,13 @@ async fn replacements_change_exactly_the_dependents_that_differ(store: Arc<dyn S
     renamed.resource["displayName"] = json!("Bobby");
     store.update_scim_record(ScimKind::User, &renamed, &bob, None).await.unwrap();
     assert_eq!(members().await[2], member("u2", Some("Bobby"), Some("User")));
+    // A rename reaches its members' `groups`.
+    let read = store.scim_record(ScimKind::Group, &tenant("100"), "g1").await.unwrap().unwrap();
+    let mut renamed = ScimRecord { version: 3, ..read.clone() };
+    renamed.resource["displayName"] = json!("Team A");
+    store.update_scim_record(ScimKind::Group, &renamed, &read, None).await.unwrap();
+    let alice = store.scim_record(ScimKind::User, &tenant("100"), "u1").await.unwrap().unwrap();
+    assert_eq!(alice.groups, vec![ScimUserGroup { group_id: "g1".into(), display: "Team A".into() }]);
 
     // A group too large for one statement's parameters (PostgreSQL then writes it as a transaction of statements).
     let values: Vec<String> = (0..11_000).map(|index| format!("m{index:05}")).collect();

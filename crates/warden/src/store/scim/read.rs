@@ -148,7 +148,7 @@ impl<D: Dialect> SqlStore<D> {
             .iter()
             .skip(offset)
             .take(limit)
-            .map(|row| decode_record(kind, &RowView { table: kind.table(), row }))
+            .map(|row| decode_record(kind, tenant, &RowView { table: kind.table(), row }))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ScimPage { total: rows.len() as u64, records })
     }
@@ -188,7 +188,7 @@ impl<D: Dialect> SqlStore<D> {
         };
         let records = rows
             .iter()
-            .map(|row| decode_record(kind, &RowView { table: kind.table(), row }))
+            .map(|row| decode_record(kind, tenant, &RowView { table: kind.table(), row }))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ScimPage { total, records })
     }

@@ -135,9 +135,10 @@ fn decode_connection(row: &RowView<'_>) -> Result<ScimConnection, Error> {
     })
 }
 
-pub(super) fn decode_record(kind: ScimKind, row: &RowView<'_>) -> Result<ScimRecord, Error> {
+/// A user or group of `tenant` (the tenant the statement selected: every SCIM statement names its tenant).
+pub(super) fn decode_record(kind: ScimKind, tenant: &ScimTenant, row: &RowView<'_>) -> Result<ScimRecord, Error> {
     Ok(ScimRecord {
-        tenant: decode_tenant(row)?,
+        tenant: tenant.clone(),
         id: row.text("id")?,
         resource: serde_json::from_str(&row.text("resource")?)
             .map_err(|error| corrupt(row.table, "resource", error))?,

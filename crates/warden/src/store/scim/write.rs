@@ -54,14 +54,15 @@ impl ScimKind {
                 table: "scim_group_member",
                 owner: "group_id",
                 key: "member_id",
-                columns: &["display", "member_type"],
+                columns: &["display", "member_type", "group_display_name"],
             },
         }
     }
 }
 
 /// A record's dependent rows by key, with their other columns: a user's lower-cased email addresses (none), a
-/// group's members by value (display and type as sent; of a value sent twice, the first).
+/// group's members by value (display and type as sent, of a value sent twice the first; and the group's
+/// displayName, which users' `groups` show: a rename changes every row).
 type Dependents = BTreeMap<String, Vec<Option<String>>>;
 
 fn dependents(kind: ScimKind, record: &ScimRecord) -> Dependents {
@@ -71,10 +72,12 @@ fn dependents(kind: ScimKind, record: &ScimRecord) -> Dependents {
             .map(|value| (value.to_lowercase(), Vec::new()))
             .collect(),
         ScimKind::Group => {
+            let group_display_name = resource::display_name(&record.resource).unwrap_or_default();
             let mut rows = Dependents::new();
             for member in &record.members {
-                rows.entry(member.value.clone())
-                    .or_insert_with(|| vec![member.display.clone(), member.member_type.clone()]);
+                rows.entry(member.value.clone()).or_insert_with(|| {
+                    vec![member.display.clone(), member.member_type.clone(), Some(group_display_name.to_owned())]
+                });
             }
             rows
         }
