@@ -36,7 +36,8 @@
 //! let filter = parameters.filter.as_ref().ok_or_else(|| ScimError::InvalidFilter("none".into()))?;
 //! filter::validate(filter, &registry, users)?;
 //! assert!(filter::matches(filter, &stored, &registry));
-//! let shown = projection::project(&stored, &parameters.attributes, &parameters.excluded_attributes, &registry, users);
+//! let shown =
+//!     projection::project(stored.clone(), &parameters.attributes, &parameters.excluded_attributes, &registry, users);
 //! assert!(shown.get("password").is_none());
 //! let page = ListResponse::new(1, parameters.start_index, vec![shown]).into_json();
 //! assert_eq!(page["totalResults"], 1);

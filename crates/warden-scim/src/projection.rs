@@ -17,35 +17,39 @@ use crate::schema::{AttributeDefinition, ResourceType, Returned, Schema, SchemaR
 ///   or sub-attributes (an always-returned one stays);
 /// - `attributes` wins when both are given. Unqualified names also match extension attributes.
 ///
-/// Attributes the schemas do not define are treated as `returned: default`.
+/// Attributes the schemas do not define are treated as `returned: default`. What is kept is moved out of
+/// `resource`, not copied.
 pub fn project(
-    resource: &Value,
+    resource: Value,
     attributes: &[AttributePath],
     excluded_attributes: &[AttributePath],
     registry: &SchemaRegistry,
     resource_type: &ResourceType,
 ) -> Value {
-    let Some(object) = resource.as_object() else { return resource.clone() };
+    let Value::Object(object) = resource else { return resource };
     let selection =
         if attributes.is_empty() { Selection::Exclude(excluded_attributes) } else { Selection::Include(attributes) };
     let core = registry.schema(&resource_type.schema);
     let mut projected = Map::new();
     for (key, value) in object {
         if key.eq_ignore_ascii_case("schemas") {
-            projected.insert(key.clone(), value.clone());
+            projected.insert(key, value);
             continue;
         }
-        if let (Some(extension), Value::Object(members)) = (registry.extension_of(resource_type, key), value) {
-            if let Some(kept) = project_extension(extension, members, &selection) {
-                projected.insert(key.clone(), Value::Object(kept));
+        let value = match (registry.extension_of(resource_type, &key), value) {
+            (Some(extension), Value::Object(members)) => {
+                if let Some(kept) = project_extension(extension, members, &selection) {
+                    projected.insert(key, Value::Object(kept));
+                }
+                continue;
             }
-            continue;
-        }
+            (_, value) => value,
+        };
         let definition =
-            registry.common_attributes().attribute(key).or_else(|| core.and_then(|core| core.attribute(key)));
+            registry.common_attributes().attribute(&key).or_else(|| core.and_then(|core| core.attribute(&key)));
         let schema_id = core.map_or(resource_type.schema.as_str(), |core| core.id.as_str());
-        if let Some(kept) = project_attribute(schema_id, key, definition, value, &selection) {
-            projected.insert(key.clone(), kept);
+        if let Some(kept) = project_attribute(schema_id, &key, definition, value, &selection) {
+            projected.insert(key, kept);
         }
     }
     Value::Object(projected)
@@ -58,7 +62,7 @@ enum Selection<'a> {
 
 fn project_extension(
     schema: &Schema,
-    members: &Map<String, Value>,
+    members: Map<String, Value>,
     selection: &Selection<'_>,
 ) -> Option<Map<String, Value>> {
     let names_whole_extension = |paths: &[AttributePath]| {
@@ -75,14 +79,14 @@ fn project_extension(
     };
     let mut kept = Map::new();
     for (key, value) in members {
-        let definition = schema.attribute(key);
+        let definition = schema.attribute(&key);
         let projected = if whole {
             Some(strip_hidden(definition, value, true))
         } else {
-            project_attribute(&schema.id, key, definition, value, selection)
+            project_attribute(&schema.id, &key, definition, value, selection)
         };
         if let Some(projected) = projected.filter(|_| definition.is_none_or(|d| d.returned != Returned::Never)) {
-            kept.insert(key.clone(), projected);
+            kept.insert(key, projected);
         }
     }
     if kept.is_empty() { None } else { Some(kept) }
@@ -97,7 +101,7 @@ fn project_attribute(
     schema_id: &str,
     name: &str,
     definition: Option<&AttributeDefinition>,
-    value: &Value,
+    value: Value,
     selection: &Selection<'_>,
 ) -> Option<Value> {
     let returned = definition.map_or(Returned::Default, |definition| definition.returned);
@@ -133,7 +137,7 @@ fn project_attribute(
             }
             let excluded: Vec<&str> = named.iter().filter_map(|path| path.sub_attribute.as_deref()).collect();
             let stripped = strip_hidden(definition, value, false);
-            keep_sub_attributes(definition, &stripped, |sub_name, sub_definition| {
+            keep_sub_attributes(definition, stripped, |sub_name, sub_definition| {
                 sub_definition.is_some_and(|sub| sub.returned == Returned::Always)
                     || !excluded.iter().any(|unwanted| unwanted.eq_ignore_ascii_case(sub_name))
             })
@@ -142,9 +146,9 @@ fn project_attribute(
 }
 
 /// Drops `returned: never` sub-attributes, and `returned: request` ones unless `requested`.
-fn strip_hidden(definition: Option<&AttributeDefinition>, value: &Value, requested: bool) -> Value {
+fn strip_hidden(definition: Option<&AttributeDefinition>, value: Value, requested: bool) -> Value {
     if definition.is_none_or(|definition| definition.sub_attributes.is_empty()) {
-        return value.clone();
+        return value;
     }
     keep_sub_attributes(definition, value, |_, sub_definition| match sub_definition.map(|sub| sub.returned) {
         Some(Returned::Never) => false,
@@ -158,14 +162,13 @@ fn strip_hidden(definition: Option<&AttributeDefinition>, value: &Value, request
 /// when nothing is left.
 fn keep_sub_attributes(
     definition: Option<&AttributeDefinition>,
-    value: &Value,
+    value: Value,
     keep: impl Fn(&str, Option<&AttributeDefinition>) -> bool,
 ) -> Option<Value> {
-    let filter_object = |object: &Map<String, Value>| -> Map<String, Value> {
+    let filter_object = |object: Map<String, Value>| -> Map<String, Value> {
         object
-            .iter()
+            .into_iter()
             .filter(|(key, _)| keep(key, definition.and_then(|definition| definition.sub_attribute(key))))
-            .map(|(key, value)| (key.clone(), value.clone()))
             .collect()
     };
     match value {
@@ -175,18 +178,18 @@ fn keep_sub_attributes(
         }
         Value::Array(items) => {
             let kept: Vec<Value> = items
-                .iter()
+                .into_iter()
                 .filter_map(|item| match item {
                     Value::Object(object) => {
                         let kept = filter_object(object);
                         if kept.is_empty() { None } else { Some(Value::Object(kept)) }
                     }
-                    other => Some(other.clone()),
+                    other => Some(other),
                 })
                 .collect();
             if kept.is_empty() { None } else { Some(Value::Array(kept)) }
         }
-        other => Some(other.clone()),
+        other => Some(other),
     }
 }
 
@@ -218,7 +221,7 @@ mod tests {
     fn run(resource: &Value, attributes: &[&str], excluded: &[&str], resource_type: &str) -> Value {
         let registry = SchemaRegistry::standard();
         let resource_type = registry.resource_type(resource_type).unwrap().clone();
-        project(resource, &paths(attributes), &paths(excluded), &registry, &resource_type)
+        project(resource.clone(), &paths(attributes), &paths(excluded), &registry, &resource_type)
     }
 
     #[test]
@@ -286,8 +289,8 @@ mod tests {
         registry = SchemaRegistry::new(schemas, resource_types);
         let group_type = registry.resource_type("Group").unwrap().clone();
         let group = json!({"schemas": [GROUP_SCHEMA], "id": "g", "displayName": "A", "members": [{"value": "1"}]});
-        assert!(project(&group, &[], &[], &registry, &group_type).get("members").is_none());
-        let named = project(&group, &paths(&["members"]), &[], &registry, &group_type);
+        assert!(project(group.clone(), &[], &[], &registry, &group_type).get("members").is_none());
+        let named = project(group.clone(), &paths(&["members"]), &[], &registry, &group_type);
         assert_eq!(named["members"], json!([{"value": "1"}]));
     }
 }

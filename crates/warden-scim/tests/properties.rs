@@ -261,7 +261,7 @@ proptest! {
     ) {
         let registry = SchemaRegistry::standard();
         for resource_type in registry.resource_types() {
-            let projected = project(&resource, &attributes, &excluded, &registry, resource_type);
+            let projected = project(resource.clone(), &attributes, &excluded, &registry, resource_type);
             if resource_type.name == "User" {
                 prop_assert!(projected.get("password").is_none());
             }

@@ -148,11 +148,13 @@ pub(crate) async fn guard(
     let started = Instant::now();
     // Only owned parts cross the await: a request body is not `Sync`.
     let path = request.uri().path().to_owned();
-    let headers = request.headers().clone();
+    let token = bearer_token(request.headers()).map(str::to_owned);
+    let host = request.headers().get(header::HOST).and_then(|host| host.to_str().ok()).map(str::to_owned);
     let method = request.method().to_string();
     let logged = Arc::new(AtomicBool::new(false));
     let request_log = LoggedRequest { method: method.clone(), path: path.clone(), started, logged: logged.clone() };
-    let caller = match authenticate(&state, peer.ip(), &path, &headers, started, request_log).await {
+    let presented = Presented { token: token.as_deref(), host: host.as_deref().unwrap_or("localhost") };
+    let caller = match authenticate(&state, peer.ip(), &path, presented, started, request_log).await {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
@@ -182,11 +184,17 @@ pub(crate) async fn guard(
     response
 }
 
+/// What a request presents: its bearer token, and the host it was sent to (for the URLs it is answered with).
+struct Presented<'a> {
+    token: Option<&'a str>,
+    host: &'a str,
+}
+
 async fn authenticate(
     state: &ScimState,
     address: IpAddr,
     path: &str,
-    headers: &HeaderMap,
+    presented: Presented<'_>,
     at: Instant,
     request: LoggedRequest,
 ) -> Result<Caller, Error> {
@@ -194,7 +202,7 @@ async fn authenticate(
         return Err(Error::TooManyRequests { retry_after_seconds: retry_after_seconds(wait) });
     }
     let org_in_path = path.strip_prefix("/scim/v2/").and_then(|rest| rest.split('/').next());
-    let connection = match (org_in_path, bearer_token(headers)) {
+    let connection = match (org_in_path, presented.token) {
         (Some(org), Some(token)) => {
             let hash = hash_token(token);
             let connection = state.store.scim_connection_by_token(&hash).await?;
@@ -207,9 +215,8 @@ async fn authenticate(
         tracing::info!(%address, "SCIM request refused: no valid bearer token for this tenant");
         return Err(Error::Unauthorized);
     };
-    let host = headers.get(header::HOST).and_then(|host| host.to_str().ok()).unwrap_or("localhost");
     Ok(Caller {
-        base_url: format!("http://{host}/scim/v2/{}", connection.tenant.org_id),
+        base_url: format!("http://{}/scim/v2/{}", presented.host, connection.tenant.org_id),
         connection: connection.id,
         tenant: connection.tenant,
         request,

@@ -136,7 +136,7 @@ pub(crate) async fn list(
         None => Some(ScimSortKey::Created),
         Some(path) => sort_key(kind, path),
     };
-    let project = |resource: &Value| {
+    let project = |resource: Value| {
         projection::project(
             resource,
             &parameters.attributes,
@@ -154,14 +154,15 @@ pub(crate) async fn list(
             limit: Some(parameters.count),
         };
         let page = kind.list(&*state.store, &caller.tenant, &query).await?;
-        let resources = page.records.iter().map(|record| project(&render(kind, record, &caller.base_url))).collect();
+        let resources =
+            page.records.into_iter().map(|record| project(render(kind, record, &caller.base_url))).collect();
         return Ok(ListResponse::new(page.total, parameters.start_index, resources).into_json());
     }
     let matched = matching(kind, state, caller, parameters, plan.conditions).await?;
     let total = matched.len() as u64;
     let offset = usize::try_from(parameters.offset()).unwrap_or(usize::MAX);
     let count = usize::try_from(parameters.count).unwrap_or(usize::MAX);
-    let resources = matched.iter().skip(offset).take(count).map(project).collect();
+    let resources = matched.into_iter().skip(offset).take(count).map(project).collect();
     Ok(ListResponse::new(total, parameters.start_index, resources).into_json())
 }
 
@@ -177,7 +178,7 @@ pub(crate) async fn matching(
     let page = kind.list(&*state.store, &caller.tenant, &query).await?;
     let mut resources: Vec<Value> = page
         .records
-        .iter()
+        .into_iter()
         .map(|record| render(kind, record, &caller.base_url))
         .filter(|resource| {
             parameters.filter.as_ref().is_none_or(|filter| filter::matches(filter, resource, &state.registry))

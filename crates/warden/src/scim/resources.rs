@@ -123,17 +123,16 @@ pub(crate) fn etag(version: i64) -> String {
 }
 
 /// A stored record as served: its resource with `id`, a group's `members` or a user's `groups`, and `meta`.
-pub(crate) fn render(kind: Kind, record: &ScimRecord, base_url: &str) -> Value {
-    let mut resource = record.resource.clone();
+pub(crate) fn render(kind: Kind, record: ScimRecord, base_url: &str) -> Value {
+    let ScimRecord { mut resource, id, members, groups, version, created, last_modified, .. } = record;
     let Some(object) = resource.as_object_mut() else { return resource };
-    object.insert("id".to_owned(), json!(record.id));
-    if kind == Kind::Group && !record.members.is_empty() {
-        let members: Vec<Value> = record
-            .members
-            .iter()
+    let location = format!("{base_url}/{}/{id}", kind.endpoint());
+    object.insert("id".to_owned(), Value::String(id));
+    if kind == Kind::Group && !members.is_empty() {
+        let members: Vec<Value> = members
+            .into_iter()
             .map(|member| {
                 let mut value = Map::new();
-                value.insert("value".to_owned(), json!(member.value));
                 let endpoint = member.member_type.as_deref().and_then(|member_type| {
                     [Kind::User, Kind::Group]
                         .into_iter()
@@ -143,9 +142,10 @@ pub(crate) fn render(kind: Kind, record: &ScimRecord, base_url: &str) -> Value {
                 if let Some(endpoint) = endpoint {
                     value.insert("$ref".to_owned(), json!(format!("{base_url}/{endpoint}/{}", member.value)));
                 }
-                for (key, text) in [("type", &member.member_type), ("display", &member.display)] {
+                value.insert("value".to_owned(), Value::String(member.value));
+                for (key, text) in [("type", member.member_type), ("display", member.display)] {
                     if let Some(text) = text {
-                        value.insert(key.to_owned(), json!(text));
+                        value.insert(key.to_owned(), Value::String(text));
                     }
                 }
                 Value::Object(value)
@@ -153,10 +153,9 @@ pub(crate) fn render(kind: Kind, record: &ScimRecord, base_url: &str) -> Value {
             .collect();
         object.insert("members".to_owned(), Value::Array(members));
     }
-    if kind == Kind::User && !record.groups.is_empty() {
-        let groups: Vec<Value> = record
-            .groups
-            .iter()
+    if kind == Kind::User && !groups.is_empty() {
+        let groups: Vec<Value> = groups
+            .into_iter()
             .map(|group| {
                 json!({
                     "value": group.group_id,
@@ -173,10 +172,10 @@ pub(crate) fn render(kind: Kind, record: &ScimRecord, base_url: &str) -> Value {
         "meta".to_owned(),
         json!({
             "resourceType": kind.name(),
-            "created": time(record.created),
-            "lastModified": time(record.last_modified),
-            "location": format!("{base_url}/{}/{}", kind.endpoint(), record.id),
-            "version": etag(record.version),
+            "created": time(created),
+            "lastModified": time(last_modified),
+            "location": location,
+            "version": etag(version),
         }),
     );
     resource
@@ -220,24 +219,19 @@ fn respond_with(
     kind: Kind,
     state: &ScimState,
     caller: &Caller,
-    record: &ScimRecord,
+    record: ScimRecord,
     status: StatusCode,
     parameters: Option<&ListParameters>,
 ) -> Result<Response, Error> {
-    let rendered = render(kind, record, &caller.base_url);
-    let body = match parameters {
-        Some(parameters) => projection::project(
-            &rendered,
-            &parameters.attributes,
-            &parameters.excluded_attributes,
-            &state.registry,
-            kind.resource_type(&state.registry)?,
-        ),
-        None => projection::project(&rendered, &[], &[], &state.registry, kind.resource_type(&state.registry)?),
-    };
     let location = format!("{}/{}/{}", caller.base_url, kind.endpoint(), record.id);
     let location = (status == StatusCode::CREATED).then_some(location.as_str());
-    Ok(scim_response(status, &body, Some(&etag(record.version)), location))
+    let etag = etag(record.version);
+    let rendered = render(kind, record, &caller.base_url);
+    let (attributes, excluded): (&[_], &[_]) =
+        parameters.map_or((&[], &[]), |parameters| (&parameters.attributes, &parameters.excluded_attributes));
+    let body =
+        projection::project(rendered, attributes, excluded, &state.registry, kind.resource_type(&state.registry)?);
+    Ok(scim_response(status, &body, Some(&etag), location))
 }
 
 fn if_match_of(headers: &HeaderMap) -> Result<Option<&str>, Error> {
@@ -305,7 +299,7 @@ pub(crate) async fn create_record(
 
 async fn create(kind: Kind, state: ScimState, caller: Caller, body: Value) -> Result<Response, Error> {
     let record = create_record(kind, &state, &caller, &body).await?;
-    respond_with(kind, &state, &caller, &record, StatusCode::CREATED, None)
+    respond_with(kind, &state, &caller, record, StatusCode::CREATED, None)
 }
 
 /// The stored resource a create repeats: same externalId, and same userName (users) or displayName (groups).
@@ -342,7 +336,7 @@ async fn get(
     if if_none_match_hits(headers, record.version) {
         return Ok(not_modified(&etag(record.version)));
     }
-    respond_with(kind, &state, &caller, &record, StatusCode::OK, Some(&parameters))
+    respond_with(kind, &state, &caller, record, StatusCode::OK, Some(&parameters))
 }
 
 /// PUT and PATCH: read, check `If-Match`, compute the new resource, write it conditionally on the version read.
@@ -361,7 +355,7 @@ pub(crate) async fn modify_record(
         attempts_left -= 1;
         let existing = kind.get(&*state.store, &caller.tenant, id).await?;
         if_match_allows(if_match, existing.version)?;
-        let mut current = render(kind, &existing, &caller.base_url);
+        let mut current = render(kind, existing.clone(), &caller.base_url);
         if let Some(object) = current.as_object_mut() {
             object.remove("meta");
         }
@@ -397,7 +391,7 @@ async fn modify(
 ) -> Result<Response, Error> {
     let parameters = list_parameters(&state, uri)?;
     let record = modify_record(kind, &state, &caller, id, if_match_of(headers)?, change).await?;
-    respond_with(kind, &state, &caller, &record, StatusCode::OK, Some(&parameters))
+    respond_with(kind, &state, &caller, record, StatusCode::OK, Some(&parameters))
 }
 
 pub(crate) async fn delete_record(
@@ -493,7 +487,7 @@ pub(crate) async fn search_all(
         let plan = query::plan(kind, parameters.filter.as_ref());
         for resource in query::matching(kind, &state, &caller, &parameters, plan.conditions).await? {
             resources.push(projection::project(
-                &resource,
+                resource,
                 &parameters.attributes,
                 &parameters.excluded_attributes,
                 &state.registry,
