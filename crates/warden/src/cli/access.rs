@@ -10,6 +10,7 @@ use warden_core::access_history::{AccessHistory, Holder, service_account_access_
 use warden_core::id::{EnvironmentName, ProjectId, RoleKey, UserId};
 use warden_core::model::{Snapshot, User};
 
+use crate::cli::output::{out, outln};
 use crate::cli::report::{credential_json, grant_json, membership_json, scope_text};
 use crate::cli::{OutputFormat, join_display, parse_when, selected_environments, table, time_text};
 use crate::config::Config;
@@ -81,17 +82,17 @@ pub(super) async fn run(config: &Config, command: &AccessCommand) -> anyhow::Res
                         "role_key": role_key.as_str(),
                         "holders": holders.iter().map(holder_json).collect::<Vec<_>>(),
                     });
-                    println!("{}", serde_json::to_string_pretty(&value)?);
+                    outln!("{}", serde_json::to_string_pretty(&value)?)?;
                 }
                 OutputFormat::Table => {
-                    println!(
+                    outln!(
                         "{} held {role_key} on project {project_id} in {} at {}:",
                         plural(holders.len(), "user"),
                         loaded.environment,
                         time_text(loaded.at)
-                    );
+                    )?;
                     let rows: Vec<Vec<String>> = holders.iter().map(holder_row).collect();
-                    print!("{}", table::render(&["user", "username", "kind", "state", "grant", "roles"], &rows));
+                    out!("{}", table::render(&["user", "username", "kind", "state", "grant", "roles"], &rows))?;
                 }
             }
         }
@@ -109,11 +110,11 @@ pub(super) async fn run(config: &Config, command: &AccessCommand) -> anyhow::Res
                         "memberships": access.memberships.iter().map(membership_json).collect::<Vec<_>>(),
                         "credentials": access.credentials.iter().map(credential_json).collect::<Vec<_>>(),
                     });
-                    println!("{}", serde_json::to_string_pretty(&value)?);
+                    outln!("{}", serde_json::to_string_pretty(&value)?)?;
                 }
                 OutputFormat::Table => {
                     let user = &access.user;
-                    println!(
+                    outln!(
                         "{} ({}, {}, {}) in {} at {}",
                         user.username,
                         user.id,
@@ -121,7 +122,7 @@ pub(super) async fn run(config: &Config, command: &AccessCommand) -> anyhow::Res
                         user.state,
                         loaded.environment,
                         time_text(access.at)
-                    );
+                    )?;
                     let grants: Vec<Vec<String>> = access
                         .grants
                         .iter()
@@ -133,15 +134,15 @@ pub(super) async fn run(config: &Config, command: &AccessCommand) -> anyhow::Res
                             ]
                         })
                         .collect();
-                    println!("\n{}:", plural(grants.len(), "active user grant"));
-                    print!("{}", table::render(&["project", "roles", "grant"], &grants));
+                    outln!("\n{}:", plural(grants.len(), "active user grant"))?;
+                    out!("{}", table::render(&["project", "roles", "grant"], &grants))?;
                     let memberships: Vec<Vec<String>> = access
                         .memberships
                         .iter()
                         .map(|membership| vec![scope_text(&membership.scope), membership.roles.join(",")])
                         .collect();
-                    println!("\n{}:", plural(memberships.len(), "manager membership"));
-                    print!("{}", table::render(&["scope", "roles"], &memberships));
+                    outln!("\n{}:", plural(memberships.len(), "manager membership"))?;
+                    out!("{}", table::render(&["scope", "roles"], &memberships))?;
                     let credentials: Vec<Vec<String>> = access
                         .credentials
                         .iter()
@@ -154,8 +155,8 @@ pub(super) async fn run(config: &Config, command: &AccessCommand) -> anyhow::Res
                             ]
                         })
                         .collect();
-                    println!("\n{}:", plural(credentials.len(), "valid credential"));
-                    print!("{}", table::render(&["kind", "id", "created", "expires"], &credentials));
+                    outln!("\n{}:", plural(credentials.len(), "valid credential"))?;
+                    out!("{}", table::render(&["kind", "id", "created", "expires"], &credentials))?;
                 }
             }
         }

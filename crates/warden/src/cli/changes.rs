@@ -7,6 +7,7 @@ use serde_json::json;
 use warden_core::id::EnvironmentName;
 use warden_core::model::{Attribution, Change, ResourceKind};
 
+use crate::cli::output::{out, outln};
 use crate::cli::{OutputFormat, parse_when, table, time_text};
 use crate::config::Config;
 use crate::store::{self, ChangeQuery};
@@ -46,9 +47,9 @@ pub(super) async fn run(config: &Config, args: &ChangesArgs) -> anyhow::Result<E
     match args.format {
         OutputFormat::Json => {
             let changes: Vec<serde_json::Value> = changes.iter().map(change_json).collect();
-            println!("{}", serde_json::to_string_pretty(&json!({ "changes": changes }))?);
+            outln!("{}", serde_json::to_string_pretty(&json!({ "changes": changes }))?)?;
         }
-        OutputFormat::Table => print!("{}", change_table(&changes)),
+        OutputFormat::Table => out!("{}", change_table(&changes))?,
     }
     Ok(ExitCode::SUCCESS)
 }

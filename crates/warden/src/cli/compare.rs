@@ -9,6 +9,7 @@ use warden_core::id::EnvironmentName;
 use warden_core::model::{ResourceKind, Snapshot};
 use warden_core::posture::{ProjectComparison, compare_projects};
 
+use crate::cli::output::{out, outln};
 use crate::cli::{OutputFormat, join_display, table};
 use crate::config::Config;
 use crate::store;
@@ -56,20 +57,20 @@ pub(super) async fn run(config: &Config, args: &CompareArgs) -> anyhow::Result<E
                 "environments": compared.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(),
                 "projects": comparisons.iter().map(|comparison| comparison_json(comparison, &compared)).collect::<Vec<_>>(),
             });
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            outln!("{}", serde_json::to_string_pretty(&value)?)?;
         }
         OutputFormat::Table => {
             if comparisons.is_empty() {
-                println!(
+                outln!(
                     "every project has the same role keys in {}",
                     join_display(compared.iter().map(|(name, _)| name), ", ")
-                );
+                )?;
             } else {
                 let mut header = vec!["organization", "project"];
                 header.extend(compared.iter().map(|(name, _)| name.as_str()));
                 let rows: Vec<Vec<String>> =
                     comparisons.iter().map(|comparison| comparison_row(comparison, &compared)).collect();
-                print!("{}", table::render(&header, &rows));
+                out!("{}", table::render(&header, &rows))?;
             }
         }
     }

@@ -18,6 +18,7 @@ use zitadel_sim::{Estate, NO_EXPIRY, Simulator, SimulatorOptions};
 use warden_core::posture::{self, Policy, Severity};
 
 use crate::app;
+use crate::cli::output::{out, outln};
 use crate::cli::{changes, report, scim, serve, table};
 use crate::config::{Config, DatabaseUrl};
 use crate::govern::{GovernanceSettings, govern_once};
@@ -61,14 +62,14 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     options.rate_limit = 0;
     let client = ZitadelClient::new(options)?;
 
-    println!(
+    outln!(
         "warden demo: a simulated ZITADEL with {} organizations, {} humans and {} service accounts at {}",
         counts.orgs,
         counts.human_users,
         counts.machine_users,
         sim.base_url()
-    );
-    println!("store: {url}\n");
+    )?;
+    outln!("store: {url}\n")?;
 
     let settings = GovernanceSettings {
         policy: Policy::default(),
@@ -76,46 +77,46 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         webhooks: Vec::new(),
         environments: vec![environment.name.clone()],
     };
-    println!("1. First sync: everything is read into the store, and governed.");
+    outln!("1. First sync: everything is read into the store, and governed.")?;
     let first = sync_once(&environment, &client, &*store, SyncOptions::default(), now).await?;
     let governed = govern_once(&environment.name, first.run.id, &*store, &settings, now).await?;
-    print!("{}", outcome_table(&first));
+    out!("{}", outcome_table(&first))?;
 
-    println!("\n2. Meanwhile in ZITADEL, an administrator makes the changes nobody reviews:");
+    outln!("\n2. Meanwhile in ZITADEL, an administrator makes the changes nobody reviews:")?;
     for line in drift(&sim) {
-        println!("   - {line}");
+        outln!("   - {line}")?;
     }
 
     let later = now + Duration::minutes(15);
-    println!("\n3. Second sync: warden records every difference, and who made it.");
+    outln!("\n3. Second sync: warden records every difference, and who made it.")?;
     let second = sync_once(&environment, &client, &*store, SyncOptions::default(), later).await?;
     let regoverned = govern_once(&environment.name, second.run.id, &*store, &settings, later).await?;
-    print!("{}", outcome_table(&second));
+    out!("{}", outcome_table(&second))?;
     print_changes(&*store, &second).await?;
 
-    println!("\n4. Findings: what an identity team should act on (rules in docs/rules.md).");
+    outln!("\n4. Findings: what an identity team should act on (rules in docs/rules.md).")?;
     let names = [environment.name.clone()];
     let report = report::gather(&*store, &names, &settings.policy, &names, later).await?;
-    print!("{}", findings_summary(&report));
-    println!(
+    out!("{}", findings_summary(&report))?;
+    outln!(
         "   tracked: {} open after the first sync, {} new and {} resolved after the second; {} high-severity alerts open",
         governed.findings,
         regoverned.findings_opened,
         regoverned.findings_resolved,
         (governed.alerts_opened + regoverned.alerts_opened).saturating_sub(regoverned.alerts_resolved),
-    );
+    )?;
 
-    println!("\n5. The riskiest service accounts (score 0-100, formula in docs/risk-score.md):");
-    print!("{}", riskiest_accounts(&report, 5));
+    outln!("\n5. The riskiest service accounts (score 0-100, formula in docs/risk-score.md):")?;
+    out!("{}", riskiest_accounts(&report, 5))?;
 
     match args.listen {
         Some(listen) => serve_demo(&*store, store.clone(), &sim, listen, later).await?,
-        None => println!(
+        None => outln!(
             "\nNext: `warden demo --listen 127.0.0.1:8080` serves this store (SCIM with a demo connection).\n\
              Against a real ZITADEL: put an [[environments]] entry in warden.toml (see warden.example.toml), then run\n\
              `warden sync`, `warden report`, `warden findings`, `warden alerts list`, `warden trends` and\n\
              `warden access who --project NAME --role KEY --at 2026-11-01`."
-        ),
+        )?,
     }
     sim.shutdown().await;
     Ok(ExitCode::SUCCESS)
@@ -245,9 +246,9 @@ async fn print_changes(store: &dyn Store, outcome: &SyncOutcome) -> anyhow::Resu
         })
         .collect();
     let table = table::render(&["change", "type", "object", "by", "fields"], &rows);
-    print!("{}", table.lines().map(|line| format!("   {line}\n")).collect::<String>());
+    out!("{}", table.lines().map(|line| format!("   {line}\n")).collect::<String>())?;
     if recorded.len() > shown {
-        println!("   ... and {} more (warden changes lists them all)", recorded.len() - shown);
+        outln!("   ... and {} more (warden changes lists them all)", recorded.len() - shown)?;
     }
     Ok(())
 }

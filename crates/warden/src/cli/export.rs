@@ -8,6 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use warden_core::model::{Snapshot, UserKind};
 
+use crate::cli::output::{out, outln};
 use crate::cli::report::csv_field;
 use crate::cli::selected_environments;
 use crate::config::Config;
@@ -46,11 +47,11 @@ pub(super) async fn run(config: &Config, command: &ExportCommand) -> anyhow::Res
         exported.push((model.name.to_string(), store.load_snapshot(&model.name).await?));
     }
     match args.format {
-        ExportFormat::Csv => print!("{}", access_csv(&exported)),
+        ExportFormat::Csv => out!("{}", access_csv(&exported))?,
         ExportFormat::Json => {
             let environments: Vec<serde_json::Value> =
                 exported.iter().map(|(name, snapshot)| access_json(name, snapshot)).collect();
-            println!("{}", serde_json::to_string_pretty(&json!({ "environments": environments }))?);
+            outln!("{}", serde_json::to_string_pretty(&json!({ "environments": environments }))?)?;
         }
     }
     Ok(ExitCode::SUCCESS)

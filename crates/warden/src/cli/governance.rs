@@ -9,6 +9,7 @@ use warden_core::governance::{AlertAction, AlertStatus, Suppression, TrackedFind
 use warden_core::id::EnvironmentName;
 use warden_core::posture;
 
+use crate::cli::output::{out, outln};
 use crate::cli::{OutputFormat, table, time_text};
 use crate::config::Config;
 use crate::govern::notify::{alert_json, subject_json};
@@ -142,7 +143,7 @@ pub(super) async fn findings(config: &Config, args: &FindingsArgs) -> anyhow::Re
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&json!({ "findings": items }))?);
+            outln!("{}", serde_json::to_string_pretty(&json!({ "findings": items }))?)?;
         }
         OutputFormat::Table => {
             let rows: Vec<Vec<String>> = findings
@@ -165,7 +166,7 @@ pub(super) async fn findings(config: &Config, args: &FindingsArgs) -> anyhow::Re
                 })
                 .collect();
             let header = ["severity", "rule", "environment", "subject", "first seen", "last seen", "status"];
-            print!("{}", table::render(&header, &rows));
+            out!("{}", table::render(&header, &rows))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -192,7 +193,7 @@ pub(super) async fn suppress(config: &Config, command: &SuppressCommand) -> anyh
                 lifted_at: None,
             };
             let stored = store.add_suppression(&suppression).await?;
-            println!("suppression #{} added", stored.id);
+            outln!("suppression #{} added", stored.id)?;
         }
         SuppressCommand::List { format } => {
             let suppressions = store.list_suppressions().await?;
@@ -217,7 +218,7 @@ pub(super) async fn suppress(config: &Config, command: &SuppressCommand) -> anyh
                             })
                         })
                         .collect();
-                    println!("{}", serde_json::to_string_pretty(&json!({ "suppressions": items }))?);
+                    outln!("{}", serde_json::to_string_pretty(&json!({ "suppressions": items }))?)?;
                 }
                 OutputFormat::Table => {
                     let rows: Vec<Vec<String>> = suppressions
@@ -236,13 +237,13 @@ pub(super) async fn suppress(config: &Config, command: &SuppressCommand) -> anyh
                         })
                         .collect();
                     let header = ["id", "rule", "environment", "subject", "reason", "by", "expires", "status"];
-                    print!("{}", table::render(&header, &rows));
+                    out!("{}", table::render(&header, &rows))?;
                 }
             }
         }
         SuppressCommand::Lift { id, by } => {
             store.lift_suppression(*id, by, now()).await?;
-            println!("suppression #{id} lifted");
+            outln!("suppression #{id} lifted")?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -260,7 +261,7 @@ pub(super) async fn alerts(config: &Config, command: &AlertsCommand) -> anyhow::
             match format {
                 OutputFormat::Json => {
                     let items: Vec<_> = alerts.iter().map(alert_json).collect();
-                    println!("{}", serde_json::to_string_pretty(&json!({ "alerts": items }))?);
+                    outln!("{}", serde_json::to_string_pretty(&json!({ "alerts": items }))?)?;
                 }
                 OutputFormat::Table => {
                     let rows: Vec<Vec<String>> = alerts
@@ -278,7 +279,7 @@ pub(super) async fn alerts(config: &Config, command: &AlertsCommand) -> anyhow::
                         })
                         .collect();
                     let header = ["id", "status", "severity", "rule", "environment", "subject", "opened"];
-                    print!("{}", table::render(&header, &rows));
+                    out!("{}", table::render(&header, &rows))?;
                 }
             }
         }
@@ -297,17 +298,17 @@ pub(super) async fn alerts(config: &Config, command: &AlertsCommand) -> anyhow::
 async fn act(store: &dyn Store, id: i64, action: &AlertAction, operator: &str) -> anyhow::Result<()> {
     anyhow::ensure!(!operator.trim().is_empty(), "--by may not be empty");
     let alert = store.act_on_alert(id, action, operator, now()).await?;
-    println!("alert #{id} {} ({})", action.name(), alert.status);
+    outln!("alert #{id} {} ({})", action.name(), alert.status)?;
     Ok(())
 }
 
 async fn show_alert(store: &dyn Store, id: i64) -> anyhow::Result<()> {
     let alert = store.get_alert(id).await?;
-    println!("alert #{} [{}] {} {} in {}", alert.id, alert.status, alert.severity, alert.rule, alert.environment);
-    println!("subject: {} {} ({})", alert.subject.kind, alert.subject.name, alert.subject.id);
-    println!("message: {}", alert.message);
+    outln!("alert #{} [{}] {} {} in {}", alert.id, alert.status, alert.severity, alert.rule, alert.environment)?;
+    outln!("subject: {} {} ({})", alert.subject.kind, alert.subject.name, alert.subject.id)?;
+    outln!("message: {}", alert.message)?;
     if let Some(resolution) = &alert.resolution {
-        println!("resolution: {resolution}");
+        outln!("resolution: {resolution}")?;
     }
     let events: Vec<Vec<String>> = store
         .alert_events(id)
@@ -323,7 +324,7 @@ async fn show_alert(store: &dyn Store, id: i64) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    print!("{}", table::render(&["at", "by", "action", "status", "note"], &events));
+    out!("{}", table::render(&["at", "by", "action", "status", "note"], &events))?;
     let deliveries: Vec<Vec<String>> = store
         .list_notifications(Some(id))
         .await?
@@ -339,7 +340,7 @@ async fn show_alert(store: &dyn Store, id: i64) -> anyhow::Result<()> {
         })
         .collect();
     if !deliveries.is_empty() {
-        print!("{}", table::render(&["webhook", "event", "delivery", "attempts", "last error"], &deliveries));
+        out!("{}", table::render(&["webhook", "event", "delivery", "attempts", "last error"], &deliveries))?;
     }
     Ok(())
 }
@@ -361,7 +362,7 @@ pub(super) async fn audit(config: &Config, args: &AuditArgs) -> anyhow::Result<E
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&json!({ "events": items }))?);
+            outln!("{}", serde_json::to_string_pretty(&json!({ "events": items }))?)?;
         }
         OutputFormat::Table => {
             let rows: Vec<Vec<String>> = events
@@ -376,7 +377,7 @@ pub(super) async fn audit(config: &Config, args: &AuditArgs) -> anyhow::Result<E
                     ]
                 })
                 .collect();
-            print!("{}", table::render(&["at", "operator", "action", "target", "details"], &rows));
+            out!("{}", table::render(&["at", "operator", "action", "target", "details"], &rows))?;
         }
     }
     Ok(ExitCode::SUCCESS)

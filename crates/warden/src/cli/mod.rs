@@ -6,6 +6,7 @@ mod compare;
 mod demo;
 mod export;
 mod governance;
+mod output;
 mod report;
 mod scim;
 mod serve;
@@ -21,6 +22,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use warden_zitadel::{ClientOptions, ZitadelClient};
 
+use crate::cli::output::outln;
 use crate::config::{self, Config, ConfigSource, EnvironmentConfig};
 use crate::{store, telemetry};
 
@@ -232,9 +234,9 @@ async fn check_config(config: &Config, source: &ConfigSource) -> anyhow::Result<
         notes.push(format!("database {}: reachable", config.database.url));
     }
     let resolved = toml::to_string_pretty(config).context("cannot render the configuration")?;
-    println!("{resolved}");
+    outln!("{resolved}")?;
     for note in notes {
-        println!("# {note}");
+        outln!("# {note}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

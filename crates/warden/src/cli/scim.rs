@@ -12,6 +12,7 @@ use time::Duration;
 use time::format_description::well_known::Rfc3339;
 use warden_core::id::OrgId;
 
+use crate::cli::output::{out, outln};
 use crate::cli::{OutputFormat, selected_environments, table};
 use crate::config::{Config, parse_duration_seconds};
 use crate::scim::{now, token};
@@ -97,15 +98,16 @@ fn base_url(config: &Config, org: &OrgId) -> String {
     format!("http://{}/scim/v2/{org}", config.server.listen)
 }
 
-fn print_token(format: OutputFormat, base_url: &str, token: &str, note: &str) {
+fn print_token(format: OutputFormat, base_url: &str, token: &str, note: &str) -> std::io::Result<()> {
     match format {
-        OutputFormat::Json => println!("{}", json!({"base_url": base_url, "token": token})),
+        OutputFormat::Json => outln!("{}", json!({"base_url": base_url, "token": token}))?,
         OutputFormat::Table => {
-            println!("base URL: {base_url}");
-            println!("token:    {token}");
-            println!("{note}");
+            outln!("base URL: {base_url}")?;
+            outln!("token:    {token}")?;
+            outln!("{note}")?;
         }
     }
+    Ok(())
 }
 
 /// Stores a new connection into `tenant` and returns it with its token (only the token's hash is stored).
@@ -151,7 +153,7 @@ async fn create(config: &Config, args: &CreateArgs) -> anyhow::Result<ExitCode> 
     let (connection, token) = issue_connection(&*store, tenant, &args.name, kind, now()).await?;
     tracing::info!(connection = %connection.id, org = %org_id, "SCIM connection created");
     let note = format!("connection {}: store the token now, it is not shown again", connection.id);
-    print_token(args.format, &base_url(config, &org_id), token.expose_secret(), &note);
+    print_token(args.format, &base_url(config, &org_id), token.expose_secret(), &note)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -183,7 +185,7 @@ async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::Value::Array(rows));
+            outln!("{}", serde_json::Value::Array(rows))?;
         }
         OutputFormat::Table => {
             let rows: Vec<Vec<String>> = connections
@@ -200,7 +202,7 @@ async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
                     ]
                 })
                 .collect();
-            print!("{}", table::render(&["ID", "ENV", "ORG", "NAME", "KIND", "CREATED", "STATUS"], &rows));
+            out!("{}", table::render(&["ID", "ENV", "ORG", "NAME", "KIND", "CREATED", "STATUS"], &rows))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -220,7 +222,7 @@ async fn rotate(config: &Config, args: &RotateArgs) -> anyhow::Result<ExitCode> 
         "connection {id}: the previous token works until {}; store the new one now, it is not shown again",
         until.format(&Rfc3339).unwrap_or_default()
     );
-    print_token(args.format, &base_url(config, &connection.tenant.org_id), token.expose_secret(), &note);
+    print_token(args.format, &base_url(config, &connection.tenant.org_id), token.expose_secret(), &note)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -228,6 +230,6 @@ async fn disable(config: &Config, args: &DisableArgs) -> anyhow::Result<ExitCode
     let store = store::open_and_migrate(&config.database.url).await?;
     let id = ScimConnectionId::new(args.id.clone());
     anyhow::ensure!(store.disable_scim_connection(&id, now()).await?, "no SCIM connection {id}");
-    println!("connection {id} is disabled");
+    outln!("connection {id} is disabled")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ use warden_core::id::EnvironmentName;
 use warden_core::model::{ResourceKind, SyncStatus};
 use warden_core::reconcile::RemovalGuard;
 
+use crate::cli::output::{out, outln};
 use crate::cli::{OutputFormat, selected_environments, table, zitadel_client};
 use crate::config::Config;
 use crate::govern::{GovernanceSettings, govern_once, notify};
@@ -107,8 +108,8 @@ pub(super) async fn run(config: &Config, args: &SyncArgs) -> anyhow::Result<Exit
     deliver_notifications(&*store, config).await;
 
     match args.format {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary_json(&summaries))?),
-        OutputFormat::Table => print!("{}", summary_table(&summaries)),
+        OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&summary_json(&summaries))?)?,
+        OutputFormat::Table => out!("{}", summary_table(&summaries))?,
     }
     let worst = summaries.iter().map(|summary| &summary.outcome.run.status).fold(0, |worst, status| {
         worst.max(match status {

@@ -8,6 +8,7 @@ use serde_json::json;
 use warden_core::id::{EnvironmentName, OrgId};
 use warden_core::trend::{Granularity, TrendPoint, bucket_trend};
 
+use crate::cli::output::{out, outln};
 use crate::cli::{OutputFormat, parse_when, selected_environments, table, time_text};
 use crate::config::Config;
 use crate::store;
@@ -67,9 +68,9 @@ pub(super) async fn run(config: &Config, args: &TrendsArgs) -> anyhow::Result<Ex
     match args.format {
         OutputFormat::Json => {
             let items: Vec<_> = points.iter().map(|point| point_json(point, args.by)).collect();
-            println!("{}", serde_json::to_string_pretty(&json!({ "points": items }))?);
+            outln!("{}", serde_json::to_string_pretty(&json!({ "points": items }))?)?;
         }
-        OutputFormat::Table => print!("{}", trend_table(&points, args.by)),
+        OutputFormat::Table => out!("{}", trend_table(&points, args.by))?,
     }
     Ok(ExitCode::SUCCESS)
 }

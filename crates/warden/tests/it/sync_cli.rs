@@ -177,6 +177,14 @@ async fn report_prints_findings_and_service_accounts_in_every_format_and_gates_c
     assert_eq!(code, Some(3), "a high finding meets --fail-on high");
     assert!(stdout.starts_with("severity,rule,environment,subject_type,subject_id,subject_name,org_id,message\n"));
     assert_eq!(stdout.lines().count(), findings.len() + 1);
+    // `warden report | head -1`: the reader is gone before the first write; the gate still fails, nothing panics.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut command = warden(directory.path(), &["report", "--fail-on", "high"]);
+    command.stdout(writer);
+    let (code, _, stderr) = run(command).await;
+    assert_eq!(code, Some(3), "{stderr}");
+    assert_eq!(stderr, "", "a closed reader is not an error");
 
     let (code, stdout, _) = run(warden(directory.path(), &["report", "--format", "markdown"])).await;
     assert_eq!(code, Some(0));

@@ -20,6 +20,7 @@ use warden_core::posture::{self, Finding, Severity};
 
 pub(super) use render::{credential_json, csv_field, grant_json, membership_json, scope_text};
 
+use crate::cli::output::out;
 use crate::cli::selected_environments;
 use crate::cli::sync::governance_settings;
 use crate::config::Config;
@@ -117,7 +118,7 @@ pub(super) async fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<Ex
         ReportFormat::Markdown => render::report_markdown(&report),
     };
     tracing::debug!(gather_ms = gathered.as_millis(), render_ms = (started.elapsed() - gathered).as_millis(), "report");
-    print!("{output}");
+    out!("{output}")?;
     let failed = args
         .fail_on
         .is_some_and(|fail_on| report.findings.iter().any(|reported| reported.finding.severity >= fail_on.severity()));
