@@ -16,7 +16,12 @@ use crate::cli::output::{out, outln};
 use crate::cli::{OutputFormat, selected_environments, table};
 use crate::config::{Config, parse_duration_seconds};
 use crate::scim::{now, token};
-use crate::store::{self, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimTenant, Store};
+use crate::store::{
+    self, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimTenant, Store,
+};
+
+/// The window of `list`'s request and error counts.
+const ACTIVITY_WINDOW: Duration = Duration::days(1);
 
 #[derive(Debug, Subcommand)]
 pub enum ScimCommand {
@@ -29,7 +34,7 @@ pub enum ScimCommand {
 pub enum ConnectionCommand {
     /// Create a connection and print its base URL and token (shown only this once)
     Create(CreateArgs),
-    /// List connections (never their tokens)
+    /// List connections (never their tokens) with their last request and the last 24 hours' requests and errors
     List(ListArgs),
     /// Issue a new token; the old one keeps working for the grace period
     Rotate(RotateArgs),
@@ -161,6 +166,21 @@ async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
     let store = store::open_and_migrate(&config.database.url).await?;
     let connections = store.list_scim_connections().await?;
     let at = now();
+    let activities = store.scim_connection_activity(at - ACTIVITY_WINDOW).await?;
+    let idle = |connection: &ScimConnection| ScimConnectionActivity {
+        connection_id: connection.id.clone(),
+        last_request_at: None,
+        requests: 0,
+        client_errors: 0,
+        server_errors: 0,
+    };
+    let activity = |connection: &ScimConnection| {
+        activities
+            .iter()
+            .find(|activity| activity.connection_id == connection.id)
+            .cloned()
+            .unwrap_or_else(|| idle(connection))
+    };
     let time = |value: time::OffsetDateTime| value.format(&Rfc3339).unwrap_or_default();
     let status = |connection: &ScimConnection| match (connection.disabled_at, connection.previous_valid_until) {
         (Some(_), _) => "disabled".to_owned(),
@@ -172,6 +192,7 @@ async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
             let rows: Vec<_> = connections
                 .iter()
                 .map(|connection| {
+                    let activity = activity(connection);
                     json!({
                         "id": connection.id.as_str(),
                         "environment": connection.tenant.environment.as_str(),
@@ -182,6 +203,12 @@ async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
                         "created_at": time(connection.created_at),
                         "disabled_at": connection.disabled_at.map(time),
                         "status": status(connection),
+                        "last_request_at": activity.last_request_at.map(time),
+                        "last_24h": {
+                            "requests": activity.requests,
+                            "client_errors": activity.client_errors,
+                            "server_errors": activity.server_errors,
+                        },
                     })
                 })
                 .collect();
@@ -191,6 +218,7 @@ async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
             let rows: Vec<Vec<String>> = connections
                 .iter()
                 .map(|connection| {
+                    let activity = activity(connection);
                     vec![
                         connection.id.to_string(),
                         connection.tenant.environment.to_string(),
@@ -199,10 +227,16 @@ async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
                         connection.kind.as_str().to_owned(),
                         time(connection.created_at),
                         status(connection),
+                        activity.last_request_at.map_or_else(|| "never".to_owned(), time),
+                        activity.requests.to_string(),
+                        activity.client_errors.to_string(),
+                        activity.server_errors.to_string(),
                     ]
                 })
                 .collect();
-            out!("{}", table::render(&["ID", "ENV", "ORG", "NAME", "KIND", "CREATED", "STATUS"], &rows))?;
+            let header =
+                ["ID", "ENV", "ORG", "NAME", "KIND", "CREATED", "STATUS", "LAST REQUEST", "24H", "24H 4XX", "24H 5XX"];
+            out!("{}", table::render(&header, &rows))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -66,6 +66,9 @@ pub struct ScimConfig {
     /// How long one request may take: `30s`, `1m`.
     #[serde(default = "ScimConfig::default_request_timeout")]
     pub request_timeout: String,
+    /// How long the request log (connection health) keeps a row: `30d`. `warden serve` deletes older rows hourly.
+    #[serde(default = "ScimConfig::default_request_log_retention")]
+    pub request_log_retention: String,
 }
 
 impl ScimConfig {
@@ -90,6 +93,9 @@ impl ScimConfig {
     fn default_request_timeout() -> String {
         "30s".to_owned()
     }
+    fn default_request_log_retention() -> String {
+        "30d".to_owned()
+    }
 }
 
 impl Default for ScimConfig {
@@ -102,6 +108,7 @@ impl Default for ScimConfig {
             requests_per_second: ScimConfig::default_requests_per_second(),
             failed_auth_per_minute: ScimConfig::default_failed_auth_per_minute(),
             request_timeout: ScimConfig::default_request_timeout(),
+            request_log_retention: ScimConfig::default_request_log_retention(),
         }
     }
 }
@@ -256,6 +263,8 @@ impl Config {
         }
         parse_duration_seconds(&self.scim.request_timeout)
             .map_err(|message| invalid("scim.request_timeout".to_owned(), message))?;
+        parse_duration_seconds(&self.scim.request_log_retention)
+            .map_err(|message| invalid("scim.request_log_retention".to_owned(), message))?;
         for (key, value) in [
             ("scim.max_results", self.scim.max_results),
             ("scim.default_page_size", self.scim.default_page_size),

@@ -39,7 +39,7 @@ use crate::store::Store;
 
 pub use auth::{Caller, ConnectionLimiter, FailedAuthLimiter};
 pub use error::Error;
-pub use request_log::RequestLogWriter;
+pub use request_log::{PRUNE_INTERVAL, RequestLogWriter, prune as prune_request_log};
 
 /// The media type of every SCIM response.
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
@@ -53,12 +53,15 @@ pub struct ScimSettings {
     pub request_timeout: Duration,
     pub requests_per_second: u32,
     pub failed_auth_per_minute: u32,
+    /// How long request-log rows are kept.
+    pub request_log_retention: Duration,
 }
 
 impl ScimSettings {
     /// From a validated configuration.
     pub fn from_config(config: &ScimConfig) -> ScimSettings {
         let timeout = parse_duration_seconds(&config.request_timeout).unwrap_or(30);
+        let retention = parse_duration_seconds(&config.request_log_retention).unwrap_or(30 * 86_400);
         ScimSettings {
             list_limits: ListLimits { max_count: config.max_results, default_count: config.default_page_size },
             max_body_bytes: config.max_body_bytes,
@@ -66,6 +69,7 @@ impl ScimSettings {
             request_timeout: Duration::from_secs(timeout),
             requests_per_second: config.requests_per_second,
             failed_auth_per_minute: config.failed_auth_per_minute,
+            request_log_retention: Duration::from_secs(retention),
         }
     }
 }

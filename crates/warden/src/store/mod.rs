@@ -27,8 +27,9 @@ pub use governance::{
 };
 pub use postgres::{create_scratch_database, drop_scratch_database};
 pub use scim::{
-    ScimCondition, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind, ScimPage,
-    ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup, TokenHash,
+    ScimCondition, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember,
+    ScimKind, ScimPage, ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup,
+    TokenHash,
 };
 
 #[derive(Debug, thiserror::Error)]

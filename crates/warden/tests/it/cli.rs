@@ -98,6 +98,11 @@ fn a_bad_value_names_the_environment_field_and_the_file() {
     write_config(directory.path(), &format!("{PROD}removal_guard_percent = 150\n"));
     let run = warden(directory.path(), &["config", "check"], &[("ZITADEL_PROD_PAT", "x")]);
     assert!(assert_one_line_failure(&run).contains("environments[0].removal_guard_percent"));
+
+    write_config(directory.path(), &format!("[scim]\nrequest_log_retention = \"a month\"\n{PROD}"));
+    let run = warden(directory.path(), &["config", "check"], &[("ZITADEL_PROD_PAT", "x")]);
+    let line = assert_one_line_failure(&run);
+    assert!(line.contains("scim.request_log_retention") && line.contains("a month"), "{line}");
 }
 
 #[test]

@@ -114,6 +114,29 @@ async fn a_created_token_is_shown_once_and_reaches_its_tenant_through_warden_ser
         let reply = client.get(format!("{base_url}/Users")).bearer_auth(current).send().await.unwrap();
         assert_eq!(reply.status().as_u16(), 200);
     }
+    let missing = client.get(format!("{base_url}/Users/missing")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+
+    // The list tells each connection's recent activity from the request log (written within moments).
+    let mut activity = Value::Null;
+    for _ in 0..50 {
+        activity = json_output(dir, &["scim", "connection", "list", "--format", "json"])[0].clone();
+        if activity["last_24h"]["client_errors"].as_u64() >= Some(1)
+            && activity["last_24h"]["requests"].as_u64() >= Some(4)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(activity["last_24h"]["requests"].as_u64() >= Some(4), "{activity}");
+    assert!(activity["last_24h"]["client_errors"].as_u64() >= Some(1), "{activity}");
+    assert_eq!(activity["last_24h"]["server_errors"], 0, "{activity}");
+    assert!(activity["last_request_at"].is_string(), "{activity}");
+    let (_, table, _) = warden(dir, &["scim", "connection", "list"]);
+    let header = table.lines().next().unwrap();
+    assert!(header.contains("LAST REQUEST") && header.contains("24H 5XX"), "{table}");
+    assert!(table.lines().last().unwrap().contains("never"), "the other connection made no request: {table}");
+
     let (code, stdout, _) = warden(dir, &["scim", "connection", "disable", &id]);
     assert_eq!(code, Some(0), "{stdout}");
     let reply = client.get(format!("{base_url}/Users")).bearer_auth(&new_token).send().await.unwrap();

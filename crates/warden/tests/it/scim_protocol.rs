@@ -6,9 +6,10 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde_json::{Value, json};
 use warden::config::Config;
-use warden::store::Store;
+use warden::store::{ScimRequestLogEntry, Store};
 
-use crate::scim_support::{ORG_A, TestServer, filter, spawn, spawn_with};
+use crate::fixtures;
+use crate::scim_support::{ORG_A, TestServer, connect, filter, spawn, spawn_with};
 use crate::support::contract_tests;
 
 contract_tests!(
@@ -18,6 +19,7 @@ contract_tests!(
     limits_answer_413_and_429_with_retry_after,
     failed_authentications_are_limited_per_source,
     discovery_search_log_and_health,
+    the_server_prunes_request_log_rows_past_their_retention,
 );
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -230,4 +232,35 @@ async fn discovery_search_log_and_health(store: Arc<dyn Store>) {
         let reply = server.client.get(format!("{}{path}", server.address)).send().await.unwrap();
         assert_eq!(reply.status().as_u16(), 200, "{path}");
     }
+}
+
+async fn the_server_prunes_request_log_rows_past_their_retention(store: Arc<dyn Store>) {
+    store.upsert_environment(&fixtures::environment("prod")).await.unwrap();
+    let (_, connection) = connect(&*store, ORG_A).await;
+    let now = warden::scim::now();
+    let row = |age: time::Duration| ScimRequestLogEntry {
+        connection_id: connection.clone(),
+        at: now - age,
+        method: "GET".into(),
+        path: "/scim/v2/100/Users".into(),
+        status: 200,
+        latency_ms: 1,
+    };
+    let old: Vec<_> = (1..=3).map(|days| row(time::Duration::days(days) + time::Duration::hours(1))).collect();
+    store.insert_scim_request_logs(&old).await.unwrap();
+    store.insert_scim_request_logs(&[row(time::Duration::hours(1))]).await.unwrap();
+
+    let mut config = Config::default();
+    config.scim.request_log_retention = "1d".to_owned();
+    let _server = spawn_with(store.clone(), config).await;
+    // The first pass runs as the server starts.
+    let mut kept = Vec::new();
+    for _ in 0..100 {
+        kept = store.list_scim_request_log(&connection, 10).await.unwrap();
+        if kept.len() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(kept.iter().map(|entry| entry.at).collect::<Vec<_>>(), vec![now - time::Duration::hours(1)]);
 }

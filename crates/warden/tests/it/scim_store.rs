@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
 use warden::store::{
-    Error, ScimCondition, ScimConnection, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind, ScimQuery,
-    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimTenant, ScimUserGroup, Store, TokenHash,
+    Error, ScimCondition, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind,
+    ScimGroupMember, ScimKind, ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimTenant, ScimUserGroup,
+    Store, TokenHash,
 };
 use warden_core::id::{EnvironmentName, OrgId};
 
@@ -25,6 +26,7 @@ contract_tests!(
     groups_keep_members_as_sent_and_users_list_their_groups,
     replacements_change_exactly_the_dependents_that_differ,
     requests_are_logged_per_connection,
+    request_logs_tell_each_connections_activity_and_are_pruned_oldest_first,
     a_write_commits_its_request_log_row_or_neither,
 );
 
@@ -508,6 +510,68 @@ async fn requests_are_logged_per_connection(store: Arc<dyn Store>) {
     let log = store.list_scim_request_log(&ScimConnectionId::new("c1"), 2).await.unwrap();
     assert_eq!(log.iter().map(|entry| entry.status).collect::<Vec<_>>(), vec![404, 201]);
     assert!(store.list_scim_request_log(&ScimConnectionId::new("c2"), 10).await.unwrap().is_empty());
+}
+
+fn logged(connection: &str, at: OffsetDateTime, status: u16) -> ScimRequestLogEntry {
+    ScimRequestLogEntry {
+        connection_id: ScimConnectionId::new(connection),
+        at,
+        method: "GET".into(),
+        path: "/scim/v2/100/Users".into(),
+        status,
+        latency_ms: 2,
+    }
+}
+
+async fn request_logs_tell_each_connections_activity_and_are_pruned_oldest_first(store: Arc<dyn Store>) {
+    prepare(&*store).await;
+    for (id, hash) in [("c1", 1), ("c2", 2), ("c3", 3)] {
+        store.create_scim_connection(&connection(id, "100", hash)).await.unwrap();
+    }
+    let ago = |duration: time::Duration| CREATED - duration;
+    let day = time::Duration::days(1);
+    store
+        .insert_scim_request_logs(&[
+            logged("c1", ago(time::Duration::days(2)), 200),
+            logged("c1", ago(time::Duration::hours(1)), 201),
+            logged("c1", ago(time::Duration::minutes(30)), 409),
+            logged("c1", ago(time::Duration::minutes(1)), 500),
+            logged("c2", ago(time::Duration::days(3)), 200),
+        ])
+        .await
+        .unwrap();
+    let activity = |id: &str, last: Option<OffsetDateTime>, [requests, client_errors, server_errors]: [u64; 3]| {
+        ScimConnectionActivity {
+            connection_id: ScimConnectionId::new(id),
+            last_request_at: last,
+            requests,
+            client_errors,
+            server_errors,
+        }
+    };
+    assert_eq!(
+        store.scim_connection_activity(ago(day)).await.unwrap(),
+        vec![
+            activity("c1", Some(ago(time::Duration::minutes(1))), [3, 1, 1]),
+            activity("c2", Some(ago(time::Duration::days(3))), [0, 0, 0]),
+            activity("c3", None, [0, 0, 0]),
+        ]
+    );
+
+    // Oldest first, at most `limit` a statement, and only what is older than `before`.
+    assert_eq!(store.delete_scim_request_logs_before(ago(day), 1).await.unwrap(), 1);
+    assert_eq!(store.scim_connection_activity(ago(day)).await.unwrap()[1], activity("c2", None, [0, 0, 0]));
+    assert_eq!(store.delete_scim_request_logs_before(ago(day), 10).await.unwrap(), 1);
+    assert_eq!(store.delete_scim_request_logs_before(ago(day), 10).await.unwrap(), 0);
+    assert_eq!(store.list_scim_request_log(&ScimConnectionId::new("c1"), 10).await.unwrap().len(), 3);
+
+    // Pruning goes on batch after batch until nothing older is left.
+    let old: Vec<_> =
+        (0..5_001).map(|second| logged("c3", ago(day + time::Duration::seconds(second + 1)), 200)).collect();
+    store.insert_scim_request_logs(&old).await.unwrap();
+    assert_eq!(warden::scim::prune_request_log(&*store, ago(day)).await.unwrap(), 5_001);
+    assert_eq!(store.scim_connection_activity(ago(day)).await.unwrap()[2], activity("c3", None, [0, 0, 0]));
+    assert_eq!(store.list_scim_request_log(&ScimConnectionId::new("c1"), 10).await.unwrap().len(), 3);
 }
 
 /// The request log of a write is part of the write: both are committed, or neither.

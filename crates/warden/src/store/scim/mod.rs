@@ -204,6 +204,20 @@ pub struct ScimRequestLogEntry {
     pub latency_ms: u64,
 }
 
+/// What a connection's request log tells of it: when it last called, and how its recent requests went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimConnectionActivity {
+    pub connection_id: ScimConnectionId,
+    /// Its most recent logged request, however old (the log keeps `[scim] request_log_retention`).
+    pub last_request_at: Option<OffsetDateTime>,
+    /// Requests since the window's start.
+    pub requests: u64,
+    /// Of those, answered 4xx (a 409 on a create is normal for Entra ID; many 400s are not).
+    pub client_errors: u64,
+    /// Of those, answered 5xx.
+    pub server_errors: u64,
+}
+
 /// SCIM provisioning storage, implemented by every [`crate::store::Store`].
 ///
 /// Errors a caller is expected to handle: [`Error::ScimUniqueness`] (a userName already taken in the tenant,
@@ -286,4 +300,8 @@ pub trait ScimStore: Send + Sync {
         connection_id: &ScimConnectionId,
         limit: u32,
     ) -> Result<Vec<ScimRequestLogEntry>, Error>;
+    /// Every connection's activity since `since`, in connection order; a connection without requests has zeros.
+    async fn scim_connection_activity(&self, since: OffsetDateTime) -> Result<Vec<ScimConnectionActivity>, Error>;
+    /// Deletes at most `limit` request-log rows logged before `before`, oldest first; returns how many it deleted.
+    async fn delete_scim_request_logs_before(&self, before: OffsetDateTime, limit: u32) -> Result<u64, Error>;
 }

@@ -11,8 +11,8 @@ use warden_scim::resource;
 
 use crate::store::Error;
 use crate::store::scim::{
-    ScimConnection, ScimConnectionId, ScimConnectionKind, ScimKind, ScimPage, ScimQuery, ScimRecord,
-    ScimRequestLogEntry, ScimStore, ScimTenant, ScimUserGroup, TokenHash,
+    ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimKind, ScimPage, ScimQuery,
+    ScimRecord, ScimRequestLogEntry, ScimStore, ScimTenant, ScimUserGroup, TokenHash,
 };
 use crate::store::sql::{Dialect, RowView, SqlStore, SqlValue};
 
@@ -405,5 +405,51 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
                 })
             })
             .collect()
+    }
+    async fn scim_connection_activity(&self, since: OffsetDateTime) -> Result<Vec<ScimConnectionActivity>, Error> {
+        // The last request per connection is a backward step on (connection_id, at); the window's counts one range
+        // of the log.
+        let mut builder = QueryBuilder::<D>::new(
+            "SELECT c.id, \
+                    (SELECT MAX(l.at) FROM scim_request_log l WHERE l.connection_id = c.id) AS last_request_at, \
+                    COALESCE(w.requests, 0) AS requests, COALESCE(w.client_errors, 0) AS client_errors, \
+                    COALESCE(w.server_errors, 0) AS server_errors \
+             FROM scim_connection c LEFT JOIN ( \
+                 SELECT connection_id, COUNT(*) AS requests, \
+                        SUM(CASE WHEN status >= 400 AND status < 500 THEN 1 ELSE 0 END) AS client_errors, \
+                        SUM(CASE WHEN status >= 500 THEN 1 ELSE 0 END) AS server_errors \
+                 FROM scim_request_log WHERE at >= ",
+        );
+        D::bind(&mut builder, SqlValue::Time(Some(since)));
+        builder.push(format!(
+            " GROUP BY connection_id) w ON w.connection_id = c.id ORDER BY c.created_at, c.id{}",
+            D::BINARY_ORDER
+        ));
+        let mut database = self.pool.acquire().await?;
+        let rows = D::fetch_all(&mut database, &mut builder).await?;
+        rows.iter()
+            .map(|row| {
+                let view = RowView { table: "scim_request_log", row };
+                Ok(ScimConnectionActivity {
+                    connection_id: ScimConnectionId::new(view.text("id")?),
+                    last_request_at: view.time("last_request_at")?,
+                    requests: view.unsigned("requests")?,
+                    client_errors: view.unsigned("client_errors")?,
+                    server_errors: view.unsigned("server_errors")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_scim_request_logs_before(&self, before: OffsetDateTime, limit: u32) -> Result<u64, Error> {
+        let mut builder = QueryBuilder::<D>::new(
+            "DELETE FROM scim_request_log WHERE id IN (SELECT id FROM scim_request_log WHERE at < ",
+        );
+        D::bind(&mut builder, SqlValue::Time(Some(before)));
+        builder.push(" ORDER BY at, id LIMIT ");
+        D::bind(&mut builder, SqlValue::Integer(i64::from(limit)));
+        builder.push(")");
+        let mut database = self.pool.acquire().await?;
+        Ok(D::execute(&mut database, &mut builder).await?)
     }
 }
