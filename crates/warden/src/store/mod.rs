@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use warden_core::id::EnvironmentName;
-use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncRun};
+use warden_core::id::{EnvironmentName, SyncRunId};
+use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncError, SyncRun};
 
 use crate::config::DatabaseUrl;
 
@@ -155,6 +155,14 @@ pub trait Store: GovernanceStore + ScimStore + Send + Sync {
     -> Result<SyncRun, Error>;
     /// Stores the run's end state (status, finish time, counts, errors, request statistics).
     async fn finish_sync_run(&self, run: &SyncRun) -> Result<(), Error>;
+    /// Marks the environment's runs before `before` that are still `running` as `failed` with `error` (their
+    /// process ended without finishing them); their finish time stays unknown. Returns how many.
+    async fn fail_unfinished_sync_runs(
+        &self,
+        environment: &EnvironmentName,
+        before: SyncRunId,
+        error: &SyncError,
+    ) -> Result<u64, Error>;
     /// The most recent runs of an environment, newest first.
     async fn list_sync_runs(&self, environment: &EnvironmentName, limit: u32) -> Result<Vec<SyncRun>, Error>;
     /// The environment's first run that stored state (ok or partial): its baseline, where its history starts.

@@ -11,11 +11,14 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde_json::json;
 use sqlx::pool::PoolOptions;
 use sqlx::{Connection, Database, Pool, QueryBuilder};
 use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, IdError, SyncRunId};
-use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncRun, SyncStatus};
+use warden_core::model::{
+    Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncError, SyncRun, SyncStatus,
+};
 
 use crate::store::kept_connections::KeptConnections;
 use crate::store::records::{self, Record};
@@ -618,6 +621,26 @@ impl<D: Dialect> Store for SqlStore<D> {
     async fn finish_sync_run(&self, run: &SyncRun) -> Result<(), Error> {
         let mut connection = self.pool.acquire().await?;
         Self::update_sync_run(&mut connection, run).await
+    }
+
+    async fn fail_unfinished_sync_runs(
+        &self,
+        environment: &EnvironmentName,
+        before: SyncRunId,
+        error: &SyncError,
+    ) -> Result<u64, Error> {
+        let mut builder = QueryBuilder::<D>::new("UPDATE sync_run SET status = ");
+        D::bind(&mut builder, SqlValue::text(SyncStatus::Failed.as_str()));
+        builder.push(", errors = ");
+        D::bind(&mut builder, SqlValue::Json(json!([{"scope": error.scope, "message": error.message}])));
+        builder.push(" WHERE environment = ");
+        D::bind(&mut builder, SqlValue::text(environment.as_str()));
+        builder.push(" AND status = ");
+        D::bind(&mut builder, SqlValue::text(SyncStatus::Running.as_str()));
+        builder.push(" AND id < ");
+        D::bind(&mut builder, SqlValue::Integer(before.0));
+        let mut connection = self.pool.acquire().await?;
+        Ok(D::execute(&mut connection, &mut builder).await?)
     }
 
     async fn list_sync_runs(&self, environment: &EnvironmentName, limit: u32) -> Result<Vec<SyncRun>, Error> {

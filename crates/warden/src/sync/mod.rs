@@ -79,6 +79,16 @@ pub async fn sync_once(
     let previous_start = store.list_sync_runs(&environment.name, 1).await?.first().map(|run| run.started_at);
     let mut run = store.start_sync_run(&environment.name, now).await?;
     tracing::info!(environment = %environment.name, run = %run.id, "sync started");
+    // A run still `running` was cut off (killed, crashed, the machine gone): say so instead of showing it running
+    // for ever. A run that is in fact still going in another process overwrites this when it finishes.
+    let interrupted = SyncError {
+        scope: "run".to_owned(),
+        message: format!("interrupted: its process ended before the run finished (noticed by run {})", run.id),
+    };
+    let cut_off = store.fail_unfinished_sync_runs(&environment.name, run.id, &interrupted).await?;
+    if cut_off > 0 {
+        tracing::warn!(environment = %environment.name, runs = cut_off, "earlier runs never finished: marked failed");
+    }
 
     let fetched = fetch::fetch_estate(client, &environment.orgs).await;
     let finish = |run: &mut SyncRun| {

@@ -198,7 +198,7 @@ async fn sync_runs_are_started_finished_and_listed_newest_first(store: Arc<dyn S
     store.finish_sync_run(&second).await.unwrap();
 
     let runs = store.list_sync_runs(&name("prod"), 10).await.unwrap();
-    assert_eq!(runs, vec![second.clone(), first]);
+    assert_eq!(runs, vec![second.clone(), first.clone()]);
     assert_eq!(store.list_sync_runs(&name("prod"), 1).await.unwrap(), vec![second.clone()]);
     // The first run is still running: the partial second one is the first that stored state.
     assert_eq!(store.first_stored_sync_run(&name("prod")).await.unwrap(), Some(second.clone()));
@@ -206,6 +206,27 @@ async fn sync_runs_are_started_finished_and_listed_newest_first(store: Arc<dyn S
 
     second.id = SyncRunId(second.id.0 + 1_000);
     assert!(matches!(store.finish_sync_run(&second).await, Err(Error::UnknownSyncRun(_))));
+
+    // A later run marks the earlier runs still `running` failed: only those, only of its environment.
+    store.upsert_environment(&fixtures::environment("staging")).await.unwrap();
+    let other = store.start_sync_run(&name("staging"), CHANGED).await.unwrap();
+    let third = store.start_sync_run(&name("prod"), CHANGED + Duration::minutes(30)).await.unwrap();
+    let interrupted = SyncError { scope: "run".to_owned(), message: "interrupted".to_owned() };
+    assert_eq!(store.fail_unfinished_sync_runs(&name("prod"), third.id, &interrupted).await.unwrap(), 1);
+    let runs = store.list_sync_runs(&name("prod"), 10).await.unwrap();
+    let statuses: Vec<_> = runs.iter().map(|run| (run.id, run.status.clone(), run.errors.clone())).collect();
+    second.id = SyncRunId(second.id.0 - 1_000);
+    assert_eq!(
+        statuses,
+        vec![
+            (third.id, SyncStatus::Running, Vec::new()),
+            (second.id, SyncStatus::Partial, second.errors.clone()),
+            (first.id, SyncStatus::Failed, vec![interrupted.clone()]),
+        ]
+    );
+    assert_eq!(runs[2].finished_at, None, "when it ended is unknown");
+    assert_eq!(store.list_sync_runs(&name("staging"), 1).await.unwrap(), vec![other]);
+    assert_eq!(store.fail_unfinished_sync_runs(&name("prod"), third.id, &interrupted).await.unwrap(), 0);
 }
 
 fn change(environment: &str, run_id: SyncRunId, observed_at: time::OffsetDateTime, kind: ChangeKind) -> Change {

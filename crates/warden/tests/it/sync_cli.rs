@@ -145,6 +145,12 @@ async fn a_sync_killed_at_any_point_leaves_a_consistent_store() {
     assert_eq!(code, Some(0), "{stderr}");
     let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(summary["environments"][0]["counts"]["users"], users);
+    // The killed runs are not shown running for ever: the completing run marked them failed.
+    let store = warden::store::open_and_migrate(&warden::config::DatabaseUrl::new(database)).await.unwrap();
+    let runs = store.list_sync_runs(&warden_core::id::EnvironmentName::parse("prod").unwrap(), 100).await.unwrap();
+    assert!(runs.iter().all(|run| run.status != warden_core::model::SyncStatus::Running), "{runs:?}");
+    let interrupted = runs.iter().filter(|run| run.errors.iter().any(|error| error.message.starts_with("interrupted")));
+    assert!(interrupted.count() >= 1, "{runs:?}");
 }
 
 #[tokio::test]
