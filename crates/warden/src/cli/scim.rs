@@ -1,4 +1,4 @@
-//! `warden scim connection create|list|rotate|disable`: the bearer tokens SCIM clients use.
+//! `warden scim connection create|list|rotate|disable|log`: the bearer tokens SCIM clients use, and what they did.
 //!
 //! A token is printed once, when it is created or rotated; the store keeps only its SHA-256.
 
@@ -40,6 +40,8 @@ pub enum ConnectionCommand {
     Rotate(RotateArgs),
     /// Disable a connection: its tokens stop working at once
     Disable(DisableArgs),
+    /// A connection's most recent requests, newest first (method, path without the query, status, latency)
+    Log(LogArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -89,6 +91,17 @@ pub struct DisableArgs {
     id: String,
 }
 
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// The connection id
+    id: String,
+    /// How many requests, at most
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    limit: u32,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
 pub(super) async fn run(config: &Config, command: &ScimCommand) -> anyhow::Result<ExitCode> {
     let ScimCommand::Connection(command) = command;
     match command {
@@ -96,6 +109,7 @@ pub(super) async fn run(config: &Config, command: &ScimCommand) -> anyhow::Resul
         ConnectionCommand::List(args) => list(config, args).await,
         ConnectionCommand::Rotate(args) => rotate(config, args).await,
         ConnectionCommand::Disable(args) => disable(config, args).await,
+        ConnectionCommand::Log(args) => log(config, args).await,
     }
 }
 
@@ -265,5 +279,46 @@ async fn disable(config: &Config, args: &DisableArgs) -> anyhow::Result<ExitCode
     let id = ScimConnectionId::new(args.id.clone());
     anyhow::ensure!(store.disable_scim_connection(&id, now()).await?, "no SCIM connection {id}");
     outln!("connection {id} is disabled")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn log(config: &Config, args: &LogArgs) -> anyhow::Result<ExitCode> {
+    let store = store::open_and_migrate(&config.database.url).await?;
+    let id = ScimConnectionId::new(args.id.clone());
+    anyhow::ensure!(store.scim_connection(&id).await?.is_some(), "no SCIM connection {id}");
+    let entries = store.list_scim_request_log(&id, args.limit).await?;
+    let time = |value: time::OffsetDateTime| value.format(&Rfc3339).unwrap_or_default();
+    match args.format {
+        OutputFormat::Json => {
+            let requests: Vec<_> = entries
+                .iter()
+                .map(|entry| {
+                    json!({
+                        "at": time(entry.at),
+                        "method": entry.method,
+                        "path": entry.path,
+                        "status": entry.status,
+                        "latency_ms": entry.latency_ms,
+                    })
+                })
+                .collect();
+            outln!("{}", serde_json::to_string_pretty(&json!({ "requests": requests }))?)?;
+        }
+        OutputFormat::Table => {
+            let rows: Vec<Vec<String>> = entries
+                .iter()
+                .map(|entry| {
+                    vec![
+                        time(entry.at),
+                        entry.method.clone(),
+                        entry.path.clone(),
+                        entry.status.to_string(),
+                        entry.latency_ms.to_string(),
+                    ]
+                })
+                .collect();
+            out!("{}", table::render(&["AT", "METHOD", "PATH", "STATUS", "MS"], &rows))?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -132,6 +132,19 @@ async fn a_created_token_is_shown_once_and_reaches_its_tenant_through_warden_ser
     assert!(activity["last_24h"]["client_errors"].as_u64() >= Some(1), "{activity}");
     assert_eq!(activity["last_24h"]["server_errors"], 0, "{activity}");
     assert!(activity["last_request_at"].is_string(), "{activity}");
+    let log = json_output(dir, &["scim", "connection", "log", &id, "--limit", "1", "--format", "json"]);
+    let newest = &log["requests"][0];
+    assert_eq!((newest["method"].as_str(), newest["status"].as_u64()), (Some("GET"), Some(404)), "{log}");
+    assert_eq!(newest["path"], "/scim/v2/100/Users/missing");
+    assert_eq!(log["requests"].as_array().unwrap().len(), 1);
+    let (code, table, _) = warden(dir, &["scim", "connection", "log", &id]);
+    assert_eq!(code, Some(0));
+    assert!(
+        table.lines().nth(1).is_some_and(|line| line.contains("/Users/missing") && line.contains("404")),
+        "{table}"
+    );
+    let (code, _, stderr) = warden(dir, &["scim", "connection", "log", "no-such-connection"]);
+    assert!(code == Some(2) && stderr.contains("no SCIM connection no-such-connection"), "{stderr}");
     let (_, table, _) = warden(dir, &["scim", "connection", "list"]);
     let header = table.lines().next().unwrap();
     assert!(header.contains("LAST REQUEST") && header.contains("24H 5XX"), "{table}");
