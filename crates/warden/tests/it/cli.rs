@@ -136,6 +136,17 @@ fn an_unreachable_database_is_one_line_without_its_password() {
 }
 
 #[test]
+fn the_example_config_is_valid_as_shipped() {
+    let directory = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../warden.example.toml");
+    std::fs::copy(example, directory.path().join("warden.toml")).unwrap();
+    let variables = [("ZITADEL_PROD_PAT", "x"), ("WARDEN_SECOPS_WEBHOOK_URL", "https://hooks.example/secops")];
+    let run = warden(directory.path(), &["config", "check"], &variables);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("request_log_retention = \"30d\""), "{}", run.stdout);
+}
+
+#[test]
 fn config_check_prints_the_resolved_config_and_no_secret() {
     let directory = tempfile::tempdir().unwrap();
     let key = r#"{"type":"serviceaccount","keyId":"k1","key":"-----BEGIN RSA PRIVATE KEY-----\nMIIEkeymaterial\n-----END RSA PRIVATE KEY-----","userId":"u1"}"#;
