@@ -9,11 +9,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use time::Duration;
-use time::format_description::well_known::Rfc3339;
 use warden_core::id::OrgId;
 
 use crate::cli::output::{out, outln};
-use crate::cli::{OutputFormat, selected_environments, table};
+use crate::cli::{OutputFormat, selected_environments, table, time_text};
 use crate::config::{Config, parse_duration_seconds};
 use crate::scim::{now, token};
 use crate::store::{
@@ -195,10 +194,9 @@ async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
             .cloned()
             .unwrap_or_else(|| idle(connection))
     };
-    let time = |value: time::OffsetDateTime| value.format(&Rfc3339).unwrap_or_default();
     let status = |connection: &ScimConnection| match (connection.disabled_at, connection.previous_valid_until) {
         (Some(_), _) => "disabled".to_owned(),
-        (None, Some(until)) if until > at => format!("active (previous token valid until {})", time(until)),
+        (None, Some(until)) if until > at => format!("active (previous token valid until {})", time_text(until)),
         _ => "active".to_owned(),
     };
     match args.format {
@@ -214,10 +212,10 @@ async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
                         "name": connection.name,
                         "kind": connection.kind.as_str(),
                         "base_url": base_url(config, &connection.tenant.org_id),
-                        "created_at": time(connection.created_at),
-                        "disabled_at": connection.disabled_at.map(time),
+                        "created_at": time_text(connection.created_at),
+                        "disabled_at": connection.disabled_at.map(time_text),
                         "status": status(connection),
-                        "last_request_at": activity.last_request_at.map(time),
+                        "last_request_at": activity.last_request_at.map(time_text),
                         "last_24h": {
                             "requests": activity.requests,
                             "client_errors": activity.client_errors,
@@ -239,9 +237,9 @@ async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
                         connection.tenant.org_id.to_string(),
                         connection.name.clone(),
                         connection.kind.as_str().to_owned(),
-                        time(connection.created_at),
+                        time_text(connection.created_at),
                         status(connection),
-                        activity.last_request_at.map_or_else(|| "never".to_owned(), time),
+                        activity.last_request_at.map_or_else(|| "never".to_owned(), time_text),
                         activity.requests.to_string(),
                         activity.client_errors.to_string(),
                         activity.server_errors.to_string(),
@@ -268,7 +266,7 @@ async fn rotate(config: &Config, args: &RotateArgs) -> anyhow::Result<ExitCode> 
     tracing::info!(connection = %id, "SCIM token rotated");
     let note = format!(
         "connection {id}: the previous token works until {}; store the new one now, it is not shown again",
-        until.format(&Rfc3339).unwrap_or_default()
+        time_text(until)
     );
     print_token(args.format, &base_url(config, &connection.tenant.org_id), token.expose_secret(), &note)?;
     Ok(ExitCode::SUCCESS)
@@ -287,14 +285,13 @@ async fn log(config: &Config, args: &LogArgs) -> anyhow::Result<ExitCode> {
     let id = ScimConnectionId::new(args.id.clone());
     anyhow::ensure!(store.scim_connection(&id).await?.is_some(), "no SCIM connection {id}");
     let entries = store.list_scim_request_log(&id, args.limit).await?;
-    let time = |value: time::OffsetDateTime| value.format(&Rfc3339).unwrap_or_default();
     match args.format {
         OutputFormat::Json => {
             let requests: Vec<_> = entries
                 .iter()
                 .map(|entry| {
                     json!({
-                        "at": time(entry.at),
+                        "at": time_text(entry.at),
                         "method": entry.method,
                         "path": entry.path,
                         "status": entry.status,
@@ -309,7 +306,7 @@ async fn log(config: &Config, args: &LogArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|entry| {
                     vec![
-                        time(entry.at),
+                        time_text(entry.at),
                         entry.method.clone(),
                         entry.path.clone(),
                         entry.status.to_string(),
