@@ -558,12 +558,15 @@ pub(crate) fn decode_environment(row: &RowView<'_>) -> Result<Environment, Error
 pub(crate) const SYNC_RUN_COLUMNS: &[&str] =
     &["id", "environment", "started_at", "finished_at", "status", "counts", "errors", "requests", "retries"];
 
+/// A run's errors as stored in `sync_run.errors` (read back by [`decode_sync_run`]).
+pub(crate) fn sync_errors_value(errors: &[SyncError]) -> SqlValue {
+    SqlValue::Json(errors.iter().map(|error| json!({"scope": error.scope, "message": error.message})).collect())
+}
+
 /// The values of every column but `id`.
 pub(crate) fn sync_run_values(run: &SyncRun) -> Vec<SqlValue> {
     let counts: serde_json::Map<String, serde_json::Value> =
         run.counts.iter().map(|(kind, count)| (kind.as_str().to_owned(), json!(count))).collect();
-    let errors: Vec<serde_json::Value> =
-        run.errors.iter().map(|error| json!({"scope": error.scope, "message": error.message})).collect();
     let clamp = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
     vec![
         SqlValue::text(run.environment.as_str()),
@@ -571,7 +574,7 @@ pub(crate) fn sync_run_values(run: &SyncRun) -> Vec<SqlValue> {
         SqlValue::Time(run.finished_at),
         SqlValue::text(run.status.as_str()),
         SqlValue::Json(serde_json::Value::Object(counts)),
-        SqlValue::Json(serde_json::Value::Array(errors)),
+        sync_errors_value(&run.errors),
         SqlValue::Integer(clamp(run.requests)),
         SqlValue::Integer(clamp(run.retries)),
     ]

@@ -11,7 +11,6 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::json;
 use sqlx::pool::PoolOptions;
 use sqlx::{Connection, Database, Pool, QueryBuilder};
 use time::OffsetDateTime;
@@ -632,7 +631,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         let mut builder = QueryBuilder::<D>::new("UPDATE sync_run SET status = ");
         D::bind(&mut builder, SqlValue::text(SyncStatus::Failed.as_str()));
         builder.push(", errors = ");
-        D::bind(&mut builder, SqlValue::Json(json!([{"scope": error.scope, "message": error.message}])));
+        D::bind(&mut builder, records::sync_errors_value(std::slice::from_ref(error)));
         builder.push(" WHERE environment = ");
         D::bind(&mut builder, SqlValue::text(environment.as_str()));
         builder.push(" AND status = ");
