@@ -5,7 +5,7 @@
 //! stays checked out of the pool (it still counts against the pool's size) and goes back to this stash once its
 //! statements completed (a transaction: committed); one whose statement failed or was cancelled midway is dropped
 //! instead, and the pool checks it (and rolls back what it left open) as usual. A kept connection that sat idle is
-//! pinged before use; after [`KEEP_AT_MOST`] it goes back to the pool, so the pool's lifetime rules still apply.
+//! pinged before use (as the pool pings its own: [`IDLE_BEFORE_PING`]); after [`KEEP_AT_MOST`] it goes back to the pool, so the pool's lifetime rules still apply.
 //!
 //! At most `size` connections are in use or kept at once: a request beyond waits for a permit, first come first
 //! served, so the rest of the pool always serves everything else and no SCIM request is overtaken for long.
@@ -18,8 +18,8 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Connection, Database, Pool};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-/// A kept connection idle for longer than this is pinged before use.
-const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+use crate::store::sql::IDLE_BEFORE_PING;
+
 /// A connection goes back to the pool after it was kept this long.
 const KEEP_AT_MOST: Duration = Duration::from_secs(600);
 

@@ -228,8 +228,8 @@ pub(crate) struct SqlStore<D: Dialect> {
     pub(crate) kept_connections: KeptConnections<D>,
 }
 
-/// A connection idle for longer than this is pinged before the pool hands it out.
-const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+/// A connection idle for longer than this is pinged before it is used (by the pool, and by `KeptConnections`).
+pub(crate) const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
 /// The pool settings both dialects share. sqlx pings every connection it hands out by default: a round trip to
 /// the database before each statement. Only a connection that sat idle (where a restarted server or a dropped

@@ -37,6 +37,7 @@ struct Plan<'a, D: Dialect> {
 }
 
 /// The table of a kind's dependent rows: keyed by tenant, owner and `key`, with `columns` besides.
+#[derive(Clone, Copy)]
 struct DependentTable {
     table: &'static str,
     owner: &'static str,
@@ -244,7 +245,6 @@ impl<'a, D: Dialect> Plan<'a, D> {
         for chunk in rows.chunks(IDS_PER_STATEMENT) {
             let chunk = chunk.to_vec();
             self.parameters += chunk.len() * (4 + table.columns.len());
-            let table = self.kind.dependent_table();
             self.then.push(Box::new(move |builder, guard| {
                 let columns: Vec<&str> =
                     [table.owner, table.key].into_iter().chain(table.columns.iter().copied()).collect();
@@ -280,11 +280,11 @@ impl<'a, D: Dialect> Plan<'a, D> {
     }
 
     fn delete_dependents(&mut self, keys: &[String]) {
+        let table = self.kind.dependent_table();
         let (tenant, id) = (self.tenant, self.id);
         for chunk in keys.chunks(IDS_PER_STATEMENT) {
             let chunk = chunk.to_vec();
             self.parameters += chunk.len() + 3;
-            let table = self.kind.dependent_table();
             self.then.push(Box::new(move |builder, guard| {
                 builder.push(format!("DELETE FROM {} WHERE", table.table));
                 push_tenant(builder, "", tenant);
