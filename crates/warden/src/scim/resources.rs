@@ -361,12 +361,16 @@ pub(crate) async fn modify_record(
         }
         let mut changed = change(&current, resource_type)?;
         let members = prepare_for_storage(kind, &mut changed, id);
+        // Only what the change leaves as it was is copied (not the resource or the members it replaces).
         let record = ScimRecord {
+            tenant: existing.tenant.clone(),
+            id: existing.id.clone(),
             resource: changed,
             members,
+            groups: existing.groups.clone(),
             version: existing.version + 1,
+            created: existing.created,
             last_modified: now(),
-            ..existing.clone()
         };
         match kind.update(&*state.store, &record, &existing, caller).await {
             // A user is served as written (its groups did not change); a group is read back for its members'
