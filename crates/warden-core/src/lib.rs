@@ -8,6 +8,7 @@ pub mod governance;
 pub mod id;
 pub mod inventory;
 pub mod model;
+pub mod operator;
 pub mod posture;
 pub mod reconcile;
 pub mod trend;

@@ -6,15 +6,14 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use time::OffsetDateTime;
-use warden_core::access_history::{AccessHistory, Holder, service_account_access_at, who_held_role};
-use warden_core::id::{EnvironmentName, ProjectId, RoleKey, UserId};
-use warden_core::model::{Snapshot, User};
+use warden_core::access_history::Holder;
+use warden_core::model::User;
 
+use crate::app::App;
+use crate::app::history::{account_access_at, role_holders_at};
 use crate::cli::output::{out, outln};
 use crate::cli::report::{credential_json, grant_json, membership_json, scope_text};
-use crate::cli::{OutputFormat, join_display, parse_when, selected_environments, table, time_text};
-use crate::config::Config;
-use crate::store::{self, ChangeQuery, Store};
+use crate::cli::{OutputFormat, join_display, parse_when, table, time_text};
 
 #[derive(Debug, Subcommand)]
 pub enum AccessCommand {
@@ -51,33 +50,17 @@ pub struct AtArgs {
     format: OutputFormat,
 }
 
-/// An environment's history, loaded for questions about `at`.
-struct Loaded {
-    environment: EnvironmentName,
-    at: OffsetDateTime,
-    current: Snapshot,
-    changes: Vec<warden_core::model::Change>,
-    baseline: OffsetDateTime,
-}
-
-impl Loaded {
-    fn history(&self) -> AccessHistory<'_> {
-        AccessHistory { current: &self.current, changes: &self.changes, baseline: self.baseline }
-    }
-}
-
-pub(super) async fn run(config: &Config, command: &AccessCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(app: &App, command: &AccessCommand) -> anyhow::Result<ExitCode> {
     match command {
         AccessCommand::Who { at, project, role } => {
-            let loaded = load(config, at).await?;
-            let project_id = resolve_project(&loaded.current, project)?;
-            let role_key = RoleKey::parse(role).map_err(|error| anyhow::anyhow!("--role: {error}"))?;
-            let holders = who_held_role(&loaded.history(), &project_id, &role_key, loaded.at)?;
+            let when = when(app, at)?;
+            let found = role_holders_at(app, at.env.as_deref(), when, project, role).await?;
+            let (holders, role_key, project_id) = (&found.holders, &found.role_key, &found.project_id);
             match at.format {
                 OutputFormat::Json => {
                     let value = json!({
-                        "environment": loaded.environment.as_str(),
-                        "at": time_text(loaded.at),
+                        "environment": found.environment.as_str(),
+                        "at": time_text(found.at),
                         "project_id": project_id.as_str(),
                         "role_key": role_key.as_str(),
                         "holders": holders.iter().map(holder_json).collect::<Vec<_>>(),
@@ -88,8 +71,8 @@ pub(super) async fn run(config: &Config, command: &AccessCommand) -> anyhow::Res
                     outln!(
                         "{} held {role_key} on project {project_id} in {} at {}:",
                         plural(holders.len(), "user"),
-                        loaded.environment,
-                        time_text(loaded.at)
+                        found.environment,
+                        time_text(found.at)
                     )?;
                     let rows: Vec<Vec<String>> = holders.iter().map(holder_row).collect();
                     out!("{}", table::render(&["user", "username", "kind", "state", "grant", "roles"], &rows))?;
@@ -97,13 +80,12 @@ pub(super) async fn run(config: &Config, command: &AccessCommand) -> anyhow::Res
             }
         }
         AccessCommand::Account { at, user } => {
-            let loaded = load(config, at).await?;
-            let user_id = resolve_user(&loaded.current, user)?;
-            let access = service_account_access_at(&loaded.history(), &user_id, loaded.at)?;
+            let when = when(app, at)?;
+            let (environment, access) = account_access_at(app, at.env.as_deref(), when, user).await?;
             match at.format {
                 OutputFormat::Json => {
                     let value = json!({
-                        "environment": loaded.environment.as_str(),
+                        "environment": environment.as_str(),
                         "at": time_text(access.at),
                         "user": user_json(&access.user),
                         "grants": access.grants.iter().map(grant_json).collect::<Vec<_>>(),
@@ -120,7 +102,7 @@ pub(super) async fn run(config: &Config, command: &AccessCommand) -> anyhow::Res
                         user.id,
                         if user.is_machine() { "service account" } else { "human" },
                         user.state,
-                        loaded.environment,
+                        environment,
                         time_text(access.at)
                     )?;
                     let grants: Vec<Vec<String>> = access
@@ -164,66 +146,10 @@ pub(super) async fn run(config: &Config, command: &AccessCommand) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
-async fn load(config: &Config, args: &AtArgs) -> anyhow::Result<Loaded> {
-    let environments = selected_environments(config, args.env.as_deref())?;
-    let environment = match environments.as_slice() {
-        [one] => EnvironmentName::parse(&one.name)?,
-        [] => anyhow::bail!("no environments are configured: add [[environments]] to the configuration"),
-        _ => anyhow::bail!("several environments are configured: say which with --env"),
-    };
-    #[allow(clippy::disallowed_methods, reason = "the default time is the command's now")]
-    let at = match &args.at {
-        Some(text) => parse_when("--at", text)?,
-        None => OffsetDateTime::now_utc(),
-    };
-    let store = store::open_and_migrate(&config.database.url).await?;
-    load_history(&*store, environment, at).await
-}
-
-/// The current state, the changes observed after `at`, and where history starts.
-async fn load_history(store: &dyn Store, environment: EnvironmentName, at: OffsetDateTime) -> anyhow::Result<Loaded> {
-    let baseline = store
-        .first_stored_sync_run(&environment)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("environment {environment} has never been synced: run `warden sync` first"))?
-        .started_at;
-    let current = store.load_snapshot(&environment).await?;
-    let query = ChangeQuery { environment: Some(environment.clone()), since: Some(at), ..ChangeQuery::default() };
-    let changes = store.list_changes(&query).await?;
-    Ok(Loaded { environment, at, current, changes, baseline })
-}
-
-/// An object named on the command line by its id, or by its name when exactly one object has that name (in the
-/// current state, so that a renamed or removed one can still be asked about by id).
-fn resolve<'a, Id, Error: std::fmt::Display>(
-    flag: &str,
-    text: &str,
-    named: impl Iterator<Item = (&'a str, &'a Id)>,
-    parse: impl FnOnce(&str) -> Result<Id, Error>,
-) -> anyhow::Result<Id>
-where
-    Id: Clone + std::fmt::Display + 'a,
-{
-    let named: Vec<&Id> = named.filter(|(name, _)| *name == text).map(|(_, id)| id).collect();
-    match named.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => parse(text).map_err(|error| anyhow::anyhow!("{flag} {text:?}: {error}")),
-        many => anyhow::bail!(
-            "{flag} {text:?} names {} objects; give one of their ids: {}",
-            many.len(),
-            join_display(many, ",")
-        ),
-    }
-}
-
-fn resolve_project(snapshot: &Snapshot, text: &str) -> anyhow::Result<ProjectId> {
-    let named = snapshot.projects.iter().map(|project| (project.name.as_str(), &project.id));
-    resolve("--project", text, named, |text| ProjectId::parse(text))
-}
-
-fn resolve_user(snapshot: &Snapshot, text: &str) -> anyhow::Result<UserId> {
-    let named = snapshot.users.iter().map(|user| (user.username.as_str(), &user.id));
-    resolve("--user", text, named, |text| UserId::parse(text))
+/// The time asked about: `--at`, or now.
+fn when(app: &App, args: &AtArgs) -> anyhow::Result<OffsetDateTime> {
+    let now = app.now();
+    args.at.as_deref().map_or(Ok(now), |text| parse_when("--at", text, now))
 }
 
 fn plural(count: usize, noun: &str) -> String {

@@ -7,10 +7,11 @@ use serde_json::json;
 use warden_core::id::EnvironmentName;
 use warden_core::model::{Attribution, Change, ResourceKind};
 
+use crate::app::App;
+use crate::app::history::changes;
 use crate::cli::output::{out, outln};
 use crate::cli::{OutputFormat, parse_when, table, time_text};
-use crate::config::Config;
-use crate::store::{self, ChangeQuery};
+use crate::store::ChangeQuery;
 
 #[derive(Debug, Args)]
 pub struct ChangesArgs {
@@ -31,7 +32,7 @@ pub struct ChangesArgs {
     format: OutputFormat,
 }
 
-pub(super) async fn run(config: &Config, args: &ChangesArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(app: &App, args: &ChangesArgs) -> anyhow::Result<ExitCode> {
     let environment = args.env.as_deref().map(EnvironmentName::parse).transpose()?;
     let object_kind = match args.object_kind.as_deref() {
         None => None,
@@ -40,10 +41,9 @@ pub(super) async fn run(config: &Config, args: &ChangesArgs) -> anyhow::Result<E
             anyhow::anyhow!("--type {text:?} is not one of {}", kinds.join(", "))
         })?),
     };
-    let since = args.since.as_deref().map(|text| parse_when("--since", text)).transpose()?;
-    let store = store::open_and_migrate(&config.database.url).await?;
+    let since = args.since.as_deref().map(|text| parse_when("--since", text, app.now())).transpose()?;
     let query = ChangeQuery { environment, since, object_kind, limit: Some(args.limit) };
-    let changes = store.list_changes(&query).await?;
+    let changes = changes(app, &query).await?;
     match args.format {
         OutputFormat::Json => {
             let changes: Vec<serde_json::Value> = changes.iter().map(change_json).collect();

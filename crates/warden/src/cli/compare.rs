@@ -6,13 +6,13 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 use warden_core::id::EnvironmentName;
-use warden_core::model::{ResourceKind, Snapshot};
-use warden_core::posture::{ProjectComparison, compare_projects};
+use warden_core::model::Snapshot;
+use warden_core::posture::ProjectComparison;
 
+use crate::app::App;
+use crate::app::history::{environment_roles, project_comparisons};
 use crate::cli::output::{out, outln};
 use crate::cli::{OutputFormat, join_display, table};
-use crate::config::Config;
-use crate::store;
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -26,31 +26,10 @@ pub struct CompareArgs {
     format: OutputFormat,
 }
 
-pub(super) async fn run(config: &Config, args: &CompareArgs) -> anyhow::Result<ExitCode> {
-    let names: Vec<String> = if args.environments.is_empty() {
-        config.environments.iter().map(|environment| environment.name.clone()).collect()
-    } else {
-        args.environments.clone()
-    };
-    let mut environments = Vec::new();
-    for name in &names {
-        anyhow::ensure!(config.environment(name).is_some(), "no environment named {name:?} is configured");
-        environments.push(EnvironmentName::parse(name)?);
-    }
-    anyhow::ensure!(environments.len() >= 2, "comparing needs at least two environments (configured: {})", names.len());
-    let store = store::open_and_migrate(&config.database.url).await?;
-    let mut states = Vec::new();
-    for environment in environments {
-        let mut state = Snapshot::default();
-        for kind in [ResourceKind::Org, ResourceKind::Project, ResourceKind::ProjectRole] {
-            state.extend(store.list_objects(&environment, kind).await?);
-        }
-        states.push((environment, state));
-    }
-    let compared: Vec<(EnvironmentName, &Snapshot)> =
-        states.iter().map(|(environment, state)| (environment.clone(), state)).collect();
-    let comparisons: Vec<ProjectComparison<'_>> =
-        compare_projects(&compared).into_iter().filter(|comparison| args.all || comparison.differs()).collect();
+pub(super) async fn run(app: &App, args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let roles = environment_roles(app, &args.environments).await?;
+    let compared = roles.compared();
+    let comparisons = project_comparisons(&compared, args.all);
     match args.format {
         OutputFormat::Json => {
             let value = json!({

@@ -6,24 +6,26 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use warden_core::id::{EnvironmentName, OrgId};
-use warden_core::model::{ApiVersion, ChangeKind, Environment, ResourceKind};
+use warden_core::model::{ChangeKind, ResourceKind};
+use warden_core::posture;
 use warden_zitadel::{ClientOptions, Credential, ZitadelClient};
 use zitadel_sim::{Estate, NO_EXPIRY, Simulator, SimulatorOptions};
 
-use warden_core::posture::{self, Policy, Severity};
-
-use crate::app;
+use crate::app::history::changes as list_changes;
+use crate::app::report::{Report, report_on};
+use crate::app::scim_admin::issue_connection;
+use crate::app::sync::{SyncRequest, sync_environment};
+use crate::app::{App, Clock, FixedClock, Settings, SystemClock};
 use crate::cli::output::{out, outln};
-use crate::cli::{changes, report, scim, serve, table};
-use crate::config::{Config, DatabaseUrl};
-use crate::govern::{GovernanceSettings, govern_once};
-use crate::store::{self, ChangeQuery, ScimConnectionKind, ScimTenant, Store};
-use crate::sync::{SyncOptions, SyncOutcome, sync_once};
+use crate::cli::{changes, serve, table};
+use crate::config::{Config, CredentialConfig, DatabaseUrl, EnvironmentConfig, SeverityName};
+use crate::server;
+use crate::store::{self, ChangeQuery, ScimConnectionKind, ScimTenant};
+use crate::sync::SyncOutcome;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -36,10 +38,11 @@ pub struct DemoArgs {
 }
 
 const DEMO_PAT: &str = "warden-demo-pat";
+const DEMO_ENVIRONMENT: &str = "demo";
 
 pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
-    #[allow(clippy::disallowed_methods, reason = "the demo's estate and runs are dated by the real clock")]
-    let now = OffsetDateTime::now_utc();
+    let clock = Arc::new(FixedClock::new(SystemClock.now()));
+    let now = clock.now();
     let estate = Estate::seed(now);
     let counts = estate.counts();
     let sim = Simulator::start(SimulatorOptions::new(estate, DEMO_PAT), "127.0.0.1:0".parse()?).await?;
@@ -48,19 +51,13 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         Some(url) => DatabaseUrl::new(url.clone()),
         None => DatabaseUrl::new(format!("sqlite://{}", directory.path().join("warden-demo.db").display())),
     };
+    let settings = Settings::from_config(&demo_config(url.clone(), sim.base_url()))?;
     let store = store::open_and_migrate(&url).await?;
-    let environment = Environment {
-        name: EnvironmentName::parse("demo")?,
-        url: sim.base_url(),
-        credential_reference: "pat:simulator".to_owned(),
-        orgs: Vec::new(),
-        sync_interval_seconds: 900,
-        api: ApiVersion::Auto,
-        labels: Default::default(),
-    };
+    let app = App::new(settings, store, clock.clone());
+    let environment = EnvironmentName::parse(DEMO_ENVIRONMENT)?;
     let mut options = ClientOptions::new(sim.base_url(), Credential::PersonalAccessToken(SecretString::from(DEMO_PAT)));
     options.rate_limit = 0;
-    let client = ZitadelClient::new(options)?;
+    app.use_zitadel_client(environment.clone(), ZitadelClient::new(options)?);
 
     outln!(
         "warden demo: a simulated ZITADEL with {} organizations, {} humans and {} service accounts at {}",
@@ -71,32 +68,25 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     )?;
     outln!("store: {url}\n")?;
 
-    let settings = GovernanceSettings {
-        policy: Policy::default(),
-        alert_min_severity: Severity::High,
-        webhooks: Vec::new(),
-        environments: vec![environment.name.clone()],
-    };
     outln!("1. First sync: everything is read into the store, and governed.")?;
-    let first = sync_once(&environment, &client, &*store, SyncOptions::default(), now).await?;
-    let governed = govern_once(&environment.name, first.run.id, &*store, &settings, now).await?;
-    out!("{}", outcome_table(&first))?;
+    let first = sync_environment(&app, &environment, SyncRequest::default()).await?;
+    let governed = first.governed.clone().unwrap_or_default();
+    out!("{}", outcome_table(&first.outcome))?;
 
     outln!("\n2. Meanwhile in ZITADEL, an administrator makes the changes nobody reviews:")?;
     for line in drift(&sim) {
         outln!("   - {line}")?;
     }
 
-    let later = now + Duration::minutes(15);
+    clock.advance(Duration::minutes(15));
     outln!("\n3. Second sync: warden records every difference, and who made it.")?;
-    let second = sync_once(&environment, &client, &*store, SyncOptions::default(), later).await?;
-    let regoverned = govern_once(&environment.name, second.run.id, &*store, &settings, later).await?;
-    out!("{}", outcome_table(&second))?;
-    print_changes(&*store, &second).await?;
+    let second = sync_environment(&app, &environment, SyncRequest::default()).await?;
+    let regoverned = second.governed.clone().unwrap_or_default();
+    out!("{}", outcome_table(&second.outcome))?;
+    print_changes(&app, &second.outcome).await?;
 
     outln!("\n4. Findings: what an identity team should act on (rules in docs/rules.md).")?;
-    let names = [environment.name.clone()];
-    let report = report::gather(&*store, &names, &settings.policy, &names, later).await?;
+    let report = report_on(&app, std::slice::from_ref(&environment)).await?;
     out!("{}", findings_summary(&report))?;
     outln!(
         "   tracked: {} open after the first sync, {} new and {} resolved after the second; {} high-severity alerts open",
@@ -110,7 +100,11 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     out!("{}", riskiest_accounts(&report, 5))?;
 
     match args.listen {
-        Some(listen) => serve_demo(&*store, store.clone(), &sim, listen, later).await?,
+        Some(listen) => {
+            // From here on the demo runs in real time.
+            let serving = App::new(app.settings().clone(), app.store().clone(), Arc::new(SystemClock));
+            serve_demo(&serving, &sim, listen).await?;
+        }
         None => outln!(
             "\nNext: `warden demo --listen 127.0.0.1:8080` serves this store (SCIM with a demo connection).\n\
              Against a real ZITADEL: put an [[environments]] entry in warden.toml (see warden.example.toml), then run\n\
@@ -122,31 +116,37 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The demo's configuration: one environment, the simulator, no rate limit, alerts for high findings only. Its
+/// credential is handed to the client directly (the variable it names is never read).
+fn demo_config(database: DatabaseUrl, simulator_url: String) -> Config {
+    let mut config = Config::default();
+    config.database.url = database;
+    config.governance.alert_min_severity = SeverityName::High;
+    let mut environment: EnvironmentConfig = EnvironmentConfig::new(DEMO_ENVIRONMENT, simulator_url);
+    environment.credential = CredentialConfig { pat_env: Some("WARDEN_DEMO_PAT".to_owned()), ..Default::default() };
+    environment.rate_limit = 0;
+    config.environments.push(environment);
+    config
+}
+
 /// Serves the demo store until Ctrl-C, with a SCIM connection into the first customer organization.
-async fn serve_demo(
-    store: &dyn Store,
-    shared: Arc<dyn Store>,
-    sim: &Simulator,
-    listen: SocketAddr,
-    now: OffsetDateTime,
-) -> anyhow::Result<()> {
+async fn serve_demo(app: &App, sim: &Simulator, listen: SocketAddr) -> anyhow::Result<()> {
     let org_id = sim.control().with_estate(|estate| {
         let platform = estate.platform_org_id().to_owned();
         estate.orgs().find(|org| org.id != platform).map_or(platform, |org| org.id.clone())
     });
-    let tenant = ScimTenant { environment: EnvironmentName::parse("demo")?, org_id: OrgId::parse(org_id)? };
-    let org_id = tenant.org_id.clone();
-    let (_, token) = scim::issue_connection(store, tenant, "demo", ScimConnectionKind::Generic, now).await?;
+    let tenant = ScimTenant { environment: EnvironmentName::parse(DEMO_ENVIRONMENT)?, org_id: OrgId::parse(org_id)? };
+    let issued = issue_connection(app, tenant, "demo", ScimConnectionKind::Generic).await?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
-    let base_url = format!("http://{address}/scim/v2/{org_id}");
+    let base_url = format!("http://{address}/scim/v2/{}", issued.connection.tenant.org_id);
     let announcement = format!(
         "\nServing the demo store on http://{address} until Ctrl-C:\n   \
          health:     http://{address}/healthz\n   \
          SCIM 2.0:   {base_url}  (a demo connection; its bearer token is below)\n   \
          token:      {}\n   \
          try:        curl -H 'Authorization: Bearer <token>' '{base_url}/Users?count=5'\n",
-        token.expose_secret()
+        issued.token.expose_secret()
     );
     // One write, and a reader that went away (`| head`) does not stop the server.
     let mut stdout = std::io::stdout().lock();
@@ -154,8 +154,7 @@ async fn serve_demo(
         tracing::warn!("stdout is closed; serving anyway");
     }
     drop(stdout);
-    let config = Config::default();
-    app::serve(listener, app::build(&config, shared), serve::shutdown_signal()).await.context("the server failed")?;
+    server::serve(listener, server::build(app), serve::shutdown_signal()).await.context("the server failed")?;
     Ok(())
 }
 
@@ -226,10 +225,10 @@ fn drift(sim: &Simulator) -> Vec<String> {
     })
 }
 
-async fn print_changes(store: &dyn Store, outcome: &SyncOutcome) -> anyhow::Result<()> {
+async fn print_changes(app: &App, outcome: &SyncOutcome) -> anyhow::Result<()> {
     let query = ChangeQuery { environment: Some(outcome.run.environment.clone()), ..ChangeQuery::default() };
     let mut recorded: Vec<_> =
-        store.list_changes(&query).await?.into_iter().filter(|change| change.run_id == outcome.run.id).collect();
+        list_changes(app, &query).await?.into_iter().filter(|change| change.run_id == outcome.run.id).collect();
     // Additions and removals first: they are rarer and say more than the cascade of modified grants.
     recorded.sort_by_key(|change| (change.kind != ChangeKind::Added, change.kind != ChangeKind::Removed));
     let shown = recorded.len().min(12);
@@ -254,7 +253,7 @@ async fn print_changes(store: &dyn Store, outcome: &SyncOutcome) -> anyhow::Resu
 }
 
 /// Findings per rule, highest severity first, with an example subject and what to do.
-fn findings_summary(report: &report::Report) -> String {
+fn findings_summary(report: &Report) -> String {
     let mut per_rule: Vec<(&posture::Finding, usize)> = Vec::new();
     for finding in report.findings.iter().map(|reported| &reported.finding) {
         match per_rule.iter_mut().find(|(first, _)| first.rule == finding.rule) {
@@ -277,7 +276,7 @@ fn findings_summary(report: &report::Report) -> String {
 }
 
 /// The `count` highest-scored service accounts and what scored them.
-fn riskiest_accounts(report: &report::Report, count: usize) -> String {
+fn riskiest_accounts(report: &Report, count: usize) -> String {
     let rows: Vec<Vec<String>> = report
         .service_accounts
         .iter()

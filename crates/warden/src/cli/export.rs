@@ -8,11 +8,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use warden_core::model::{Snapshot, UserKind};
 
+use crate::app::App;
+use crate::app::history::export_snapshots;
 use crate::cli::output::{out, outln};
 use crate::cli::report::csv_field;
-use crate::cli::selected_environments;
-use crate::config::Config;
-use crate::store;
 
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
@@ -37,15 +36,13 @@ pub struct AccessArgs {
     format: ExportFormat,
 }
 
-pub(super) async fn run(config: &Config, command: &ExportCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(app: &App, command: &ExportCommand) -> anyhow::Result<ExitCode> {
     let ExportCommand::Access(args) = command;
-    let environments = selected_environments(config, args.env.as_deref())?;
-    let store = store::open_and_migrate(&config.database.url).await?;
-    let mut exported = Vec::new();
-    for environment in environments {
-        let model = environment.to_environment().map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))?;
-        exported.push((model.name.to_string(), store.load_snapshot(&model.name).await?));
-    }
+    let exported: Vec<(String, Snapshot)> = export_snapshots(app, args.env.as_deref())
+        .await?
+        .into_iter()
+        .map(|(name, snapshot)| (name.to_string(), snapshot))
+        .collect();
     match args.format {
         ExportFormat::Csv => out!("{}", access_csv(&exported))?,
         ExportFormat::Json => {

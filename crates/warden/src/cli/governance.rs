@@ -4,16 +4,15 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
-use warden_core::governance::{AlertAction, AlertStatus, Suppression, TrackedFinding};
+use time::OffsetDateTime;
+use warden_core::governance::{AlertAction, AlertStatus};
 use warden_core::id::EnvironmentName;
-use warden_core::posture;
 
+use crate::app::App;
+use crate::app::alerts::{self, NewSuppression};
 use crate::cli::output::{out, outln};
-use crate::cli::{OutputFormat, table, time_text};
-use crate::config::Config;
+use crate::cli::{OutputFormat, operator, table, time_text};
 use crate::govern::notify::{alert_json, subject_json};
-use crate::store::{self, Store};
 
 #[derive(Debug, Args)]
 pub struct FindingsArgs {
@@ -102,11 +101,6 @@ pub struct AuditArgs {
     format: OutputFormat,
 }
 
-#[allow(clippy::disallowed_methods, reason = "operator commands are dated by the command's entry point")]
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
 fn optional_time(time: Option<OffsetDateTime>) -> String {
     time.map(time_text).unwrap_or_default()
 }
@@ -115,20 +109,15 @@ fn environment_name(name: Option<&str>) -> anyhow::Result<Option<EnvironmentName
     name.map(|name| EnvironmentName::parse(name).map_err(|error| anyhow::anyhow!("--env: {error}"))).transpose()
 }
 
-pub(super) async fn findings(config: &Config, args: &FindingsArgs) -> anyhow::Result<ExitCode> {
-    let store = store::open_and_migrate(&config.database.url).await?;
+pub(super) async fn findings(app: &App, args: &FindingsArgs) -> anyhow::Result<ExitCode> {
     let environment = environment_name(args.env.as_deref())?;
-    let findings = store.list_findings(environment.as_ref(), args.all).await?;
-    let suppressions = store.list_suppressions().await?;
-    let now = now();
-    let suppressed = |tracked: &TrackedFinding| {
-        warden_core::governance::suppressed_by(&suppressions, &tracked.finding, now).map(|suppression| suppression.id)
-    };
+    let findings = alerts::tracked_findings(app, environment.as_ref(), args.all).await?;
     match args.format {
         OutputFormat::Json => {
             let items: Vec<_> = findings
                 .iter()
-                .map(|tracked| {
+                .map(|status| {
+                    let tracked = &status.tracked;
                     let finding = &tracked.finding;
                     json!({
                         "rule": finding.rule,
@@ -139,7 +128,7 @@ pub(super) async fn findings(config: &Config, args: &FindingsArgs) -> anyhow::Re
                         "first_seen": time_text(tracked.first_seen),
                         "last_seen": time_text(tracked.last_seen),
                         "resolved_at": tracked.resolved_at.map(time_text),
-                        "suppressed_by": suppressed(tracked),
+                        "suppressed_by": status.suppressed_by,
                     })
                 })
                 .collect();
@@ -148,7 +137,8 @@ pub(super) async fn findings(config: &Config, args: &FindingsArgs) -> anyhow::Re
         OutputFormat::Table => {
             let rows: Vec<Vec<String>> = findings
                 .iter()
-                .map(|tracked| {
+                .map(|status| {
+                    let tracked = &status.tracked;
                     let finding = &tracked.finding;
                     vec![
                         finding.severity.to_string(),
@@ -157,7 +147,7 @@ pub(super) async fn findings(config: &Config, args: &FindingsArgs) -> anyhow::Re
                         finding.subject.name.clone(),
                         time_text(tracked.first_seen),
                         time_text(tracked.last_seen),
-                        match (tracked.resolved_at, suppressed(tracked)) {
+                        match (tracked.resolved_at, status.suppressed_by) {
                             (Some(resolved), _) => format!("resolved {}", time_text(resolved)),
                             (None, Some(id)) => format!("suppressed (#{id})"),
                             (None, None) => "open".to_owned(),
@@ -172,32 +162,21 @@ pub(super) async fn findings(config: &Config, args: &FindingsArgs) -> anyhow::Re
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) async fn suppress(config: &Config, command: &SuppressCommand) -> anyhow::Result<ExitCode> {
-    let store = store::open_and_migrate(&config.database.url).await?;
+pub(super) async fn suppress(app: &App, command: &SuppressCommand) -> anyhow::Result<ExitCode> {
     match command {
         SuppressCommand::Add { rule, env, subject, reason, days, by } => {
-            anyhow::ensure!(posture::rule(rule).is_some(), "no rule {rule:?} (docs/rules.md lists them)");
-            anyhow::ensure!(!reason.trim().is_empty(), "--reason may not be empty");
-            anyhow::ensure!(!by.trim().is_empty(), "--by may not be empty");
-            let now = now();
-            let suppression = Suppression {
-                id: 0,
-                environment: environment_name(env.as_deref())?,
+            let new = NewSuppression {
                 rule: rule.clone(),
+                environment: environment_name(env.as_deref())?,
                 subject_id: subject.clone(),
                 reason: reason.clone(),
-                created_by: by.clone(),
-                created_at: now,
-                expires_at: days.map(|days| now + Duration::days(i64::from(days))),
-                lifted_by: None,
-                lifted_at: None,
+                days: *days,
             };
-            let stored = store.add_suppression(&suppression).await?;
+            let stored = alerts::add_suppression(app, new, &operator(by)?).await?;
             outln!("suppression #{} added", stored.id)?;
         }
         SuppressCommand::List { format } => {
-            let suppressions = store.list_suppressions().await?;
-            let now = now();
+            let (suppressions, now) = alerts::suppressions(app).await?;
             match format {
                 OutputFormat::Json => {
                     let items: Vec<_> = suppressions
@@ -242,22 +221,18 @@ pub(super) async fn suppress(config: &Config, command: &SuppressCommand) -> anyh
             }
         }
         SuppressCommand::Lift { id, by } => {
-            store.lift_suppression(*id, by, now()).await?;
+            alerts::lift_suppression(app, *id, &operator(by)?).await?;
             outln!("suppression #{id} lifted")?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) async fn alerts(config: &Config, command: &AlertsCommand) -> anyhow::Result<ExitCode> {
-    let store = store::open_and_migrate(&config.database.url).await?;
+pub(super) async fn alerts(app: &App, command: &AlertsCommand) -> anyhow::Result<ExitCode> {
     match command {
         AlertsCommand::List { status, format } => {
             let status = status.as_deref().map(AlertStatus::from_text);
-            if let Some(AlertStatus::Unknown(other)) = &status {
-                anyhow::bail!("--status {other:?}: use open, acknowledged or resolved");
-            }
-            let alerts = store.list_alerts(status.as_ref()).await?;
+            let alerts = alerts::alerts(app, status.as_ref()).await?;
             match format {
                 OutputFormat::Json => {
                     let items: Vec<_> = alerts.iter().map(alert_json).collect();
@@ -283,36 +258,33 @@ pub(super) async fn alerts(config: &Config, command: &AlertsCommand) -> anyhow::
                 }
             }
         }
-        AlertsCommand::Show { id } => show_alert(&*store, *id).await?,
-        AlertsCommand::Ack { id, by } => act(&*store, *id, &AlertAction::Acknowledge, by).await?,
+        AlertsCommand::Show { id } => show_alert(app, *id).await?,
+        AlertsCommand::Ack { id, by } => act(app, *id, &AlertAction::Acknowledge, by).await?,
         AlertsCommand::Resolve { id, reason, by } => {
-            act(&*store, *id, &AlertAction::Resolve { reason: reason.clone() }, by).await?
+            act(app, *id, &AlertAction::Resolve { reason: reason.clone() }, by).await?
         }
-        AlertsCommand::Note { id, text, by } => {
-            act(&*store, *id, &AlertAction::Note { text: text.clone() }, by).await?
-        }
+        AlertsCommand::Note { id, text, by } => act(app, *id, &AlertAction::Note { text: text.clone() }, by).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn act(store: &dyn Store, id: i64, action: &AlertAction, operator: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(!operator.trim().is_empty(), "--by may not be empty");
-    let alert = store.act_on_alert(id, action, operator, now()).await?;
+async fn act(app: &App, id: i64, action: &AlertAction, by: &str) -> anyhow::Result<()> {
+    let alert = alerts::act_on_alert(app, id, action, &operator(by)?).await?;
     outln!("alert #{id} {} ({})", action.name(), alert.status)?;
     Ok(())
 }
 
-async fn show_alert(store: &dyn Store, id: i64) -> anyhow::Result<()> {
-    let alert = store.get_alert(id).await?;
+async fn show_alert(app: &App, id: i64) -> anyhow::Result<()> {
+    let detail = alerts::alert(app, id).await?;
+    let alert = &detail.alert;
     outln!("alert #{} [{}] {} {} in {}", alert.id, alert.status, alert.severity, alert.rule, alert.environment)?;
     outln!("subject: {} {} ({})", alert.subject.kind, alert.subject.name, alert.subject.id)?;
     outln!("message: {}", alert.message)?;
     if let Some(resolution) = &alert.resolution {
         outln!("resolution: {resolution}")?;
     }
-    let events: Vec<Vec<String>> = store
-        .alert_events(id)
-        .await?
+    let events: Vec<Vec<String>> = detail
+        .events
         .iter()
         .map(|event| {
             vec![
@@ -325,9 +297,8 @@ async fn show_alert(store: &dyn Store, id: i64) -> anyhow::Result<()> {
         })
         .collect();
     out!("{}", table::render(&["at", "by", "action", "status", "note"], &events))?;
-    let deliveries: Vec<Vec<String>> = store
-        .list_notifications(Some(id))
-        .await?
+    let deliveries: Vec<Vec<String>> = detail
+        .notifications
         .iter()
         .map(|notification| {
             vec![
@@ -345,9 +316,8 @@ async fn show_alert(store: &dyn Store, id: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(super) async fn audit(config: &Config, args: &AuditArgs) -> anyhow::Result<ExitCode> {
-    let store = store::open_and_migrate(&config.database.url).await?;
-    let events = store.list_audit_events(args.limit).await?;
+pub(super) async fn audit(app: &App, args: &AuditArgs) -> anyhow::Result<ExitCode> {
+    let events = alerts::audit_events(app, args.limit).await?;
     match args.format {
         OutputFormat::Json => {
             let items: Vec<_> = events

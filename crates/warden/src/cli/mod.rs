@@ -16,14 +16,15 @@ mod trends;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use warden_zitadel::{ClientOptions, ZitadelClient};
+use time::OffsetDateTime;
+use warden_core::operator::{Operator, OperatorName};
 
+use crate::app::{App, Settings};
 use crate::cli::output::outln;
-use crate::config::{self, Config, ConfigSource, EnvironmentConfig};
+use crate::config::{self, Config, ConfigSource};
 use crate::{store, telemetry};
 
 const EXIT_CODES: &str = "Exit codes:
@@ -127,23 +128,29 @@ fn fail(error: &anyhow::Error) -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let (config, source) = config::load(cli.config.as_deref())?;
+    let app = || async { anyhow::Ok(App::open(Settings::from_config(&config)?).await?) };
     match cli.command {
-        Command::Migrate => migrate(&config).await,
+        Command::Migrate => {
+            let app = app().await?;
+            tracing::info!(database = %config.database.url, dialect = app.store().dialect(), "database schema is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        // Neither opens the configured store: a check leaves no trace, the demo has its own.
         Command::Config(ConfigCommand::Check) => check_config(&config, &source).await,
-        Command::Sync(args) => sync::run(&config, &args).await,
-        Command::Changes(args) => changes::run(&config, &args).await,
-        Command::Report(args) => report::run(&config, &args).await,
-        Command::Trends(args) => trends::run(&config, &args).await,
-        Command::Compare(args) => compare::run(&config, &args).await,
-        Command::Access(command) => access::run(&config, &command).await,
-        Command::Export(command) => export::run(&config, &command).await,
         Command::Demo(args) => demo::run(&args).await,
-        Command::Findings(args) => governance::findings(&config, &args).await,
-        Command::Suppress(command) => governance::suppress(&config, &command).await,
-        Command::Alerts(command) => governance::alerts(&config, &command).await,
-        Command::Audit(args) => governance::audit(&config, &args).await,
-        Command::Serve => serve::run(&config).await,
-        Command::Scim(command) => scim::run(&config, &command).await,
+        Command::Sync(args) => sync::run(&app().await?, &args).await,
+        Command::Changes(args) => changes::run(&app().await?, &args).await,
+        Command::Report(args) => report::run(&app().await?, &args).await,
+        Command::Trends(args) => trends::run(&app().await?, &args).await,
+        Command::Compare(args) => compare::run(&app().await?, &args).await,
+        Command::Access(command) => access::run(&app().await?, &command).await,
+        Command::Export(command) => export::run(&app().await?, &command).await,
+        Command::Findings(args) => governance::findings(&app().await?, &args).await,
+        Command::Suppress(command) => governance::suppress(&app().await?, &command).await,
+        Command::Alerts(command) => governance::alerts(&app().await?, &command).await,
+        Command::Audit(args) => governance::audit(&app().await?, &args).await,
+        Command::Serve => serve::run(&app().await?).await,
+        Command::Scim(command) => scim::run(&app().await?, &command).await,
     }
 }
 
@@ -158,8 +165,8 @@ fn join_display<T: std::fmt::Display>(items: impl IntoIterator<Item = T>, separa
 }
 
 /// A time given on the command line: RFC 3339 (`2026-11-01T09:30:00Z`), a date (`2026-11-01`, meaning 00:00 UTC)
-/// or a duration back from now (`7d`, `12h`, `90m`).
-fn parse_when(flag: &str, text: &str) -> anyhow::Result<time::OffsetDateTime> {
+/// or a duration back from `now` (`7d`, `12h`, `90m`).
+fn parse_when(flag: &str, text: &str, now: OffsetDateTime) -> anyhow::Result<OffsetDateTime> {
     use time::format_description::well_known::Rfc3339;
     if let Ok(time) = time::OffsetDateTime::parse(text, &Rfc3339) {
         return Ok(time);
@@ -171,48 +178,13 @@ fn parse_when(flag: &str, text: &str) -> anyhow::Result<time::OffsetDateTime> {
     let seconds = config::parse_duration_seconds(text).map_err(|_| {
         anyhow::anyhow!("{flag} {text:?} is not an RFC 3339 time, a date (2026-11-01) or a duration like 7d or 12h")
     })?;
-    #[allow(clippy::disallowed_methods, reason = "a command-line duration counts back from now")]
-    let now = time::OffsetDateTime::now_utc();
     Ok(now - time::Duration::seconds(i64::try_from(seconds)?))
 }
 
-/// The environments a command works on: all, or the one `--env` names.
-fn selected_environments<'a>(config: &'a Config, name: Option<&str>) -> anyhow::Result<Vec<&'a EnvironmentConfig>> {
-    match name {
-        None => Ok(config.environments.iter().collect()),
-        Some(name) => match config.environment(name) {
-            Some(environment) => Ok(vec![environment]),
-            None => {
-                let known: Vec<&str> =
-                    config.environments.iter().map(|environment| environment.name.as_str()).collect();
-                anyhow::bail!("no environment named {name:?} is configured (configured: {})", known.join(", "))
-            }
-        },
-    }
-}
-
-/// A ZITADEL client for an environment, its credential read now.
-fn zitadel_client(environment: &EnvironmentConfig) -> anyhow::Result<ZitadelClient> {
-    let context = || format!("environments[{}]", environment.name);
-    let model = environment
-        .to_environment()
-        .map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))
-        .with_context(context)?;
-    let source = environment.credential.source().map_err(anyhow::Error::msg).with_context(context)?;
-    let credential = source.resolve().with_context(|| format!("environments[{}] credential", environment.name))?;
-    let mut options = ClientOptions::new(model.url, credential);
-    options.api = model.api;
-    options.rate_limit = environment.rate_limit;
-    options.concurrency = usize::from(environment.concurrency);
-    options.page_size = environment.page_size;
-    options.timeout = Duration::from_secs(30);
-    Ok(ZitadelClient::new(options)?)
-}
-
-async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
-    let store = store::open_and_migrate(&config.database.url).await?;
-    tracing::info!(database = %config.database.url, dialect = store.dialect(), "database schema is up to date");
-    Ok(ExitCode::SUCCESS)
+/// The person acting, as `--by NAME` names them.
+fn operator(by: &str) -> anyhow::Result<Operator> {
+    let name = OperatorName::parse(by).map_err(|error| anyhow::anyhow!("--by: {error}"))?;
+    Ok(Operator::CommandLine(name))
 }
 
 async fn check_config(config: &Config, source: &ConfigSource) -> anyhow::Result<ExitCode> {

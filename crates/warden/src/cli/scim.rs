@@ -6,21 +6,16 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::json;
-use time::Duration;
 use warden_core::id::OrgId;
 
+use crate::app::App;
+use crate::app::scim_admin::{self, ConnectionStatus, IssuedToken};
 use crate::cli::output::{out, outln};
-use crate::cli::{OutputFormat, selected_environments, table, time_text};
-use crate::config::{Config, parse_duration_seconds};
-use crate::scim::{now, token};
-use crate::store::{
-    self, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimTenant, Store,
-};
-
-/// The window of `list`'s request and error counts.
-const ACTIVITY_WINDOW: Duration = Duration::days(1);
+use crate::cli::{OutputFormat, table, time_text};
+use crate::config::ConfigDuration;
+use crate::store::{ScimConnectionId, ScimConnectionKind};
 
 #[derive(Debug, Subcommand)]
 pub enum ScimCommand {
@@ -79,7 +74,7 @@ pub struct RotateArgs {
     id: String,
     /// How long the previous token keeps working: `1h`, `24h`, `7d`
     #[arg(long, default_value = "24h")]
-    grace: String,
+    grace: ConfigDuration,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
 }
@@ -101,26 +96,23 @@ pub struct LogArgs {
     format: OutputFormat,
 }
 
-pub(super) async fn run(config: &Config, command: &ScimCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn run(app: &App, command: &ScimCommand) -> anyhow::Result<ExitCode> {
     let ScimCommand::Connection(command) = command;
     match command {
-        ConnectionCommand::Create(args) => create(config, args).await,
-        ConnectionCommand::List(args) => list(config, args).await,
-        ConnectionCommand::Rotate(args) => rotate(config, args).await,
-        ConnectionCommand::Disable(args) => disable(config, args).await,
-        ConnectionCommand::Log(args) => log(config, args).await,
+        ConnectionCommand::Create(args) => create(app, args).await,
+        ConnectionCommand::List(args) => list(app, args).await,
+        ConnectionCommand::Rotate(args) => rotate(app, args).await,
+        ConnectionCommand::Disable(args) => disable(app, args).await,
+        ConnectionCommand::Log(args) => log(app, args).await,
     }
 }
 
-fn base_url(config: &Config, org: &OrgId) -> String {
-    format!("http://{}/scim/v2/{org}", config.server.listen)
-}
-
-fn print_token(format: OutputFormat, base_url: &str, token: &str, note: &str) -> std::io::Result<()> {
+fn print_token(format: OutputFormat, issued: &IssuedToken, note: &str) -> std::io::Result<()> {
+    let token = issued.token.expose_secret();
     match format {
-        OutputFormat::Json => outln!("{}", json!({"base_url": base_url, "token": token}))?,
+        OutputFormat::Json => outln!("{}", json!({"base_url": issued.base_url, "token": token}))?,
         OutputFormat::Table => {
-            outln!("base URL: {base_url}")?;
+            outln!("base URL: {}", issued.base_url)?;
             outln!("token:    {token}")?;
             outln!("{note}")?;
         }
@@ -128,93 +120,44 @@ fn print_token(format: OutputFormat, base_url: &str, token: &str, note: &str) ->
     Ok(())
 }
 
-/// Stores a new connection into `tenant` and returns it with its token (only the token's hash is stored).
-pub(super) async fn issue_connection(
-    store: &dyn Store,
-    tenant: ScimTenant,
-    name: &str,
-    kind: ScimConnectionKind,
-    now: time::OffsetDateTime,
-) -> Result<(ScimConnection, SecretString), store::Error> {
-    let (token, hash) = token::issue_token();
-    let connection = ScimConnection {
-        id: ScimConnectionId::new(token::new_id(now)),
-        tenant,
-        name: name.to_owned(),
-        kind,
-        token_hash: hash,
-        previous_token_hash: None,
-        previous_valid_until: None,
-        disabled_at: None,
-        created_at: now,
-    };
-    store.create_scim_connection(&connection).await?;
-    Ok((connection, token))
-}
-
-async fn create(config: &Config, args: &CreateArgs) -> anyhow::Result<ExitCode> {
-    let environment = selected_environments(config, Some(&args.env))?
-        .into_iter()
-        .next()
-        .context("no environment selected")?
-        .to_environment()
-        .map_err(|(field, message)| anyhow::anyhow!("environments[{}].{field}: {message}", args.env))?;
+async fn create(app: &App, args: &CreateArgs) -> anyhow::Result<ExitCode> {
     let org_id = OrgId::parse(args.org.clone()).context("--org")?;
-    let store = store::open_and_migrate(&config.database.url).await?;
-    store.upsert_environment(&environment).await?;
     let kind = match args.kind {
         KindArg::Okta => ScimConnectionKind::Okta,
         KindArg::Entra => ScimConnectionKind::Entra,
         KindArg::Generic => ScimConnectionKind::Generic,
     };
-    let tenant = ScimTenant { environment: environment.name, org_id: org_id.clone() };
-    let (connection, token) = issue_connection(&*store, tenant, &args.name, kind, now()).await?;
-    tracing::info!(connection = %connection.id, org = %org_id, "SCIM connection created");
-    let note = format!("connection {}: store the token now, it is not shown again", connection.id);
-    print_token(args.format, &base_url(config, &org_id), token.expose_secret(), &note)?;
+    let issued = scim_admin::create_connection(app, &args.env, org_id, &args.name, kind).await?;
+    let note = format!("connection {}: store the token now, it is not shown again", issued.connection.id);
+    print_token(args.format, &issued, &note)?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
-    let store = store::open_and_migrate(&config.database.url).await?;
-    let connections = store.list_scim_connections().await?;
-    let at = now();
-    let activities = store.scim_connection_activity(at - ACTIVITY_WINDOW).await?;
-    let idle = |connection: &ScimConnection| ScimConnectionActivity {
-        connection_id: connection.id.clone(),
-        last_request_at: None,
-        requests: 0,
-        client_errors: 0,
-        server_errors: 0,
-    };
-    let activity = |connection: &ScimConnection| {
-        activities
-            .iter()
-            .find(|activity| activity.connection_id == connection.id)
-            .cloned()
-            .unwrap_or_else(|| idle(connection))
-    };
-    let status = |connection: &ScimConnection| match (connection.disabled_at, connection.previous_valid_until) {
-        (Some(_), _) => "disabled".to_owned(),
-        (None, Some(until)) if until > at => format!("active (previous token valid until {})", time_text(until)),
-        _ => "active".to_owned(),
+async fn list(app: &App, args: &ListArgs) -> anyhow::Result<ExitCode> {
+    let connections = scim_admin::connections(app).await?;
+    let status = |status: &ConnectionStatus| match status {
+        ConnectionStatus::Disabled => "disabled".to_owned(),
+        ConnectionStatus::Rotating { previous_valid_until } => {
+            format!("active (previous token valid until {})", time_text(*previous_valid_until))
+        }
+        ConnectionStatus::Active => "active".to_owned(),
     };
     match args.format {
         OutputFormat::Json => {
             let rows: Vec<_> = connections
                 .iter()
-                .map(|connection| {
-                    let activity = activity(connection);
+                .map(|overview| {
+                    let (connection, activity) = (&overview.connection, &overview.activity);
                     json!({
                         "id": connection.id.as_str(),
                         "environment": connection.tenant.environment.as_str(),
                         "org_id": connection.tenant.org_id.as_str(),
                         "name": connection.name,
                         "kind": connection.kind.as_str(),
-                        "base_url": base_url(config, &connection.tenant.org_id),
+                        "base_url": overview.base_url,
                         "created_at": time_text(connection.created_at),
                         "disabled_at": connection.disabled_at.map(time_text),
-                        "status": status(connection),
+                        "status": status(&overview.status),
                         "last_request_at": activity.last_request_at.map(time_text),
                         "last_24h": {
                             "requests": activity.requests,
@@ -229,8 +172,8 @@ async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Table => {
             let rows: Vec<Vec<String>> = connections
                 .iter()
-                .map(|connection| {
-                    let activity = activity(connection);
+                .map(|overview| {
+                    let (connection, activity) = (&overview.connection, &overview.activity);
                     vec![
                         connection.id.to_string(),
                         connection.tenant.environment.to_string(),
@@ -238,7 +181,7 @@ async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
                         connection.name.clone(),
                         connection.kind.as_str().to_owned(),
                         time_text(connection.created_at),
-                        status(connection),
+                        status(&overview.status),
                         activity.last_request_at.map_or_else(|| "never".to_owned(), time_text),
                         activity.requests.to_string(),
                         activity.client_errors.to_string(),
@@ -254,37 +197,27 @@ async fn list(config: &Config, args: &ListArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn rotate(config: &Config, args: &RotateArgs) -> anyhow::Result<ExitCode> {
-    let grace = parse_duration_seconds(&args.grace).map_err(anyhow::Error::msg).context("--grace")?;
-    let store = store::open_and_migrate(&config.database.url).await?;
+async fn rotate(app: &App, args: &RotateArgs) -> anyhow::Result<ExitCode> {
     let id = ScimConnectionId::new(args.id.clone());
-    let connection = store.scim_connection(&id).await?.with_context(|| format!("no SCIM connection {id}"))?;
-    anyhow::ensure!(connection.disabled_at.is_none(), "SCIM connection {id} is disabled");
-    let (token, hash) = token::issue_token();
-    let until = now() + Duration::seconds(i64::try_from(grace).unwrap_or(i64::MAX));
-    store.rotate_scim_connection_token(&id, &hash, until).await?;
-    tracing::info!(connection = %id, "SCIM token rotated");
+    let issued = scim_admin::rotate_token(app, &id, args.grace.as_time()).await?;
+    let until = issued.previous_valid_until.map(time_text).unwrap_or_default();
     let note = format!(
-        "connection {id}: the previous token works until {}; store the new one now, it is not shown again",
-        time_text(until)
+        "connection {id}: the previous token works until {until}; store the new one now, it is not shown again"
     );
-    print_token(args.format, &base_url(config, &connection.tenant.org_id), token.expose_secret(), &note)?;
+    print_token(args.format, &issued, &note)?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn disable(config: &Config, args: &DisableArgs) -> anyhow::Result<ExitCode> {
-    let store = store::open_and_migrate(&config.database.url).await?;
+async fn disable(app: &App, args: &DisableArgs) -> anyhow::Result<ExitCode> {
     let id = ScimConnectionId::new(args.id.clone());
-    anyhow::ensure!(store.disable_scim_connection(&id, now()).await?, "no SCIM connection {id}");
+    scim_admin::disable_connection(app, &id).await?;
     outln!("connection {id} is disabled")?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn log(config: &Config, args: &LogArgs) -> anyhow::Result<ExitCode> {
-    let store = store::open_and_migrate(&config.database.url).await?;
+async fn log(app: &App, args: &LogArgs) -> anyhow::Result<ExitCode> {
     let id = ScimConnectionId::new(args.id.clone());
-    anyhow::ensure!(store.scim_connection(&id).await?.is_some(), "no SCIM connection {id}");
-    let entries = store.list_scim_request_log(&id, args.limit).await?;
+    let entries = scim_admin::request_log(app, &id, args.limit).await?;
     match args.format {
         OutputFormat::Json => {
             let requests: Vec<_> = entries

@@ -4,17 +4,16 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::config::Config;
-use crate::{app, store};
+use crate::app::App;
+use crate::server;
 
-pub(super) async fn run(config: &Config) -> anyhow::Result<ExitCode> {
-    let store = store::open_and_migrate(&config.database.url).await?;
-    let listener = tokio::net::TcpListener::bind(config.server.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+pub(super) async fn run(app: &App) -> anyhow::Result<ExitCode> {
+    let listen = app.settings().listen;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr().context("the listener has no address")?;
-    tracing::info!(%address, database = %config.database.url, "serving SCIM at http://{address}/scim/v2/{{orgId}}");
-    app::serve(listener, app::build(config, store), shutdown_signal()).await.context("the server failed")?;
+    let database = &app.settings().database_url;
+    tracing::info!(%address, %database, "serving SCIM at http://{address}/scim/v2/{{orgId}}");
+    server::serve(listener, server::build(app), shutdown_signal()).await.context("the server failed")?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

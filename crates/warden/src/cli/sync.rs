@@ -2,23 +2,17 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
-use time::OffsetDateTime;
-use warden_core::id::EnvironmentName;
 use warden_core::model::{ResourceKind, SyncStatus};
-use warden_core::reconcile::RemovalGuard;
 
+use crate::app::App;
+use crate::app::sync::{EnvironmentSync, SyncRequest, deliver_notifications, sync_environment};
 use crate::cli::output::{out, outln};
-use crate::cli::{OutputFormat, selected_environments, table, zitadel_client};
-use crate::config::Config;
-use crate::govern::{GovernanceSettings, govern_once, notify};
-use crate::store::{self, Store};
-use crate::sync::{SyncOptions, SyncOutcome, sync_once};
+use crate::cli::{OutputFormat, table};
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -33,39 +27,22 @@ pub struct SyncArgs {
     accept_removals: bool,
 }
 
-/// One environment's result, with the user split the summary shows.
-struct Summary {
-    name: String,
-    outcome: SyncOutcome,
-    human_users: u64,
-    machine_users: u64,
-}
-
-pub(super) async fn run(config: &Config, args: &SyncArgs) -> anyhow::Result<ExitCode> {
-    let environments = selected_environments(config, args.env.as_deref())?;
-    anyhow::ensure!(
-        !environments.is_empty(),
-        "no environments are configured: add [[environments]] to the configuration"
-    );
-    let store: Arc<dyn Store> = store::open_and_migrate(&config.database.url).await?;
-    let settings = Arc::new(governance_settings(config));
+pub(super) async fn run(app: &App, args: &SyncArgs) -> anyhow::Result<ExitCode> {
+    let environments = app.environments(args.env.as_deref())?;
+    let request = SyncRequest { accept_removals: args.accept_removals };
     let show_progress = args.format == OutputFormat::Table && std::io::stderr().is_terminal();
     let bars = MultiProgress::new();
 
     let mut runs = tokio::task::JoinSet::new();
     for environment in environments {
-        let client = zitadel_client(environment)?;
-        let model = environment.to_environment().map_err(|(field, message)| anyhow::anyhow!("{field}: {message}"))?;
-        let bar = show_progress.then(|| progress_bar(&bars, &model.name.to_string()));
-        let store = store.clone();
-        let settings = settings.clone();
-        let options = SyncOptions {
-            removal_guard: (!args.accept_removals)
-                .then_some(RemovalGuard { max_percent: environment.removal_guard_percent, ..RemovalGuard::default() }),
-        };
+        let name = environment.name().clone();
+        // Every client is built (its credential read) before any run starts: a missing credential stops the
+        // command before it syncs anything.
+        let stats = app.zitadel(&name)?.stats();
+        let bar = show_progress.then(|| progress_bar(&bars, name.as_str()));
+        let app = app.clone();
         runs.spawn(async move {
             let ticker = bar.clone().map(|bar| {
-                let stats = client.stats();
                 tokio::spawn(async move {
                     loop {
                         bar.set_message(format!("{} requests, {} retries", stats.requests(), stats.retries()));
@@ -73,45 +50,32 @@ pub(super) async fn run(config: &Config, args: &SyncArgs) -> anyhow::Result<Exit
                     }
                 })
             });
-            #[allow(clippy::disallowed_methods, reason = "the command's entry point dates the run")]
-            let now = OffsetDateTime::now_utc();
-            let outcome = sync_once(&model, &client, &*store, options, now).await;
-            // Findings, trends and alerts follow every run that stored something; a failure here is logged, not a
-            // failed sync (the next run evaluates again).
-            if let Ok(synced) = &outcome
-                && synced.run.status != SyncStatus::Failed
-                && let Err(error) = govern_once(&model.name, synced.run.id, &*store, &settings, now).await
-            {
-                tracing::error!(environment = %model.name, %error, "cannot evaluate findings");
-            }
+            let synced = sync_environment(&app, &name, request).await;
             if let Some(ticker) = ticker {
                 ticker.abort();
             }
-            if let (Some(bar), Ok(outcome)) = (&bar, &outcome) {
+            if let (Some(bar), Ok(synced)) = (&bar, &synced) {
+                let outcome = &synced.outcome;
                 bar.finish_with_message(format!(
                     "{}: {} requests, +{} -{} ~{}",
                     outcome.run.status, outcome.run.requests, outcome.added, outcome.removed, outcome.modified
                 ));
             }
-            (model.name.to_string(), outcome)
+            synced
         });
     }
-    let mut summaries = Vec::new();
+    let mut synced = Vec::new();
     while let Some(joined) = runs.join_next().await {
-        let (name, outcome) = joined?;
-        let outcome = outcome?;
-        let machine_users = outcome.machine_users;
-        let human_users = count(&outcome, ResourceKind::User).saturating_sub(machine_users);
-        summaries.push(Summary { name, outcome, human_users, machine_users });
+        synced.push(joined??);
     }
-    summaries.sort_by(|a, b| a.name.cmp(&b.name));
-    deliver_notifications(&*store, config).await;
+    synced.sort_by(|a, b| a.environment.cmp(&b.environment));
+    deliver_notifications(app).await;
 
     match args.format {
-        OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&summary_json(&summaries))?)?,
-        OutputFormat::Table => out!("{}", summary_table(&summaries))?,
+        OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&summary_json(&synced))?)?,
+        OutputFormat::Table => out!("{}", summary_table(&synced))?,
     }
-    let worst = summaries.iter().map(|summary| &summary.outcome.run.status).fold(0, |worst, status| {
+    let worst = synced.iter().map(|synced| &synced.outcome.run.status).fold(0, |worst, status| {
         worst.max(match status {
             SyncStatus::Ok => 0,
             SyncStatus::Partial => 1,
@@ -119,38 +83,6 @@ pub(super) async fn run(config: &Config, args: &SyncArgs) -> anyhow::Result<Exit
         })
     });
     Ok(ExitCode::from(worst))
-}
-
-/// The policy, alert threshold and webhooks of `[governance]`.
-pub(super) fn governance_settings(config: &Config) -> GovernanceSettings {
-    GovernanceSettings {
-        policy: config.governance.policy.policy(),
-        alert_min_severity: config.governance.alert_min_severity.severity(),
-        webhooks: config.governance.webhooks.clone(),
-        environments: config
-            .environments
-            .iter()
-            .filter_map(|environment| EnvironmentName::parse(&environment.name).ok())
-            .collect(),
-    }
-}
-
-/// One round of webhook delivery after the sync (its results are already stored, so a slow or failing endpoint
-/// delays nothing but its own notifications, which the next run retries).
-pub(super) async fn deliver_notifications(store: &dyn Store, config: &Config) {
-    if config.governance.webhooks.is_empty() {
-        return;
-    }
-    let http = match reqwest::Client::builder().build() {
-        Ok(http) => http,
-        Err(error) => return tracing::error!(%error, "cannot build the webhook client"),
-    };
-    #[allow(clippy::disallowed_methods, reason = "delivery is dated by the command's entry point")]
-    let now = OffsetDateTime::now_utc();
-    match notify::deliver_due(store, &config.governance.webhooks, &http, now).await {
-        Ok(outcome) => tracing::info!(?outcome, "notifications"),
-        Err(error) => tracing::error!(%error, "cannot deliver notifications"),
-    }
 }
 
 fn progress_bar(bars: &MultiProgress, name: &str) -> ProgressBar {
@@ -163,18 +95,14 @@ fn progress_bar(bars: &MultiProgress, name: &str) -> ProgressBar {
     bar
 }
 
-fn count(outcome: &SyncOutcome, kind: ResourceKind) -> u64 {
-    outcome.run.counts.get(&kind).copied().unwrap_or_default()
-}
-
 /// The stable JSON of `warden sync --format json` (an interface for scripts; documented in the README).
-fn summary_json(summaries: &[Summary]) -> serde_json::Value {
-    let environments: Vec<serde_json::Value> = summaries
+fn summary_json(synced: &[EnvironmentSync]) -> serde_json::Value {
+    let environments: Vec<serde_json::Value> = synced
         .iter()
         .map(|summary| {
             let outcome = &summary.outcome;
             json!({
-                "name": summary.name,
+                "name": summary.environment.as_str(),
                 "run_id": outcome.run.id.0,
                 "status": outcome.run.status.as_str(),
                 "duration_ms": outcome.duration.as_millis() as u64,
@@ -182,20 +110,20 @@ fn summary_json(summaries: &[Summary]) -> serde_json::Value {
                 "retries": outcome.run.retries,
                 "errors": outcome.run.errors.iter().map(|error| json!({"scope": error.scope, "message": error.message})).collect::<Vec<_>>(),
                 "counts": {
-                    "orgs": count(outcome, ResourceKind::Org),
-                    "users": count(outcome, ResourceKind::User),
-                    "human_users": summary.human_users,
-                    "machine_users": summary.machine_users,
-                    "projects": count(outcome, ResourceKind::Project),
-                    "roles": count(outcome, ResourceKind::ProjectRole),
-                    "user_grants": count(outcome, ResourceKind::UserGrant),
-                    "machine_keys": count(outcome, ResourceKind::MachineKey),
-                    "pats": count(outcome, ResourceKind::PersonalAccessToken),
-                    "memberships": count(outcome, ResourceKind::Membership),
-                    "project_grants": count(outcome, ResourceKind::ProjectGrant),
-                    "applications": count(outcome, ResourceKind::Application),
-                    "identity_providers": count(outcome, ResourceKind::IdentityProvider),
-                    "user_metadata": count(outcome, ResourceKind::UserMetadata),
+                    "orgs": summary.count(ResourceKind::Org),
+                    "users": summary.count(ResourceKind::User),
+                    "human_users": summary.human_users(),
+                    "machine_users": summary.machine_users(),
+                    "projects": summary.count(ResourceKind::Project),
+                    "roles": summary.count(ResourceKind::ProjectRole),
+                    "user_grants": summary.count(ResourceKind::UserGrant),
+                    "machine_keys": summary.count(ResourceKind::MachineKey),
+                    "pats": summary.count(ResourceKind::PersonalAccessToken),
+                    "memberships": summary.count(ResourceKind::Membership),
+                    "project_grants": summary.count(ResourceKind::ProjectGrant),
+                    "applications": summary.count(ResourceKind::Application),
+                    "identity_providers": summary.count(ResourceKind::IdentityProvider),
+                    "user_metadata": summary.count(ResourceKind::UserMetadata),
                 },
                 "changes": {"added": outcome.added, "removed": outcome.removed, "modified": outcome.modified},
             })
@@ -204,7 +132,7 @@ fn summary_json(summaries: &[Summary]) -> serde_json::Value {
     json!({ "environments": environments })
 }
 
-fn summary_table(summaries: &[Summary]) -> String {
+fn summary_table(synced: &[EnvironmentSync]) -> String {
     let header = [
         "environment",
         "status",
@@ -224,25 +152,25 @@ fn summary_table(summaries: &[Summary]) -> String {
         "removed",
         "modified",
     ];
-    let rows: Vec<Vec<String>> = summaries
+    let rows: Vec<Vec<String>> = synced
         .iter()
         .map(|summary| {
             let outcome = &summary.outcome;
             vec![
-                summary.name.clone(),
+                summary.environment.to_string(),
                 outcome.run.status.to_string(),
                 format!("{:.1}s", outcome.duration.as_secs_f64()),
                 outcome.run.requests.to_string(),
                 outcome.run.retries.to_string(),
-                count(outcome, ResourceKind::Org).to_string(),
-                summary.human_users.to_string(),
-                summary.machine_users.to_string(),
-                count(outcome, ResourceKind::Project).to_string(),
-                count(outcome, ResourceKind::ProjectRole).to_string(),
-                count(outcome, ResourceKind::UserGrant).to_string(),
-                count(outcome, ResourceKind::MachineKey).to_string(),
-                count(outcome, ResourceKind::PersonalAccessToken).to_string(),
-                count(outcome, ResourceKind::Membership).to_string(),
+                summary.count(ResourceKind::Org).to_string(),
+                summary.human_users().to_string(),
+                summary.machine_users().to_string(),
+                summary.count(ResourceKind::Project).to_string(),
+                summary.count(ResourceKind::ProjectRole).to_string(),
+                summary.count(ResourceKind::UserGrant).to_string(),
+                summary.count(ResourceKind::MachineKey).to_string(),
+                summary.count(ResourceKind::PersonalAccessToken).to_string(),
+                summary.count(ResourceKind::Membership).to_string(),
                 outcome.added.to_string(),
                 outcome.removed.to_string(),
                 outcome.modified.to_string(),
@@ -250,12 +178,12 @@ fn summary_table(summaries: &[Summary]) -> String {
         })
         .collect();
     let mut out = table::render(&header, &rows);
-    for summary in summaries {
+    for summary in synced {
         for error in &summary.outcome.run.errors {
-            out.push_str(&format!("{}: {}: {}\n", summary.name, error.scope, error.message));
+            out.push_str(&format!("{}: {}: {}\n", summary.environment, error.scope, error.message));
         }
         for note in &summary.outcome.not_permitted {
-            out.push_str(&format!("{}: not read (no permission): {note}\n", summary.name));
+            out.push_str(&format!("{}: not read (no permission): {note}\n", summary.environment));
         }
     }
     out

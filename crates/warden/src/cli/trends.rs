@@ -5,13 +5,13 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use serde_json::json;
-use warden_core::id::{EnvironmentName, OrgId};
-use warden_core::trend::{Granularity, TrendPoint, bucket_trend};
+use warden_core::id::OrgId;
+use warden_core::trend::{Granularity, TrendPoint};
 
+use crate::app::App;
+use crate::app::history::{TrendBucket, TrendQuery, trends};
 use crate::cli::output::{out, outln};
-use crate::cli::{OutputFormat, parse_when, selected_environments, table, time_text};
-use crate::config::Config;
-use crate::store;
+use crate::cli::{OutputFormat, parse_when, table, time_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(super) enum Bucket {
@@ -43,28 +43,20 @@ pub struct TrendsArgs {
     format: OutputFormat,
 }
 
-pub(super) async fn run(config: &Config, args: &TrendsArgs) -> anyhow::Result<ExitCode> {
-    let environments = selected_environments(config, args.env.as_deref())?;
+pub(super) async fn run(app: &App, args: &TrendsArgs) -> anyhow::Result<ExitCode> {
     let org = args.org.as_deref().map(OrgId::parse).transpose().map_err(|error| anyhow::anyhow!("--org: {error}"))?;
-    let since = parse_when("--since", &args.since)?;
-    let store = store::open_and_migrate(&config.database.url).await?;
-    let mut points = Vec::new();
-    for environment in environments {
-        let name = EnvironmentName::parse(&environment.name)?;
-        let stored = store.list_trend_points(&name, Some(since)).await?;
-        points.extend(stored.into_iter().filter(|point| match &org {
-            Some(org) => point.org_id.as_ref() == Some(org),
-            None => args.per_org || point.org_id.is_none(),
-        }));
-    }
-    let points = match args.by {
-        Bucket::Sync => {
-            points.sort_by(|a, b| (&a.environment, &a.org_id, a.at).cmp(&(&b.environment, &b.org_id, b.at)));
-            points
-        }
-        Bucket::Day => bucket_trend(&points, Granularity::Day),
-        Bucket::Week => bucket_trend(&points, Granularity::Week),
+    let query = TrendQuery {
+        environment: args.env.clone(),
+        org,
+        per_org: args.per_org,
+        since: parse_when("--since", &args.since, app.now())?,
+        bucket: match args.by {
+            Bucket::Sync => TrendBucket::Sync,
+            Bucket::Day => TrendBucket::Day,
+            Bucket::Week => TrendBucket::Week,
+        },
     };
+    let points = trends(app, &query).await?;
     match args.format {
         OutputFormat::Json => {
             let items: Vec<_> = points.iter().map(|point| point_json(point, args.by)).collect();

@@ -6,6 +6,7 @@
 
 mod credential;
 mod database_url;
+mod duration;
 mod governance;
 
 use std::collections::{BTreeMap, HashSet};
@@ -20,6 +21,7 @@ use warden_core::model::{ApiVersion, Environment};
 
 pub use credential::{CredentialConfig, CredentialError, CredentialSource};
 pub use database_url::DatabaseUrl;
+pub use duration::{ConfigDuration, parse_duration_seconds};
 pub use governance::{GovernanceConfig, PolicyConfig, SeverityName, WebhookConfig, WebhookFormat};
 
 /// The file read when neither `--config` nor `WARDEN_CONFIG` names one (and only if it exists).
@@ -65,10 +67,10 @@ pub struct ScimConfig {
     pub failed_auth_per_minute: u32,
     /// How long one request may take: `30s`, `1m`.
     #[serde(default = "ScimConfig::default_request_timeout")]
-    pub request_timeout: String,
+    pub request_timeout: ConfigDuration,
     /// How long the request log (connection health) keeps a row: `30d`. `warden serve` deletes older rows hourly.
     #[serde(default = "ScimConfig::default_request_log_retention")]
-    pub request_log_retention: String,
+    pub request_log_retention: ConfigDuration,
 }
 
 impl ScimConfig {
@@ -90,11 +92,11 @@ impl ScimConfig {
     fn default_failed_auth_per_minute() -> u32 {
         30
     }
-    fn default_request_timeout() -> String {
-        "30s".to_owned()
+    fn default_request_timeout() -> ConfigDuration {
+        ConfigDuration::from_secs(30)
     }
-    fn default_request_log_retention() -> String {
-        "30d".to_owned()
+    fn default_request_log_retention() -> ConfigDuration {
+        ConfigDuration::from_secs(30 * 86_400)
     }
 }
 
@@ -151,7 +153,7 @@ pub struct EnvironmentConfig {
     pub orgs: Vec<String>,
     /// How often `warden serve` syncs: `30s`, `15m`, `1h`, `1h30m`.
     #[serde(default = "EnvironmentConfig::default_sync_interval")]
-    pub sync_interval: String,
+    pub sync_interval: ConfigDuration,
     /// `auto`, `v1` or `v2`.
     #[serde(default = "EnvironmentConfig::default_api")]
     pub api: String,
@@ -174,8 +176,25 @@ pub struct EnvironmentConfig {
 }
 
 impl EnvironmentConfig {
-    fn default_sync_interval() -> String {
-        "15m".to_owned()
+    /// An environment with every default and no credential (set `credential` before use).
+    pub fn new(name: impl Into<String>, url: impl Into<String>) -> EnvironmentConfig {
+        EnvironmentConfig {
+            name: name.into(),
+            url: url.into(),
+            credential: CredentialConfig::default(),
+            orgs: Vec::new(),
+            sync_interval: EnvironmentConfig::default_sync_interval(),
+            api: EnvironmentConfig::default_api(),
+            concurrency: EnvironmentConfig::default_concurrency(),
+            rate_limit: EnvironmentConfig::default_rate_limit(),
+            page_size: EnvironmentConfig::default_page_size(),
+            removal_guard_percent: EnvironmentConfig::default_removal_guard_percent(),
+            labels: BTreeMap::new(),
+        }
+    }
+
+    fn default_sync_interval() -> ConfigDuration {
+        ConfigDuration::from_secs(15 * 60)
     }
     fn default_api() -> String {
         "auto".to_owned()
@@ -261,10 +280,6 @@ impl Config {
                 format!("{} is not a sqlite:// or postgres:// URL", self.database.url.redacted()),
             ));
         }
-        parse_duration_seconds(&self.scim.request_timeout)
-            .map_err(|message| invalid("scim.request_timeout".to_owned(), message))?;
-        parse_duration_seconds(&self.scim.request_log_retention)
-            .map_err(|message| invalid("scim.request_log_retention".to_owned(), message))?;
         for (key, value) in [
             ("scim.max_results", self.scim.max_results),
             ("scim.default_page_size", self.scim.default_page_size),
@@ -314,8 +329,6 @@ impl EnvironmentConfig {
             .map(|org| OrgId::parse(org.clone()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|error| ("orgs", error.to_string()))?;
-        let sync_interval_seconds =
-            parse_duration_seconds(&self.sync_interval).map_err(|message| ("sync_interval", message))?;
         let api = match ApiVersion::from_text(&self.api) {
             ApiVersion::Unknown(other) => {
                 return Err(("api", format!("{other:?} is not one of \"auto\", \"v1\", \"v2\"")));
@@ -333,38 +346,11 @@ impl EnvironmentConfig {
             url: self.url.trim_end_matches('/').to_owned(),
             credential_reference: source.to_string(),
             orgs,
-            sync_interval_seconds,
+            sync_interval_seconds: self.sync_interval.as_secs(),
             api,
             labels: self.labels.clone(),
         })
     }
-}
-
-/// Parses `90s`, `15m`, `1h30m`, `1d` into seconds.
-pub fn parse_duration_seconds(text: &str) -> Result<u64, String> {
-    let invalid = || format!("{text:?} is not a duration like \"30s\", \"15m\", \"1h30m\" or \"1d\"");
-    let mut total: u64 = 0;
-    let mut digits = String::new();
-    for character in text.trim().chars() {
-        if character.is_ascii_digit() {
-            digits.push(character);
-            continue;
-        }
-        let unit = match character {
-            's' => 1,
-            'm' => 60,
-            'h' => 3_600,
-            'd' => 86_400,
-            _ => return Err(invalid()),
-        };
-        let amount: u64 = digits.parse().map_err(|_| invalid())?;
-        total = amount.checked_mul(unit).and_then(|seconds| total.checked_add(seconds)).ok_or_else(invalid)?;
-        digits.clear();
-    }
-    if !digits.is_empty() || total == 0 {
-        return Err(invalid());
-    }
-    Ok(total)
 }
 
 #[cfg(test)]
@@ -379,16 +365,5 @@ mod tests {
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2") && shown.contains("warden:***@db"), "{shown}");
-    }
-
-    #[test]
-    fn durations_parse_with_units_and_reject_the_rest() {
-        assert_eq!(parse_duration_seconds("30s"), Ok(30));
-        assert_eq!(parse_duration_seconds("15m"), Ok(900));
-        assert_eq!(parse_duration_seconds("1h30m"), Ok(5_400));
-        assert_eq!(parse_duration_seconds("1d"), Ok(86_400));
-        for bad in ["", "15", "m", "0s", "15 minutes", "-1m", "99999999999999999999d"] {
-            assert!(parse_duration_seconds(bad).is_err(), "{bad:?}");
-        }
     }
 }

@@ -112,11 +112,7 @@ pub async fn history_findings(
     let mut findings = posture::service_account_growth(environment, snapshot, &history, policy, now);
     let mut peers = Vec::new();
     for peer in environments.iter().filter(|peer| *peer != environment) {
-        let mut roles = Snapshot::default();
-        for kind in [ResourceKind::Org, ResourceKind::Project, ResourceKind::ProjectRole] {
-            roles.extend(store.list_objects(peer, kind).await?);
-        }
-        peers.push((peer.clone(), roles));
+        peers.push((peer.clone(), load_roles(store, peer).await?));
     }
     if !peers.is_empty() {
         let mut compared: Vec<(EnvironmentName, &Snapshot)> =
@@ -129,4 +125,14 @@ pub async fn history_findings(
         );
     }
     Ok(findings)
+}
+
+/// An environment's organizations, projects and roles as stored (what role drift compares), the other kinds left
+/// empty.
+pub async fn load_roles(store: &dyn Store, environment: &EnvironmentName) -> Result<Snapshot, store::Error> {
+    let mut roles = Snapshot::default();
+    for kind in [ResourceKind::Org, ResourceKind::Project, ResourceKind::ProjectRole] {
+        roles.extend(store.list_objects(environment, kind).await?);
+    }
+    Ok(roles)
 }

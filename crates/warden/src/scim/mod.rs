@@ -34,7 +34,7 @@ use time::OffsetDateTime;
 use warden_scim::list::ListLimits;
 use warden_scim::{SchemaRegistry, ScimError};
 
-use crate::config::{ScimConfig, parse_duration_seconds};
+use crate::config::ScimConfig;
 use crate::store::Store;
 
 pub use auth::{Caller, ConnectionLimiter, FailedAuthLimiter};
@@ -60,16 +60,14 @@ pub struct ScimSettings {
 impl ScimSettings {
     /// From a validated configuration.
     pub fn from_config(config: &ScimConfig) -> ScimSettings {
-        let timeout = parse_duration_seconds(&config.request_timeout).unwrap_or(30);
-        let retention = parse_duration_seconds(&config.request_log_retention).unwrap_or(30 * 86_400);
         ScimSettings {
             list_limits: ListLimits { max_count: config.max_results, default_count: config.default_page_size },
             max_body_bytes: config.max_body_bytes,
             bulk_max_operations: config.bulk_max_operations,
-            request_timeout: Duration::from_secs(timeout),
+            request_timeout: config.request_timeout.get(),
             requests_per_second: config.requests_per_second,
             failed_auth_per_minute: config.failed_auth_per_minute,
-            request_log_retention: Duration::from_secs(retention),
+            request_log_retention: config.request_log_retention.get(),
         }
     }
 }

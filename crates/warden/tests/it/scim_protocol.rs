@@ -251,7 +251,7 @@ async fn the_server_prunes_request_log_rows_past_their_retention(store: Arc<dyn 
     store.insert_scim_request_logs(&[row(time::Duration::hours(1))]).await.unwrap();
 
     let mut config = Config::default();
-    config.scim.request_log_retention = "1d".to_owned();
+    config.scim.request_log_retention = "1d".parse().unwrap();
     let _server = spawn_with(store.clone(), config).await;
     // The first pass runs as the server starts.
     let mut kept = Vec::new();

@@ -73,9 +73,11 @@ pub async fn spawn_with(store: Arc<dyn Store>, mut config: Config) -> TestServer
     let (token_b, connection_b) = connect(&*store, ORG_B).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let app = warden::app::build(&config, store.clone());
-    let request_log = app.request_log.clone();
-    tokio::spawn(warden::app::serve(listener, app, std::future::pending()));
+    let settings = warden::app::Settings::from_config(&config).unwrap();
+    let app = warden::app::App::new(settings, store.clone(), Arc::new(warden::app::SystemClock));
+    let server = warden::server::build(&app);
+    let request_log = server.request_log.clone();
+    tokio::spawn(warden::server::serve(listener, server, std::future::pending()));
     TestServer {
         address,
         store,

@@ -6,7 +6,7 @@ use warden_core::inventory::{Credential, GrantAccess, ManagerAccess, ServiceAcco
 use warden_core::model::MembershipScope;
 use warden_core::posture::Severity;
 
-use super::{Report, ReportedFinding};
+use crate::app::report::{Report, ReportedFinding};
 use crate::cli::{table, time_text};
 use crate::govern::notify::subject_json;
 

@@ -1,5 +1,5 @@
-//! One bootstrap path for `warden serve` and the tests: [`build`] assembles the [`App`] around the store, [`serve`]
-//! runs it on a listener until a shutdown signal.
+//! The HTTP server `warden serve` and `warden demo --listen` run, for the tests too: [`build`] assembles the routes
+//! around an [`App`], [`serve`] runs them on a listener until a shutdown signal.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,12 +12,11 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use tokio::net::TcpListener;
 
-use crate::config::Config;
-use crate::scim::{self, RequestLogWriter, ScimSettings, ScimState};
-use crate::store::Store;
+use crate::app::App;
+use crate::scim::{self, RequestLogWriter, ScimState};
 
 /// What [`serve`] runs: the routes, and the background writer it must drain when the server stops.
-pub struct App {
+pub struct Server {
     pub router: Router,
     /// The SCIM request log's writer: [`RequestLogWriter::flush`] waits until the rows of the requests answered
     /// so far are committed.
@@ -28,26 +27,26 @@ pub struct App {
 
 /// Every route warden serves: `/healthz`, `/readyz` and the SCIM server. Call within a Tokio runtime (it starts
 /// the request-log writer).
-pub fn build(config: &Config, store: Arc<dyn Store>) -> App {
-    let settings = ScimSettings::from_config(&config.scim);
+pub fn build(app: &App) -> Server {
+    let settings = app.settings().scim.clone();
     let request_log_retention = settings.request_log_retention;
-    let scim_state = ScimState::new(store.clone(), settings);
+    let scim_state = ScimState::new(app.store().clone(), settings);
     let request_log = scim_state.request_log.clone();
     let router = Router::new()
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz).with_state(store))
+        .route("/readyz", get(readyz).with_state(app.clone()))
         .merge(scim::router(scim_state));
-    App { router, request_log, request_log_retention }
+    Server { router, request_log, request_log_retention }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, pruning the request log meanwhile; requests in flight are
-/// finished, then their request-log rows are committed.
+/// Serves `server` on `listener` until `shutdown` completes, pruning the request log meanwhile; requests in flight
+/// are finished, then their request-log rows are committed.
 pub async fn serve(
     listener: TcpListener,
-    app: App,
+    server: Server,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let App { router, request_log, request_log_retention } = app;
+    let Server { router, request_log, request_log_retention } = server;
     let serving = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .into_future();
@@ -65,8 +64,8 @@ async fn healthz() -> &'static str {
 }
 
 /// The database answers.
-async fn readyz(State(store): State<Arc<dyn Store>>) -> (StatusCode, &'static str) {
-    match store.list_environments().await {
+async fn readyz(State(app): State<App>) -> (StatusCode, &'static str) {
+    match app.store().list_environments().await {
         Ok(_) => (StatusCode::OK, "ready"),
         Err(error) => {
             tracing::warn!(error = %error, "not ready: the database does not answer");

@@ -1,0 +1,188 @@
+//! The application layer: every operation warden offers, built once around the store, the typed [`Settings`], a
+//! ZITADEL client per environment and a [`Clock`]. The front ends (CLI, SCIM HTTP, and the scheduler, GraphQL API
+//! and web workspace to come) are thin callers of [`App`]; none of them calls the store's writes, ZITADEL or the
+//! clock on its own, and none calls another front end.
+//!
+//! The operations, by capability (a new operation goes where its capability is):
+//! - `sync`: sync an environment (fetch, reconcile, store, govern) and deliver notifications.
+//! - `report`: findings and the service-account inventory, as `warden report` shows them.
+//! - `history`: the change log, access at a point in time, trends, cross-environment comparison, exports.
+//! - `alerts`: tracked findings, suppressions, alerts and the audit log: what operators act on.
+//! - `scim_admin`: SCIM connections: create, rotate, disable, their activity and request log.
+//!
+//! `settings` parses the configuration once; `clock` is the one place the time is read.
+
+pub mod alerts;
+pub mod clock;
+pub mod history;
+pub mod report;
+pub mod scim_admin;
+pub mod settings;
+pub mod sync;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use warden_core::access_history::AccessHistoryError;
+use warden_core::id::EnvironmentName;
+use warden_zitadel::{ClientOptions, ZitadelClient};
+
+use crate::config::CredentialError;
+use crate::store::{self, Store};
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use settings::{EnvironmentSettings, Settings};
+
+/// How long one request to ZITADEL may take, connection to last byte.
+const ZITADEL_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What an operation can fail with. Store failures keep their cause; everything else is a sentence for the
+/// operator.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error("no environment named {name:?} is configured (configured: {configured})")]
+    UnknownEnvironment { name: String, configured: String },
+    #[error("no environments are configured: add [[environments]] to the configuration")]
+    NoEnvironments,
+    #[error("environments[{environment}] credential: {source}")]
+    Credential { environment: EnvironmentName, source: CredentialError },
+    #[error("environments[{environment}]: {source}")]
+    ZitadelClient { environment: EnvironmentName, source: warden_zitadel::Error },
+    /// An argument the operation refuses (an empty reason, a reserved operator name, ...).
+    #[error("{0}")]
+    Invalid(String),
+    /// What the operation was asked about does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    AccessHistory(#[from] AccessHistoryError),
+}
+
+/// The application: cheap to clone, shared by every front end and background job of a process.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    /// Built on first use (reading the credential then), kept for the process's life.
+    zitadel_clients: Mutex<HashMap<EnvironmentName, Arc<ZitadelClient>>>,
+    /// The HTTP client webhooks are delivered with, built on first use.
+    webhook_client: OnceLock<reqwest::Client>,
+}
+
+impl App {
+    pub fn new(settings: Settings, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> App {
+        App {
+            inner: Arc::new(Inner {
+                store,
+                settings,
+                clock,
+                zitadel_clients: Mutex::default(),
+                webhook_client: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// Opens the configured database, brings its schema up to date, and reads the system clock.
+    pub async fn open(settings: Settings) -> Result<App, Error> {
+        let store = store::open_and_migrate(&settings.database_url).await?;
+        Ok(App::new(settings, store, Arc::new(SystemClock)))
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    /// The configured environment of this name.
+    pub fn environment(&self, name: &str) -> Result<&EnvironmentSettings, Error> {
+        self.inner.settings.environment(name).ok_or_else(|| Error::UnknownEnvironment {
+            name: name.to_owned(),
+            configured: self
+                .inner
+                .settings
+                .environments
+                .iter()
+                .map(|entry| entry.name().as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+
+    /// Every configured environment, or the one `only` names; never none.
+    pub fn environments(&self, only: Option<&str>) -> Result<Vec<&EnvironmentSettings>, Error> {
+        let selected = match only {
+            Some(name) => vec![self.environment(name)?],
+            None => self.inner.settings.environments.iter().collect(),
+        };
+        if selected.is_empty() {
+            return Err(Error::NoEnvironments);
+        }
+        Ok(selected)
+    }
+
+    /// The environment's ZITADEL client, built (and its credential read) on first use.
+    pub fn zitadel(&self, environment: &EnvironmentName) -> Result<Arc<ZitadelClient>, Error> {
+        let mut clients = self.inner.zitadel_clients.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(client) = clients.get(environment) {
+            return Ok(client.clone());
+        }
+        let entry = self.environment(environment.as_str())?;
+        let credential = entry
+            .credential
+            .resolve()
+            .map_err(|source| Error::Credential { environment: environment.clone(), source })?;
+        let mut options = ClientOptions::new(entry.environment.url.clone(), credential);
+        options.api = entry.environment.api.clone();
+        options.rate_limit = entry.rate_limit;
+        options.concurrency = entry.concurrency;
+        options.page_size = entry.page_size;
+        options.timeout = ZITADEL_REQUEST_TIMEOUT;
+        let client = Arc::new(
+            ZitadelClient::new(options)
+                .map_err(|source| Error::ZitadelClient { environment: environment.clone(), source })?,
+        );
+        clients.insert(environment.clone(), client.clone());
+        Ok(client)
+    }
+
+    /// Uses `client` for `environment` from now on: for a credential that is not configured but handed over (the
+    /// demo's simulator, tests).
+    pub fn use_zitadel_client(&self, environment: EnvironmentName, client: ZitadelClient) {
+        let mut clients = self.inner.zitadel_clients.lock().unwrap_or_else(PoisonError::into_inner);
+        clients.insert(environment, Arc::new(client));
+    }
+
+    /// The client webhooks are delivered with; `None` (logged) when no HTTP client can be built here.
+    pub(crate) fn webhook_client(&self) -> Option<reqwest::Client> {
+        if let Some(client) = self.inner.webhook_client.get() {
+            return Some(client.clone());
+        }
+        match reqwest::Client::builder().build() {
+            Ok(client) => Some(self.inner.webhook_client.get_or_init(|| client).clone()),
+            Err(error) => {
+                tracing::error!(%error, "cannot build the webhook client");
+                None
+            }
+        }
+    }
+}

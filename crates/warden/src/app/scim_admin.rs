@@ -1,0 +1,154 @@
+//! SCIM connections: the tenants' bearer tokens (created, rotated with a grace period, disabled) and what each
+//! connection did (activity counts, the request log). A token exists in clear only in the value these operations
+//! return once; the store keeps its SHA-256.
+
+use secrecy::SecretString;
+use time::{Duration, OffsetDateTime};
+use warden_core::id::OrgId;
+
+use crate::app::{App, Error};
+use crate::scim::token;
+use crate::store::{
+    ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimRequestLogEntry, ScimTenant,
+};
+
+/// The window of a connection's request and error counts in [`connections`].
+pub const ACTIVITY_WINDOW: Duration = Duration::days(1);
+
+/// A connection with its token in clear: shown once, never stored.
+pub struct IssuedToken {
+    pub connection: ScimConnection,
+    pub token: SecretString,
+    /// Where the SCIM client sends its requests.
+    pub base_url: String,
+    /// Until when the previous token keeps working (after a rotation).
+    pub previous_valid_until: Option<OffsetDateTime>,
+}
+
+/// The base URL a SCIM client of `org` is given.
+pub fn base_url(app: &App, org: &OrgId) -> String {
+    format!("http://{}/scim/v2/{org}", app.settings().listen)
+}
+
+/// Creates a connection of a SCIM client into `org` of the configured `environment`.
+pub async fn create_connection(
+    app: &App,
+    environment: &str,
+    org: OrgId,
+    name: &str,
+    kind: ScimConnectionKind,
+) -> Result<IssuedToken, Error> {
+    let environment = app.environment(environment)?.environment.clone();
+    app.store().upsert_environment(&environment).await?;
+    let tenant = ScimTenant { environment: environment.name, org_id: org };
+    issue_connection(app, tenant, name, kind).await
+}
+
+/// Stores a new connection into `tenant` (whose environment the store holds) and returns its token.
+pub async fn issue_connection(
+    app: &App,
+    tenant: ScimTenant,
+    name: &str,
+    kind: ScimConnectionKind,
+) -> Result<IssuedToken, Error> {
+    let now = app.now();
+    let (token, hash) = token::issue_token();
+    let connection = ScimConnection {
+        id: ScimConnectionId::new(token::new_id(now)),
+        tenant,
+        name: name.to_owned(),
+        kind,
+        token_hash: hash,
+        previous_token_hash: None,
+        previous_valid_until: None,
+        disabled_at: None,
+        created_at: now,
+    };
+    app.store().create_scim_connection(&connection).await?;
+    tracing::info!(connection = %connection.id, org = %connection.tenant.org_id, "SCIM connection created");
+    let base_url = base_url(app, &connection.tenant.org_id);
+    Ok(IssuedToken { connection, token, base_url, previous_valid_until: None })
+}
+
+/// A connection as `warden scim connection list` shows it.
+#[derive(Debug, Clone)]
+pub struct ConnectionOverview {
+    pub connection: ScimConnection,
+    /// The last [`ACTIVITY_WINDOW`]'s requests and errors, and the last request ever logged.
+    pub activity: ScimConnectionActivity,
+    pub status: ConnectionStatus,
+    pub base_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionStatus {
+    Active,
+    /// Active, and the token it replaced still works until then.
+    Rotating {
+        previous_valid_until: OffsetDateTime,
+    },
+    Disabled,
+}
+
+/// Every connection with its recent activity (never its token).
+pub async fn connections(app: &App) -> Result<Vec<ConnectionOverview>, Error> {
+    let store = app.store();
+    let connections = store.list_scim_connections().await?;
+    let now = app.now();
+    let activities = store.scim_connection_activity(now - ACTIVITY_WINDOW).await?;
+    Ok(connections
+        .into_iter()
+        .map(|connection| {
+            let activity =
+                activities.iter().find(|activity| activity.connection_id == connection.id).cloned().unwrap_or_else(
+                    || ScimConnectionActivity {
+                        connection_id: connection.id.clone(),
+                        last_request_at: None,
+                        requests: 0,
+                        client_errors: 0,
+                        server_errors: 0,
+                    },
+                );
+            let status = match (connection.disabled_at, connection.previous_valid_until) {
+                (Some(_), _) => ConnectionStatus::Disabled,
+                (None, Some(until)) if until > now => ConnectionStatus::Rotating { previous_valid_until: until },
+                _ => ConnectionStatus::Active,
+            };
+            let base_url = base_url(app, &connection.tenant.org_id);
+            ConnectionOverview { connection, activity, status, base_url }
+        })
+        .collect())
+}
+
+/// Issues a new token for the connection; the previous one keeps working for `grace`.
+pub async fn rotate_token(app: &App, id: &ScimConnectionId, grace: Duration) -> Result<IssuedToken, Error> {
+    let store = app.store();
+    let connection = store.scim_connection(id).await?.ok_or_else(|| no_connection(id))?;
+    if connection.disabled_at.is_some() {
+        return Err(Error::Invalid(format!("SCIM connection {id} is disabled")));
+    }
+    let (token, hash) = token::issue_token();
+    let until = app.now() + grace;
+    store.rotate_scim_connection_token(id, &hash, until).await?;
+    tracing::info!(connection = %id, "SCIM token rotated");
+    let base_url = base_url(app, &connection.tenant.org_id);
+    Ok(IssuedToken { connection, token, base_url, previous_valid_until: Some(until) })
+}
+
+/// Stops every token of the connection at once.
+pub async fn disable_connection(app: &App, id: &ScimConnectionId) -> Result<(), Error> {
+    if app.store().disable_scim_connection(id, app.now()).await? { Ok(()) } else { Err(no_connection(id)) }
+}
+
+/// The connection's most recent requests, newest first.
+pub async fn request_log(app: &App, id: &ScimConnectionId, limit: u32) -> Result<Vec<ScimRequestLogEntry>, Error> {
+    let store = app.store();
+    if store.scim_connection(id).await?.is_none() {
+        return Err(no_connection(id));
+    }
+    Ok(store.list_scim_request_log(id, limit).await?)
+}
+
+fn no_connection(id: &ScimConnectionId) -> Error {
+    Error::NotFound(format!("no SCIM connection {id}"))
+}

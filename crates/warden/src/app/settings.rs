@@ -1,0 +1,93 @@
+//! [`Settings`]: the configuration parsed and validated once, in the types the operations use. Nothing after this
+//! point reads configuration text.
+
+use std::net::SocketAddr;
+
+use warden_core::id::EnvironmentName;
+use warden_core::model::Environment;
+
+use crate::config::{self, Config, CredentialSource, DatabaseUrl};
+use crate::govern::GovernanceSettings;
+use crate::scim::ScimSettings;
+
+/// Everything the operations are configured with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    /// Where `warden serve` listens (`[server] listen`).
+    pub listen: SocketAddr,
+    /// In configuration order.
+    pub environments: Vec<EnvironmentSettings>,
+    pub governance: GovernanceSettings,
+    pub scim: ScimSettings,
+}
+
+/// One `[[environments]]` entry.
+#[derive(Debug, Clone)]
+pub struct EnvironmentSettings {
+    /// As the store records it: name, URL, org scope, sync interval, API version, labels.
+    pub environment: Environment,
+    /// Where the credential is read from when the environment's ZITADEL client is first used.
+    pub credential: CredentialSource,
+    /// Parallel requests to this ZITADEL.
+    pub concurrency: usize,
+    /// Requests per second; 0: unlimited.
+    pub rate_limit: u32,
+    /// Items per list page.
+    pub page_size: u32,
+    /// A sync that would remove more than this percentage of a kind holds every removal.
+    pub removal_guard_percent: u8,
+}
+
+impl EnvironmentSettings {
+    pub fn name(&self) -> &EnvironmentName {
+        &self.environment.name
+    }
+}
+
+impl Settings {
+    /// From a configuration that [`config::load`] read (and so validated): the errors name the key.
+    pub fn from_config(config: &Config) -> Result<Settings, config::Error> {
+        let mut environments = Vec::with_capacity(config.environments.len());
+        for (index, entry) in config.environments.iter().enumerate() {
+            let invalid = |field: &str, message: String| config::Error::InvalidValue {
+                key: format!("environments[{index}].{field}"),
+                message,
+                origin: String::new(),
+            };
+            let environment = entry.to_environment().map_err(|(field, message)| invalid(field, message))?;
+            let credential = entry.credential.source().map_err(|message| invalid("credential", message))?;
+            environments.push(EnvironmentSettings {
+                environment,
+                credential,
+                concurrency: usize::from(entry.concurrency),
+                rate_limit: entry.rate_limit,
+                page_size: entry.page_size,
+                removal_guard_percent: entry.removal_guard_percent,
+            });
+        }
+        let governance = GovernanceSettings {
+            policy: config.governance.policy.policy(),
+            alert_min_severity: config.governance.alert_min_severity.severity(),
+            webhooks: config.governance.webhooks.clone(),
+            environments: environments.iter().map(|entry| entry.name().clone()).collect(),
+        };
+        Ok(Settings {
+            database_url: config.database.url.clone(),
+            listen: config.server.listen,
+            environments,
+            governance,
+            scim: ScimSettings::from_config(&config.scim),
+        })
+    }
+
+    /// The configured environment of this name.
+    pub fn environment(&self, name: &str) -> Option<&EnvironmentSettings> {
+        self.environments.iter().find(|entry| entry.environment.name.as_str() == name)
+    }
+
+    /// Every configured environment's name, in configuration order.
+    pub fn environment_names(&self) -> Vec<EnvironmentName> {
+        self.environments.iter().map(|entry| entry.name().clone()).collect()
+    }
+}
