@@ -49,6 +49,9 @@ pub struct Stats {
     requests: AtomicU64,
     retries: AtomicU64,
     token_exchanges: AtomicU64,
+    client_errors: AtomicU64,
+    server_errors: AtomicU64,
+    transport_errors: AtomicU64,
 }
 
 impl Stats {
@@ -61,6 +64,18 @@ impl Stats {
     }
     pub fn token_exchanges(&self) -> u64 {
         self.token_exchanges.load(Ordering::Relaxed)
+    }
+    /// Requests answered with a 4xx status.
+    pub fn client_errors(&self) -> u64 {
+        self.client_errors.load(Ordering::Relaxed)
+    }
+    /// Requests answered with a 5xx status.
+    pub fn server_errors(&self) -> u64 {
+        self.server_errors.load(Ordering::Relaxed)
+    }
+    /// Requests that got no answer: timeouts, refused or broken connections.
+    pub fn transport_errors(&self) -> u64 {
+        self.transport_errors.load(Ordering::Relaxed)
     }
 }
 
@@ -276,13 +291,23 @@ impl Transport {
             let body = response.bytes().await?.to_vec();
             Ok::<_, reqwest::Error>(RawResponse { status, headers, body })
         };
-        match tokio::time::timeout(self.timeout, exchange).await {
+        let outcome = match tokio::time::timeout(self.timeout, exchange).await {
             Err(_) => Err(AttemptFailure::Timeout),
             Ok(Err(error)) if error.is_timeout() => Err(AttemptFailure::Timeout),
             // reqwest's messages name the URL and the cause, never headers (where the token travels).
             Ok(Err(error)) => Err(AttemptFailure::Connection(error_chain(&error))),
             Ok(Ok(response)) => Ok(response),
+        };
+        let counter = match &outcome {
+            Err(_) => Some(&self.stats.transport_errors),
+            Ok(response) if response.status.is_client_error() => Some(&self.stats.client_errors),
+            Ok(response) if response.status.is_server_error() => Some(&self.stats.server_errors),
+            Ok(_) => None,
+        };
+        if let Some(counter) = counter {
+            counter.fetch_add(1, Ordering::Relaxed);
         }
+        outcome
     }
 
     /// Exponential backoff with jitter: `initial * 2^(retry-1)`, capped, minus up to half at random.

@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod govern;
+pub mod metrics;
 pub mod scim;
 pub mod server;
 pub mod store;

@@ -4,13 +4,17 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::app::App;
 use crate::scim::{self, RequestLogWriter, ScimState};
@@ -25,18 +29,77 @@ pub struct Server {
     pub request_log_retention: Duration,
 }
 
-/// Every route warden serves: `/healthz`, `/readyz` and the SCIM server. Call within a Tokio runtime (it starts
-/// the request-log writer).
+/// The request header that names a request in every log line about it, honoured when a caller sends a sensible one
+/// and generated otherwise; every response carries it.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Every route warden serves: `/healthz`, `/readyz`, `/metrics` and the SCIM server, each request in a span named
+/// by its request id. Call within a Tokio runtime (it starts the request-log writer).
 pub fn build(app: &App) -> Server {
     let settings = app.settings().scim.clone();
     let request_log_retention = settings.request_log_retention;
     let scim_state = ScimState::new(app.store().clone(), settings);
     let request_log = scim_state.request_log.clone();
+    let scim = scim::router(scim_state).layer(middleware::from_fn_with_state(app.clone(), count_scim_request));
     let router = Router::new()
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz).with_state(app.clone()))
-        .merge(scim::router(scim_state));
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(app.clone())
+        .merge(scim)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::from_fn(drop_unusable_request_id));
     Server { router, request_log, request_log_retention }
+}
+
+/// One span per request, named by its id (never by its query, which may carry a filter with personal data).
+fn request_span(request: &Request) -> tracing::Span {
+    let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+}
+
+/// A caller's `x-request-id` is kept when it is short and plain (letters, digits, `-`, `_`, `.`, `:`); anything
+/// else is replaced by a generated one, so no caller writes what it likes into the logs.
+async fn drop_unusable_request_id(mut request: Request, next: Next) -> Response {
+    let usable = |value: &HeaderValue| {
+        let bytes = value.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= 128
+            && bytes.iter().all(|byte| byte.is_ascii_alphanumeric() || b"-_.:".contains(byte))
+    };
+    let headers = request.headers_mut();
+    if headers.get_all(&REQUEST_ID).iter().count() > 1 || headers.get(&REQUEST_ID).is_some_and(|id| !usable(id)) {
+        headers.remove(&REQUEST_ID);
+    }
+    next.run(request).await
+}
+
+/// Counts a SCIM request and its latency by method and status class.
+async fn count_scim_request(State(app): State<App>, request: Request, next: Next) -> Response {
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    app.metrics().record_scim_request(&method, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// The Prometheus exposition text; the open-alert gauge is read from the store first (the store is shared by every
+/// replica, so each one reports the same figure).
+async fn metrics(State(app): State<App>) -> Response {
+    match app.store().list_alerts(None).await {
+        Ok(alerts) => {
+            let mut counts = Vec::new();
+            for alert in &alerts {
+                counts.push((alert.severity, 1));
+            }
+            app.metrics().set_open_alerts(&counts);
+        }
+        Err(error) => tracing::warn!(%error, "cannot count the open alerts for /metrics"),
+    }
+    let content_type = HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8");
+    ([(header::CONTENT_TYPE, content_type)], app.metrics().encode()).into_response()
 }
 
 /// Serves `server` on `listener` until `shutdown` completes, pruning the request log meanwhile; requests in flight

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 use warden_core::access_history::{AccessAt, AccessHistory, Holder, service_account_access_at, who_held_role};
 use warden_core::id::{EnvironmentName, OrgId, ProjectId, RoleKey, UserId};
-use warden_core::model::{Change, Snapshot};
+use warden_core::model::{Change, Snapshot, SyncRun};
 use warden_core::posture::{ProjectComparison, compare_projects};
 use warden_core::trend::{Granularity, TrendPoint, bucket_trend};
 
@@ -15,6 +15,16 @@ use crate::store::ChangeQuery;
 /// Recorded changes, newest first.
 pub async fn changes(app: &App, query: &ChangeQuery) -> Result<Vec<Change>, Error> {
     Ok(app.store().list_changes(query).await?)
+}
+
+/// The most recent sync runs of the configured environments (or the one `only` names), at most `limit` each,
+/// newest first within each environment: running, finished, failed and interrupted ones alike.
+pub async fn sync_runs(app: &App, only: Option<&str>, limit: u32) -> Result<Vec<SyncRun>, Error> {
+    let mut runs = Vec::new();
+    for entry in app.environments(only)? {
+        runs.extend(app.store().list_sync_runs(entry.name(), limit).await?);
+    }
+    Ok(runs)
 }
 
 /// An environment's history, loaded to answer questions about one time.

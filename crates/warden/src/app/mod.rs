@@ -30,6 +30,7 @@ use warden_core::id::EnvironmentName;
 use warden_zitadel::{ClientOptions, ZitadelClient};
 
 use crate::config::CredentialError;
+use crate::metrics::Metrics;
 use crate::store::{self, Store};
 
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -76,6 +77,7 @@ struct Inner {
     zitadel_clients: Mutex<HashMap<EnvironmentName, Arc<ZitadelClient>>>,
     /// The HTTP client webhooks are delivered with, built on first use.
     webhook_client: OnceLock<reqwest::Client>,
+    metrics: Metrics,
 }
 
 impl App {
@@ -87,6 +89,7 @@ impl App {
                 clock,
                 zitadel_clients: Mutex::default(),
                 webhook_client: OnceLock::new(),
+                metrics: Metrics::new(),
             }),
         }
     }
@@ -111,6 +114,11 @@ impl App {
 
     pub fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
+    }
+
+    /// What `/metrics` exposes; operations record into it.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     /// The configured environment of this name.

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use warden_core::governance::{Suppression, dedupe_key, suppressed_by};
 use warden_core::id::EnvironmentName;
 use warden_core::inventory::{ServiceAccount, service_account_inventory};
-use warden_core::model::SyncRun;
+use warden_core::model::{SyncRun, SyncStatus};
 use warden_core::posture::{self, Finding, Severity};
 
 use crate::app::{App, Error};
@@ -30,7 +30,10 @@ pub struct Report {
 #[derive(Debug, Clone)]
 pub struct ReportedEnvironment {
     pub name: EnvironmentName,
+    /// The last run that finished (ok, partial, failed or interrupted): what the report's state comes from.
     pub last_run: Option<SyncRun>,
+    /// Runs still going (newest first): the state may change under the report.
+    pub running: Vec<SyncRun>,
     pub human_users: usize,
     pub machine_users: usize,
 }
@@ -54,6 +57,9 @@ impl Report {
     }
 }
 
+/// Runs read per environment to find the last finished one and those still going.
+const RECENT_RUNS: u32 = 20;
+
 /// The report on the configured environments, or the one `only` names. Role drift is judged across every
 /// configured environment, so a report on one still sees what the others have.
 pub async fn report(app: &App, only: Option<&str>) -> Result<Report, Error> {
@@ -72,8 +78,11 @@ pub async fn report_on(app: &App, environments: &[EnvironmentName]) -> Result<Re
         Report { environments: Vec::new(), findings: Vec::new(), suppressed: Vec::new(), service_accounts: Vec::new() };
     let mut findings = Vec::new();
     for environment in environments {
-        let last_run = store.list_sync_runs(environment, 1).await?.into_iter().next();
-        if last_run.is_none() {
+        let recent = store.list_sync_runs(environment, RECENT_RUNS).await?;
+        let (running, finished): (Vec<SyncRun>, Vec<SyncRun>) =
+            recent.into_iter().partition(|run| run.status == SyncStatus::Running);
+        let last_run = finished.into_iter().next();
+        if last_run.is_none() && running.is_empty() {
             tracing::warn!(%environment, "never synced: run `warden sync` first");
         }
         let started = Instant::now();
@@ -94,6 +103,7 @@ pub async fn report_on(app: &App, environments: &[EnvironmentName]) -> Result<Re
         report.environments.push(ReportedEnvironment {
             name: environment.clone(),
             last_run,
+            running,
             human_users: snapshot.users.len() - machine_users,
             machine_users,
         });

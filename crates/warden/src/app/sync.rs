@@ -8,6 +8,7 @@ use warden_core::reconcile::RemovalGuard;
 use crate::app::{App, Error};
 use crate::govern::notify::{self, DeliveryOutcome};
 use crate::govern::{GovernOutcome, govern_once};
+use crate::metrics::ZitadelRequests;
 use crate::sync::{SyncOptions, SyncOutcome, sync_once};
 
 /// How a run treats what it finds.
@@ -60,7 +61,10 @@ pub async fn sync_environment(
     };
     let now = app.now();
     let store = app.store();
+    let before = ZitadelRequests::of(&client.stats());
     let outcome = sync_once(&settings.environment, &client, &**store, options, now).await?;
+    let requests = ZitadelRequests::of(&client.stats()).since(before);
+    app.metrics().record_sync(&outcome.run, outcome.duration, requests);
     let governed = if outcome.run.status == SyncStatus::Failed {
         None
     } else {
@@ -87,6 +91,7 @@ pub async fn deliver_notifications(app: &App) -> Option<DeliveryOutcome> {
     match notify::deliver_due(&**app.store(), webhooks, &http, app.now()).await {
         Ok(outcome) => {
             tracing::info!(?outcome, "notifications");
+            app.metrics().record_deliveries(&outcome);
             Some(outcome)
         }
         Err(error) => {

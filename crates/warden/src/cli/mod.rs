@@ -8,6 +8,7 @@ mod export;
 mod governance;
 mod output;
 mod report;
+mod runs;
 mod scim;
 mod serve;
 mod sync;
@@ -56,6 +57,8 @@ pub enum Command {
     Sync(sync::SyncArgs),
     /// List recorded changes, newest first
     Changes(changes::ChangesArgs),
+    /// Recent sync runs of each environment: status (running, ok, partial, failed, interrupted), duration, errors
+    Runs(runs::RunsArgs),
     /// Findings and service accounts of the synced environments (exit 3 with --fail-on when one is met)
     Report(report::ReportArgs),
     /// Counts of service accounts, humans, grants and findings over time (by sync, day or week)
@@ -140,6 +143,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&args).await,
         Command::Sync(args) => sync::run(&app().await?, &args).await,
         Command::Changes(args) => changes::run(&app().await?, &args).await,
+        Command::Runs(args) => runs::run(&app().await?, &args).await,
         Command::Report(args) => report::run(&app().await?, &args).await,
         Command::Trends(args) => trends::run(&app().await?, &args).await,
         Command::Compare(args) => compare::run(&app().await?, &args).await,

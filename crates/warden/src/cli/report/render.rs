@@ -158,6 +158,10 @@ pub(super) fn report_json(report: &Report) -> Value {
                 "started_at": time_text(run.started_at),
                 "finished_at": run.finished_at.map(time_text),
             })),
+            "running": environment.running.iter().map(|run| json!({
+                "run_id": run.id.0,
+                "started_at": time_text(run.started_at),
+            })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "summary": {
             "findings": report.findings.len(),
@@ -191,6 +195,30 @@ fn summary_line(report: &Report) -> String {
         report.count(Severity::Low),
         report.service_accounts.len(),
     )
+}
+
+/// Per environment, the run the state comes from and any run still going.
+fn runs_lines(report: &Report) -> String {
+    let mut out = String::new();
+    for environment in &report.environments {
+        let last = match &environment.last_run {
+            Some(run) => format!(
+                "last sync: run {} {} at {}",
+                run.id.0,
+                run.status,
+                time_text(run.finished_at.unwrap_or(run.started_at))
+            ),
+            None => "never synced".to_owned(),
+        };
+        let running: Vec<String> = environment
+            .running
+            .iter()
+            .map(|run| format!("run {} running since {}", run.id.0, time_text(run.started_at)))
+            .collect();
+        let running = if running.is_empty() { String::new() } else { format!("; {}", running.join(", ")) };
+        out.push_str(&format!("{}: {last}{running}\n", environment.name));
+    }
+    out
 }
 
 fn finding_rows(report: &Report) -> Vec<Vec<String>> {
@@ -251,7 +279,7 @@ const ACCOUNT_HEADER: [&str; 9] = [
 ];
 
 pub(super) fn report_table(report: &Report) -> String {
-    let mut out = format!("{}\n\n", summary_line(report));
+    let mut out = format!("{}\n{}\n", summary_line(report), runs_lines(report));
     out.push_str(&table::render(&FINDING_HEADER, &finding_rows(report)));
     out.push('\n');
     out.push_str(&table::render(&ACCOUNT_HEADER, &account_rows(report)));
@@ -275,8 +303,9 @@ fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 pub(super) fn report_markdown(report: &Report) -> String {
     format!(
-        "# warden report\n\n{}\n\n## Findings\n\n{}\n## Service accounts\n\n{}",
+        "# warden report\n\n{}\n\n{}\n## Findings\n\n{}\n## Service accounts\n\n{}",
         summary_line(report),
+        runs_lines(report),
         markdown_table(&FINDING_HEADER, &finding_rows(report)),
         markdown_table(&ACCOUNT_HEADER, &account_rows(report))
     )
