@@ -5,15 +5,14 @@
 //! *unknown*. Its stored objects are carried over unchanged and never reported as removed; the next complete read
 //! reconciles them.
 
-mod fields;
 mod guard;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::fields::{Described, FieldValue};
 use crate::id::OrgId;
 use crate::model::{ChangeKind, FieldChange, ObjectKey, ResourceKind, Snapshot, Stored, with_kind};
 
-pub use fields::{Described, FieldValue};
 pub use guard::{ExcessiveRemoval, RemovalGuard, excessive_removals};
 
 /// One fetch unit: a kind of object in one organization, or at instance level (`org: None`).
