@@ -12,7 +12,7 @@
 //! flags `true`/`false`, lists sorted and joined by `,`, times in RFC 3339 (Unix seconds where RFC 3339 cannot express
 //! them), settings as `key=value` joined by `; ` in key order, bytes as UTF-8.
 //!
-//! Everything else round-trips, except what the text cannot hold: a list's order, a list item
+//! Everything else round-trips (`properties` checks it for every kind), except what the text cannot hold: a list's order, a list item
 //! containing `,` (or a list of one empty item); a setting key containing `=` or `; `, a setting value containing
 //! `; ` (such settings are read back as text that renders the same); bytes that are not UTF-8 (replaced); the
 //! fraction of a second of a time outside RFC 3339's years 0 to 9999.
@@ -142,5 +142,7 @@ fn split_key<'a>(key: &'a str, shape: &str) -> Result<(&'a str, &'a str), Rebuil
     key.split_once('/').ok_or_else(|| RebuildError(format!("key {key:?} is not {shape}")))
 }
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use time::macros::datetime;
 
-use crate::fields::Described;
+use crate::fields::{Described, RecordedFields};
 use crate::id::{
     ApplicationId, IdpId, MachineKeyId, MetadataKey, OrgId, PatId, ProjectGrantId, ProjectId, RoleKey, UserGrantId,
     UserId,
@@ -307,4 +307,80 @@ fn applications_providers_and_metadata_record_these_fields() {
         },
         &[("value", Some("Zürich 7"))],
     );
+}
+
+/// Recorded values as a change holds them.
+fn recorded(values: &[(&str, &str)]) -> RecordedFields {
+    values.iter().map(|(name, value)| ((*name).to_owned(), Some((*value).to_owned()))).collect()
+}
+
+fn rebuild_error<T: Described + std::fmt::Debug>(key: &str, org: Option<&str>, values: &[(&str, &str)]) -> String {
+    let org = org.map(org_id);
+    T::rebuild(key, org.as_ref(), &recorded(values), None).unwrap_err().to_string()
+}
+
+#[test]
+fn values_that_do_not_make_an_object_are_an_error_that_names_the_field_or_key() {
+    assert_eq!(rebuild_error::<Org>("o1", None, &[]), "field name was not recorded");
+    assert_eq!(rebuild_error::<MachineKey>("k1", Some("o1"), &[]), "field user_id was not recorded");
+    assert_eq!(
+        rebuild_error::<UserGrant>("g1", Some("o1"), &[("user_id", "")]),
+        r#"field user_id is "": user id must not be empty"#
+    );
+    assert_eq!(
+        rebuild_error::<Project>(
+            "p1",
+            Some("o1"),
+            &[("name", "Billing"), ("state", "active"), ("role_assertion", "yes")]
+        ),
+        r#"field role_assertion is "yes", not a flag"#
+    );
+    assert_eq!(
+        rebuild_error::<User>("u1", Some("o1"), &[("username", "u"), ("state", "active"), ("kind", "robot")]),
+        r#"field kind is "robot", not human or machine"#
+    );
+    assert_eq!(
+        rebuild_error::<PersonalAccessToken>(
+            "t1",
+            Some("o1"),
+            &[("user_id", "m1"), ("scopes", ""), ("created_at", "May")]
+        ),
+        r#"field created_at is "May", not a time"#
+    );
+    assert_eq!(
+        rebuild_error::<Membership>("project_grant/pg1/m1", Some("o1"), &[("scope", "project_grant"), ("roles", "")]),
+        "field project_id was not recorded"
+    );
+    assert_eq!(
+        rebuild_error::<Membership>("org/o1/m1", Some("o1"), &[("scope", "project"), ("roles", "")]),
+        r#"field scope is "project", but the key says org"#
+    );
+    assert_eq!(
+        rebuild_error::<Application>(
+            "a1",
+            Some("o1"),
+            &[("project_id", "p1"), ("name", "App"), ("state", "active"), ("kind", "oidc"), ("settings", "dev_mode")]
+        ),
+        r#"field settings is "dev_mode", not key=value settings"#
+    );
+    assert_eq!(rebuild_error::<ProjectRole>("p1", Some("o1"), &[]), r#"key "p1" is not project/role"#);
+    assert_eq!(rebuild_error::<Membership>("team/t1/m1", None, &[]), r#"key "team/t1/m1" is not a membership key"#);
+    assert_eq!(rebuild_error::<Project>("p1", None, &[]), "the change names no organization");
+}
+
+#[test]
+fn profile_details_that_were_not_recorded_are_empty() {
+    let values = recorded(&[("username", "m1"), ("state", "active"), ("kind", "machine")]);
+    let user = User::rebuild("m1", Some(&org_id("o1")), &values, None).unwrap();
+    assert_eq!(
+        user.kind,
+        UserKind::Machine(MachineProfile {
+            name: String::new(),
+            description: String::new(),
+            has_secret: false,
+            access_token_type: AccessTokenType::Bearer,
+        })
+    );
+    let role = ProjectRole::rebuild("p1/billing/reader", Some(&org_id("o1")), &RecordedFields::new(), None).unwrap();
+    assert_eq!((role.key.as_str(), role.display_name.as_str()), ("billing/reader", ""));
 }
