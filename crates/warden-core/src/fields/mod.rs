@@ -12,10 +12,11 @@
 //! flags `true`/`false`, lists sorted and joined by `,`, times in RFC 3339 (Unix seconds where RFC 3339 cannot express
 //! them), settings as `key=value` joined by `; ` in key order, bytes as UTF-8.
 //!
-//! Everything else round-trips (`properties` checks it for every kind), except what the text cannot hold: a list's order, a list item
-//! containing `,` (or a list of one empty item); a setting key containing `=` or `; `, a setting value containing
-//! `; ` (such settings are read back as text that renders the same); bytes that are not UTF-8 (replaced); the
-//! fraction of a second of a time outside RFC 3339's years 0 to 9999.
+//! Everything else round-trips (`properties` checks it for every kind), except what the text cannot hold: a list's
+//! order, a list item containing `,` (or a list of one empty item); a setting key containing `=` or `; `, a setting
+//! value containing `; ` (it may be read back split differently, as settings that render the same text); bytes that
+//! are not UTF-8 (replaced); the fraction of a second of a time RFC 3339 cannot express (a year outside 0 to 9999, an
+//! offset beyond 23 hours or with seconds).
 
 /// One field of an object: `field!("name", Encoding, object.place)` records `object.place` through `Encoding`;
 /// `field!("name", Encoding, Variant(profile) in object.enum_field => profile.place)` records a field only objects of
