@@ -146,6 +146,20 @@ opaque_id!(
     "group-role mapping id"
 );
 
+/// The empty id, which `parse` refuses: only a placeholder in an object being rebuilt from recorded fields, until its
+/// field is written (`crate::fields::Described::rebuild` fails rather than return an object holding one).
+macro_rules! unset_id {
+    ($($name:ident),+) => {
+        $(impl $name {
+            pub(crate) fn unset() -> Self {
+                Self(String::new())
+            }
+        })+
+    };
+}
+
+unset_id!(OrgId, ProjectId, UserId);
+
 /// The name of a configured environment (`prod`, `staging`, ...): the key everything observed hangs from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EnvironmentName(String);

@@ -4,6 +4,7 @@
 //! types. The binary converts wire DTOs and database rows into these types at its edges.
 
 pub mod access_history;
+pub mod fields;
 pub mod governance;
 pub mod id;
 pub mod inventory;

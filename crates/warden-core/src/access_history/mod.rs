@@ -6,10 +6,12 @@
 //! The answer is the state as of the last sync at or before `T`: changes are placed at the time they were observed
 //! (`observed_at`), so the precision is the sync interval. Before the first sync (the baseline) nothing is known.
 //!
-//! Only the kinds that carry access are rewound: organizations, projects, project roles, users, machine keys,
-//! personal access tokens, user grants, memberships and project grants. Rewound objects carry no bookkeeping times
-//! (`changed_at`, and `created_at` except for keys and tokens, whose creation is part of their recorded fields);
-//! list fields are recorded comma-joined, so a role key containing a comma does not survive a rewind.
+//! [`rewind`] rewinds the kinds that carry access ([`ACCESS_KINDS`]), [`rewind_kinds`] any kinds. Objects are rebuilt
+//! through the same description of each kind that `reconcile` records them with (`crate::fields`), so whatever a
+//! change records, a rewind restores. Rewound objects carry no bookkeeping times: no `changed_at`, and `created_at`
+//! only where the kind records it (keys and tokens) or from the later object of a modification. What the text of a
+//! field cannot hold does not survive either: list fields are recorded comma-joined, so a role key containing a comma
+//! does not survive a rewind (see `crate::fields` for the rest).
 
 mod rewind;
 
@@ -76,12 +78,37 @@ pub struct AccessAt {
     pub credentials: Vec<Credential>,
 }
 
-/// The state as of the last sync at or before `at`, for the kinds that carry access (the others are left empty).
+/// The kinds that carry access, which [`rewind`] rewinds: organizations, projects, project roles, users, machine
+/// keys, personal access tokens, user grants, memberships and project grants.
+pub const ACCESS_KINDS: [ResourceKind; 9] = [
+    ResourceKind::Org,
+    ResourceKind::Project,
+    ResourceKind::ProjectRole,
+    ResourceKind::User,
+    ResourceKind::MachineKey,
+    ResourceKind::PersonalAccessToken,
+    ResourceKind::UserGrant,
+    ResourceKind::Membership,
+    ResourceKind::ProjectGrant,
+];
+
+/// The state as of the last sync at or before `at`, for the kinds that carry access ([`ACCESS_KINDS`]; the others are
+/// left empty).
 pub fn rewind(history: &AccessHistory<'_>, at: OffsetDateTime) -> Result<Snapshot, AccessHistoryError> {
+    rewind_kinds(history, at, &ACCESS_KINDS)
+}
+
+/// The state of `kinds` (any of [`ResourceKind::ALL`]) as of the last sync at or before `at`; the others are left
+/// empty.
+pub fn rewind_kinds(
+    history: &AccessHistory<'_>,
+    at: OffsetDateTime,
+    kinds: &[ResourceKind],
+) -> Result<Snapshot, AccessHistoryError> {
     if at < history.baseline {
         return Err(AccessHistoryError::BeforeBaseline { at, baseline: history.baseline });
     }
-    rewind::rewind(history.current, history.changes, at)
+    rewind::rewind(history.current, history.changes, at, kinds)
 }
 
 /// The users whose active user grants held `role_key` on `project_id` at `at` (manager memberships are a separate

@@ -7,15 +7,18 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 use crate::access_history::{
-    AccessHistory, AccessHistoryError, access_in, holders, rewind, service_account_access_at, who_held_role,
+    AccessHistory, AccessHistoryError, access_in, holders, rewind, rewind_kinds, service_account_access_at,
+    who_held_role,
 };
 use crate::id::{
-    EnvironmentName, MachineKeyId, OrgId, PatId, ProjectGrantId, ProjectId, RoleKey, SyncRunId, UserGrantId, UserId,
+    ApplicationId, EnvironmentName, IdpId, MachineKeyId, MetadataKey, OrgId, PatId, ProjectGrantId, ProjectId, RoleKey,
+    SyncRunId, UserGrantId, UserId,
 };
 use crate::model::{
-    AccessTokenType, Attribution, Change, ChangeKind, FieldChange, GrantState, HumanProfile, KeyType, MachineKey,
-    MachineProfile, Membership, MembershipScope, Observed, Org, OrgState, PersonalAccessToken, Project, ProjectGrant,
-    ProjectRole, ProjectState, ResourceKind, Snapshot, User, UserGrant, UserKind, UserState,
+    AccessTokenType, Application, ApplicationKind, ApplicationState, Attribution, Change, ChangeKind, FieldChange,
+    GrantState, HumanProfile, IdentityProvider, IdpOwner, IdpState, KeyType, MachineKey, MachineProfile, Membership,
+    MembershipScope, Observed, Org, OrgState, PersonalAccessToken, Project, ProjectGrant, ProjectRole, ProjectState,
+    ProviderType, ResourceKind, Snapshot, User, UserGrant, UserKind, UserMetadata, UserState,
 };
 use crate::reconcile::reconcile;
 
@@ -422,4 +425,104 @@ fn a_history_that_does_not_fit_the_state_is_an_error_not_a_guess() {
         let error = rewind(&history, T0).unwrap_err();
         assert!(matches!(error, AccessHistoryError::Unrewindable { .. }), "{error}");
     }
+}
+
+fn application(id: &str, settings: &[(&str, &str)]) -> Application {
+    Application {
+        id: ApplicationId::parse(id).unwrap(),
+        project_id: billing(),
+        org_id: org_id("1"),
+        name: format!("App {id}"),
+        state: ApplicationState::Active,
+        kind: ApplicationKind::Oidc,
+        client_id: Some(format!("{id}@billing")),
+        auth_method: None,
+        settings: settings.iter().map(|(key, value)| ((*key).to_owned(), (*value).to_owned())).collect(),
+        created_at: None,
+        changed_at: None,
+    }
+}
+
+fn provider(id: &str, owner: IdpOwner, state: IdpState) -> IdentityProvider {
+    IdentityProvider {
+        id: IdpId::parse(id).unwrap(),
+        owner,
+        name: format!("Provider {id}"),
+        state,
+        provider_type: ProviderType::Saml,
+        config: [("binding".to_owned(), "post".to_owned()), ("metadata_url".to_owned(), "https://idp/m".to_owned())]
+            .into(),
+        created_at: None,
+        changed_at: None,
+    }
+}
+
+fn metadata(value: &str) -> UserMetadata {
+    UserMetadata {
+        user_id: user_id("h1"),
+        org_id: org_id("1"),
+        key: MetadataKey::parse("team/primary").unwrap(),
+        value: value.as_bytes().to_vec(),
+        created_at: None,
+        changed_at: None,
+    }
+}
+
+/// The scripted states with the kinds that carry no access as well: an application is reconfigured, then replaced;
+/// an organization's provider is added, then deactivated, and the instance gets one; metadata changes, then goes.
+fn everything_at(stage: usize) -> Snapshot {
+    let mut state = [state_at_t0, state_at_t1, state_at_t2, state_at_t3][stage]();
+    let redirect = ("redirect_uris", "https://a.example/cb,https://b.example/cb");
+    let (applications, identity_providers, user_metadata) = match stage {
+        0 => (vec![application("a1", &[redirect, ("dev_mode", "false")])], Vec::new(), vec![metadata("billing")]),
+        1 => (
+            vec![application("a1", &[redirect, ("dev_mode", "true")])],
+            vec![provider("i1", IdpOwner::Org(org_id("1")), IdpState::Active)],
+            vec![metadata("payments; ledger")],
+        ),
+        2 => (
+            vec![Application { auth_method: Some("basic".to_owned()), ..application("a2", &[]) }],
+            vec![provider("i1", IdpOwner::Org(org_id("1")), IdpState::Inactive)],
+            Vec::new(),
+        ),
+        _ => (
+            vec![Application { auth_method: Some("basic".to_owned()), ..application("a2", &[]) }],
+            vec![
+                provider("i1", IdpOwner::Org(org_id("1")), IdpState::Inactive),
+                provider("i2", IdpOwner::Instance, IdpState::Active),
+            ],
+            Vec::new(),
+        ),
+    };
+    state.applications = applications;
+    state.identity_providers = identity_providers;
+    state.user_metadata = user_metadata;
+    state
+}
+
+#[test]
+fn every_kind_rewinds_to_each_earlier_state() {
+    let states: Vec<Snapshot> = (0..4).map(everything_at).collect();
+    let mut changes = record(&Snapshot::default(), &states[0], T0, 1);
+    for (run, (pair, time)) in states.windows(2).zip([T1, T2, T3]).enumerate() {
+        changes.extend(record(&pair[0], &pair[1], time, i64::try_from(run).unwrap() + 2));
+    }
+    let history = AccessHistory { current: &states[3], changes: &changes, baseline: T0 };
+    let comparable_everything = |snapshot: &Snapshot| {
+        let mut everything = comparable(snapshot);
+        for kind in [ResourceKind::Application, ResourceKind::IdentityProvider, ResourceKind::UserMetadata] {
+            let mut batch = snapshot.clone().take(kind);
+            batch.sort_by_key_descending();
+            everything.extend(batch);
+        }
+        everything
+    };
+    let times = [(T0, 0), (T1 - Duration::seconds(1), 0), (T1, 1), (T2, 2), (T3 - Duration::seconds(1), 2), (T3, 3)];
+    for (at, stage) in times {
+        let then = rewind_kinds(&history, at, &ResourceKind::ALL).unwrap();
+        assert_eq!(comparable_everything(&then), comparable_everything(&states[stage]), "at {at}");
+    }
+    let access_only = rewind(&history, T1).unwrap();
+    assert!(access_only.applications.is_empty() && access_only.identity_providers.is_empty(), "not rewound");
+    assert_eq!(comparable(&access_only), comparable(&state_at_t1()));
 }

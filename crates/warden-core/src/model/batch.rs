@@ -1,6 +1,6 @@
 //! Key-ordered work on a batch, for comparing a large kind with the store a bounded slice at a time.
 
-use crate::model::{ObjectBatch, ObjectKey, Observed};
+use crate::model::{ObjectBatch, ObjectKey, Observed, Stored};
 
 /// Sorts by descending key; of objects sharing a key, the one that came last stays (as in the store).
 fn sort_descending_unique<T: Observed>(objects: &mut Vec<T>) {
@@ -55,24 +55,11 @@ impl ObjectBatch {
     /// Moves every object of `other` (which must be of the same kind) to the end of this batch; returns `other`
     /// untouched when the kinds differ.
     pub fn append(&mut self, other: ObjectBatch) -> Result<(), ObjectBatch> {
-        match (self, other) {
-            (ObjectBatch::Orgs(objects), ObjectBatch::Orgs(more)) => objects.extend(more),
-            (ObjectBatch::Projects(objects), ObjectBatch::Projects(more)) => objects.extend(more),
-            (ObjectBatch::ProjectRoles(objects), ObjectBatch::ProjectRoles(more)) => objects.extend(more),
-            (ObjectBatch::Users(objects), ObjectBatch::Users(more)) => objects.extend(more),
-            (ObjectBatch::MachineKeys(objects), ObjectBatch::MachineKeys(more)) => objects.extend(more),
-            (ObjectBatch::PersonalAccessTokens(objects), ObjectBatch::PersonalAccessTokens(more)) => {
-                objects.extend(more)
-            }
-            (ObjectBatch::UserGrants(objects), ObjectBatch::UserGrants(more)) => objects.extend(more),
-            (ObjectBatch::Memberships(objects), ObjectBatch::Memberships(more)) => objects.extend(more),
-            (ObjectBatch::ProjectGrants(objects), ObjectBatch::ProjectGrants(more)) => objects.extend(more),
-            (ObjectBatch::Applications(objects), ObjectBatch::Applications(more)) => objects.extend(more),
-            (ObjectBatch::IdentityProviders(objects), ObjectBatch::IdentityProviders(more)) => objects.extend(more),
-            (ObjectBatch::UserMetadata(objects), ObjectBatch::UserMetadata(more)) => objects.extend(more),
-            (_, other) => return Err(other),
+        fn append<T: Stored>(objects: &mut Vec<T>, other: ObjectBatch) -> Result<(), ObjectBatch> {
+            objects.extend(T::from_batch(other)?);
+            Ok(())
         }
-        Ok(())
+        with_objects!(self, |objects| append(objects, other))
     }
 }
 

@@ -44,6 +44,64 @@ macro_rules! with_objects {
     };
 }
 
+/// Evaluates one expression with `$type` naming the object type of `kind` (every kind implements [`Stored`]).
+macro_rules! with_kind {
+    ($kind:expr, |$type:ident| $body:expr) => {
+        match $kind {
+            $crate::model::ResourceKind::Org => {
+                type $type = $crate::model::Org;
+                $body
+            }
+            $crate::model::ResourceKind::Project => {
+                type $type = $crate::model::Project;
+                $body
+            }
+            $crate::model::ResourceKind::ProjectRole => {
+                type $type = $crate::model::ProjectRole;
+                $body
+            }
+            $crate::model::ResourceKind::User => {
+                type $type = $crate::model::User;
+                $body
+            }
+            $crate::model::ResourceKind::MachineKey => {
+                type $type = $crate::model::MachineKey;
+                $body
+            }
+            $crate::model::ResourceKind::PersonalAccessToken => {
+                type $type = $crate::model::PersonalAccessToken;
+                $body
+            }
+            $crate::model::ResourceKind::UserGrant => {
+                type $type = $crate::model::UserGrant;
+                $body
+            }
+            $crate::model::ResourceKind::Membership => {
+                type $type = $crate::model::Membership;
+                $body
+            }
+            $crate::model::ResourceKind::ProjectGrant => {
+                type $type = $crate::model::ProjectGrant;
+                $body
+            }
+            $crate::model::ResourceKind::Application => {
+                type $type = $crate::model::Application;
+                $body
+            }
+            $crate::model::ResourceKind::IdentityProvider => {
+                type $type = $crate::model::IdentityProvider;
+                $body
+            }
+            $crate::model::ResourceKind::UserMetadata => {
+                type $type = $crate::model::UserMetadata;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use with_kind;
+
 mod batch;
 mod environment;
 mod estate;
@@ -207,20 +265,10 @@ pub enum ObjectBatch {
 
 impl ObjectBatch {
     pub fn kind(&self) -> ResourceKind {
-        match self {
-            ObjectBatch::Orgs(_) => ResourceKind::Org,
-            ObjectBatch::Projects(_) => ResourceKind::Project,
-            ObjectBatch::ProjectRoles(_) => ResourceKind::ProjectRole,
-            ObjectBatch::Users(_) => ResourceKind::User,
-            ObjectBatch::MachineKeys(_) => ResourceKind::MachineKey,
-            ObjectBatch::PersonalAccessTokens(_) => ResourceKind::PersonalAccessToken,
-            ObjectBatch::UserGrants(_) => ResourceKind::UserGrant,
-            ObjectBatch::Memberships(_) => ResourceKind::Membership,
-            ObjectBatch::ProjectGrants(_) => ResourceKind::ProjectGrant,
-            ObjectBatch::Applications(_) => ResourceKind::Application,
-            ObjectBatch::IdentityProviders(_) => ResourceKind::IdentityProvider,
-            ObjectBatch::UserMetadata(_) => ResourceKind::UserMetadata,
+        fn kind_of<T: Observed>(_: &[T]) -> ResourceKind {
+            T::KIND
         }
+        with_objects!(self, |objects| kind_of(objects))
     }
 
     /// The keys of the objects in the batch, in order.
@@ -263,48 +311,20 @@ pub struct Snapshot {
 impl Snapshot {
     /// Appends a batch to the list of its kind (moving it in whole when that list is empty).
     pub fn extend(&mut self, batch: ObjectBatch) {
-        fn extend<T>(list: &mut Vec<T>, objects: Vec<T>) {
+        fn extend<T: Stored>(snapshot: &mut Snapshot, objects: Vec<T>) {
+            let list = T::list_mut(snapshot);
             if list.is_empty() {
                 *list = objects;
             } else {
                 list.extend(objects);
             }
         }
-        match batch {
-            ObjectBatch::Orgs(objects) => extend(&mut self.orgs, objects),
-            ObjectBatch::Projects(objects) => extend(&mut self.projects, objects),
-            ObjectBatch::ProjectRoles(objects) => extend(&mut self.project_roles, objects),
-            ObjectBatch::Users(objects) => extend(&mut self.users, objects),
-            ObjectBatch::MachineKeys(objects) => extend(&mut self.machine_keys, objects),
-            ObjectBatch::PersonalAccessTokens(objects) => extend(&mut self.personal_access_tokens, objects),
-            ObjectBatch::UserGrants(objects) => extend(&mut self.user_grants, objects),
-            ObjectBatch::Memberships(objects) => extend(&mut self.memberships, objects),
-            ObjectBatch::ProjectGrants(objects) => extend(&mut self.project_grants, objects),
-            ObjectBatch::Applications(objects) => extend(&mut self.applications, objects),
-            ObjectBatch::IdentityProviders(objects) => extend(&mut self.identity_providers, objects),
-            ObjectBatch::UserMetadata(objects) => extend(&mut self.user_metadata, objects),
-        }
+        with_objects!(batch, |objects| extend(self, objects))
     }
 
     /// Moves the objects of one kind out, leaving that list empty.
     pub fn take(&mut self, kind: ResourceKind) -> ObjectBatch {
-        use std::mem::take;
-        match kind {
-            ResourceKind::Org => ObjectBatch::Orgs(take(&mut self.orgs)),
-            ResourceKind::Project => ObjectBatch::Projects(take(&mut self.projects)),
-            ResourceKind::ProjectRole => ObjectBatch::ProjectRoles(take(&mut self.project_roles)),
-            ResourceKind::User => ObjectBatch::Users(take(&mut self.users)),
-            ResourceKind::MachineKey => ObjectBatch::MachineKeys(take(&mut self.machine_keys)),
-            ResourceKind::PersonalAccessToken => {
-                ObjectBatch::PersonalAccessTokens(take(&mut self.personal_access_tokens))
-            }
-            ResourceKind::UserGrant => ObjectBatch::UserGrants(take(&mut self.user_grants)),
-            ResourceKind::Membership => ObjectBatch::Memberships(take(&mut self.memberships)),
-            ResourceKind::ProjectGrant => ObjectBatch::ProjectGrants(take(&mut self.project_grants)),
-            ResourceKind::Application => ObjectBatch::Applications(take(&mut self.applications)),
-            ResourceKind::IdentityProvider => ObjectBatch::IdentityProviders(take(&mut self.identity_providers)),
-            ResourceKind::UserMetadata => ObjectBatch::UserMetadata(take(&mut self.user_metadata)),
-        }
+        with_kind!(kind, |T| T::into_batch(std::mem::take(T::list_mut(self))))
     }
 
     /// Moves every object of `other` into this snapshot.
@@ -323,23 +343,56 @@ impl Snapshot {
 
     /// How many objects of each kind the snapshot holds (every kind present, zero included).
     pub fn counts(&self) -> BTreeMap<ResourceKind, u64> {
-        let lengths = [
-            self.orgs.len(),
-            self.projects.len(),
-            self.project_roles.len(),
-            self.users.len(),
-            self.machine_keys.len(),
-            self.personal_access_tokens.len(),
-            self.user_grants.len(),
-            self.memberships.len(),
-            self.project_grants.len(),
-            self.applications.len(),
-            self.identity_providers.len(),
-            self.user_metadata.len(),
-        ];
-        ResourceKind::ALL.into_iter().zip(lengths).map(|(kind, length)| (kind, length as u64)).collect()
+        ResourceKind::ALL.into_iter().map(|kind| (kind, with_kind!(kind, |T| T::list(self).len()) as u64)).collect()
     }
 }
+
+/// Where the objects of one kind live: their list in a [`Snapshot`] and their variant of [`ObjectBatch`]. With
+/// `with_kind!` and `with_objects!`, code over every kind is written once instead of matching the twelve kinds.
+pub(crate) trait Stored: Observed + Sized {
+    fn list(snapshot: &Snapshot) -> &[Self];
+    fn list_mut(snapshot: &mut Snapshot) -> &mut Vec<Self>;
+    fn into_batch(objects: Vec<Self>) -> ObjectBatch;
+    /// The objects of a batch of this kind; the batch itself, untouched, when it is of another kind.
+    fn from_batch(batch: ObjectBatch) -> Result<Vec<Self>, ObjectBatch>;
+}
+
+macro_rules! stored_as {
+    ($($type:ident => $variant:ident in $list:ident),+ $(,)?) => {
+        $(impl Stored for $type {
+            fn list(snapshot: &Snapshot) -> &[Self] {
+                &snapshot.$list
+            }
+            fn list_mut(snapshot: &mut Snapshot) -> &mut Vec<Self> {
+                &mut snapshot.$list
+            }
+            fn into_batch(objects: Vec<Self>) -> ObjectBatch {
+                ObjectBatch::$variant(objects)
+            }
+            fn from_batch(batch: ObjectBatch) -> Result<Vec<Self>, ObjectBatch> {
+                match batch {
+                    ObjectBatch::$variant(objects) => Ok(objects),
+                    other => Err(other),
+                }
+            }
+        })+
+    };
+}
+
+stored_as!(
+    Org => Orgs in orgs,
+    Project => Projects in projects,
+    ProjectRole => ProjectRoles in project_roles,
+    User => Users in users,
+    MachineKey => MachineKeys in machine_keys,
+    PersonalAccessToken => PersonalAccessTokens in personal_access_tokens,
+    UserGrant => UserGrants in user_grants,
+    Membership => Memberships in memberships,
+    ProjectGrant => ProjectGrants in project_grants,
+    Application => Applications in applications,
+    IdentityProvider => IdentityProviders in identity_providers,
+    UserMetadata => UserMetadata in user_metadata,
+);
 
 #[cfg(test)]
 mod tests {
@@ -352,6 +405,21 @@ mod tests {
             assert_eq!(ResourceKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(ResourceKind::parse("group"), None);
+    }
+
+    #[test]
+    fn every_kind_is_dispatched_to_its_own_type_list_and_batch() {
+        let mut snapshot = Snapshot::default();
+        for kind in ResourceKind::ALL {
+            assert_eq!(with_kind!(kind, |T| T::KIND), kind);
+            let batch = snapshot.take(kind);
+            assert_eq!(batch.kind(), kind);
+            let mut same = batch.empty_like();
+            assert_eq!(same.append(batch.clone()), Ok(()));
+            snapshot.extend(batch);
+        }
+        assert!(snapshot.counts().values().all(|count| *count == 0));
+        assert_eq!(snapshot.counts().len(), ResourceKind::ALL.len());
     }
 
     #[test]

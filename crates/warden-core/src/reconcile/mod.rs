@@ -5,15 +5,14 @@
 //! *unknown*. Its stored objects are carried over unchanged and never reported as removed; the next complete read
 //! reconciles them.
 
-mod fields;
 mod guard;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::fields::{Described, FieldValue};
 use crate::id::OrgId;
-use crate::model::{ChangeKind, FieldChange, ObjectKey, ResourceKind, Snapshot};
+use crate::model::{ChangeKind, FieldChange, ObjectKey, ResourceKind, Snapshot, Stored, with_kind};
 
-pub use fields::{Described, FieldValue};
 pub use guard::{ExcessiveRemoval, RemovalGuard, excessive_removals};
 
 /// One fetch unit: a kind of object in one organization, or at instance level (`org: None`).
@@ -55,32 +54,16 @@ impl Reconciliation {
 /// removed nor reported. `fetched` is consumed: what must be written moves into the result, the rest is dropped,
 /// so a large estate is never held twice. Reconciling kind by kind (snapshots holding one kind each) gives the same
 /// result with less held at once.
-pub fn reconcile(stored: &Snapshot, fetched: Snapshot, unknown: &BTreeSet<FetchScope>) -> Reconciliation {
+pub fn reconcile(stored: &Snapshot, mut fetched: Snapshot, unknown: &BTreeSet<FetchScope>) -> Reconciliation {
     let mut outcome = Reconciliation::default();
     let upserts = &mut outcome.upserts;
     let mut sink = Sink { changes: &mut outcome.changes, removals: &mut outcome.removals, unknown };
-    sink.diff(ResourceKind::Org, &stored.orgs, fetched.orgs, &mut upserts.orgs);
-    sink.diff(ResourceKind::Project, &stored.projects, fetched.projects, &mut upserts.projects);
-    sink.diff(ResourceKind::ProjectRole, &stored.project_roles, fetched.project_roles, &mut upserts.project_roles);
-    sink.diff(ResourceKind::User, &stored.users, fetched.users, &mut upserts.users);
-    sink.diff(ResourceKind::MachineKey, &stored.machine_keys, fetched.machine_keys, &mut upserts.machine_keys);
-    sink.diff(
-        ResourceKind::PersonalAccessToken,
-        &stored.personal_access_tokens,
-        fetched.personal_access_tokens,
-        &mut upserts.personal_access_tokens,
-    );
-    sink.diff(ResourceKind::UserGrant, &stored.user_grants, fetched.user_grants, &mut upserts.user_grants);
-    sink.diff(ResourceKind::Membership, &stored.memberships, fetched.memberships, &mut upserts.memberships);
-    sink.diff(ResourceKind::ProjectGrant, &stored.project_grants, fetched.project_grants, &mut upserts.project_grants);
-    sink.diff(ResourceKind::Application, &stored.applications, fetched.applications, &mut upserts.applications);
-    sink.diff(
-        ResourceKind::IdentityProvider,
-        &stored.identity_providers,
-        fetched.identity_providers,
-        &mut upserts.identity_providers,
-    );
-    sink.diff(ResourceKind::UserMetadata, &stored.user_metadata, fetched.user_metadata, &mut upserts.user_metadata);
+    for kind in ResourceKind::ALL {
+        with_kind!(kind, |T| {
+            let fetched = std::mem::take(T::list_mut(&mut fetched));
+            sink.diff(T::list(stored), fetched, T::list_mut(upserts));
+        });
+    }
     outcome
 }
 
@@ -92,13 +75,8 @@ struct Sink<'a> {
 
 impl Sink<'_> {
     /// The changes of one kind, in key order; objects to write go to `upserts`.
-    fn diff<T: Described + PartialEq>(
-        &mut self,
-        kind: ResourceKind,
-        stored: &[T],
-        fetched: Vec<T>,
-        upserts: &mut Vec<T>,
-    ) {
+    fn diff<T: Described + PartialEq>(&mut self, stored: &[T], fetched: Vec<T>, upserts: &mut Vec<T>) {
+        let kind = T::KIND;
         let stored: BTreeMap<ObjectKey, &T> = stored.iter().map(|object| (object.key(), object)).collect();
         // A key fetched twice (unstable paging) counts once; the last copy wins, as in the store.
         let fetched: BTreeMap<ObjectKey, T> = fetched.into_iter().map(|object| (object.key(), object)).collect();

@@ -7,12 +7,13 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use tokio::task::JoinSet;
+use warden_core::fields::Described;
 use warden_core::id::{OrgId, UserId};
 use warden_core::model::{
     Application, IdentityProvider, MachineKey, Membership, ObjectBatch, Observed, Org, PersonalAccessToken, Project,
     ProjectGrant, ProjectRole, ResourceKind, Snapshot, SyncError, User, UserGrant, UserMetadata,
 };
-use warden_core::reconcile::{Described, FetchScope};
+use warden_core::reconcile::FetchScope;
 use warden_zitadel::{Error as ClientError, ZitadelClient};
 
 /// List calls under way at once. The client bounds requests in flight; this bounds the memory of the calls waiting
