@@ -14,7 +14,8 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::config::DatabaseUrl;
 use crate::store::Error;
 use crate::store::scim::ConnectionCache;
-use crate::store::sql::{ColumnReader, Dialect, SqlStore, SqlValue, pool_options};
+use crate::store::sql::{ColumnReader, Dialect, SqlValue, pool_options};
+use crate::store::sql_store::SqlStore;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 

@@ -1,5 +1,4 @@
-//! Governance records: findings with their lifecycle, suppressions, trend points, alerts, notifications and the
-//! audit log. The decisions are `warden_core::governance`'s; this module only stores them.
+//! The SQL of [`GovernanceStore`]. The decisions are `warden_core::governance`'s; this module only stores them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,152 +10,18 @@ use warden_core::governance::{
     next_status,
 };
 use warden_core::id::{EnvironmentName, OrgId, SyncRunId};
-use warden_core::posture::{self, Finding, Severity, Subject, SubjectKind};
+use warden_core::posture::Finding;
 use warden_core::trend::TrendPoint;
 
-use crate::store::Error;
-use crate::store::sql::{Dialect, RowView, SqlStore, SqlValue};
-
-/// Who warden's own actions are attributed to in alert histories.
-pub const WARDEN_OPERATOR: &str = "warden";
-
-/// A webhook notification waiting in the outbox, or delivered, with its attempts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notification {
-    pub id: i64,
-    pub alert_id: i64,
-    /// The configured webhook's name (its URL is configuration, never stored).
-    pub webhook: String,
-    /// `opened` or `resolved`.
-    pub event: String,
-    pub payload: String,
-    pub status: DeliveryStatus,
-    pub attempts: u32,
-    pub next_attempt_at: OffsetDateTime,
-    pub last_status: Option<u16>,
-    pub last_error: Option<String>,
-    pub created_at: OffsetDateTime,
-    pub delivered_at: Option<OffsetDateTime>,
-}
-
-/// A notification to put in the outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewNotification {
-    pub alert_id: i64,
-    pub webhook: String,
-    pub event: String,
-    pub payload: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryStatus {
-    Pending,
-    Delivered,
-    /// Given up after the last retry.
-    Failed,
-}
-
-impl DeliveryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Delivered => "delivered",
-            DeliveryStatus::Failed => "failed",
-        }
-    }
-
-    fn parse(text: &str) -> Option<DeliveryStatus> {
-        [DeliveryStatus::Pending, DeliveryStatus::Delivered, DeliveryStatus::Failed]
-            .into_iter()
-            .find(|status| status.as_str() == text)
-    }
-}
-
-/// The outcome of one delivery attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryAttempt {
-    pub status: DeliveryStatus,
-    pub http_status: Option<u16>,
-    pub error: Option<String>,
-    /// When to try again (pending only).
-    pub next_attempt_at: OffsetDateTime,
-}
-
-/// One thing an operator (or warden) did, for the audit log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEvent {
-    pub at: OffsetDateTime,
-    pub operator: String,
-    pub action: String,
-    pub target: String,
-    pub details: serde_json::Value,
-}
-
-#[async_trait]
-pub trait GovernanceStore: Send + Sync {
-    /// Records one evaluation of an environment's findings in one transaction: findings already open keep their
-    /// first sighting and move their last one to `now`; new ones (or ones back after being resolved) open; open ones
-    /// no longer found are resolved at `now`.
-    async fn record_findings(
-        &self,
-        environment: &EnvironmentName,
-        findings: &[Finding],
-        now: OffsetDateTime,
-    ) -> Result<FindingsDelta, Error>;
-    /// Findings, open ones only unless `include_resolved`, highest severity first.
-    async fn list_findings(
-        &self,
-        environment: Option<&EnvironmentName>,
-        include_resolved: bool,
-    ) -> Result<Vec<TrackedFinding>, Error>;
-
-    /// Stores a suppression (its `id` is assigned) and audits it.
-    async fn add_suppression(&self, suppression: &Suppression) -> Result<Suppression, Error>;
-    /// Lifts a suppression and audits it.
-    async fn lift_suppression(&self, id: i64, operator: &str, now: OffsetDateTime) -> Result<Suppression, Error>;
-    /// Every suppression, lifted and expired ones included, newest first.
-    async fn list_suppressions(&self) -> Result<Vec<Suppression>, Error>;
-
-    async fn insert_trend_points(&self, run: SyncRunId, points: &[TrendPoint]) -> Result<(), Error>;
-    /// Trend points of an environment (every organization and the environment's own), oldest first.
-    async fn list_trend_points(
-        &self,
-        environment: &EnvironmentName,
-        since: Option<OffsetDateTime>,
-    ) -> Result<Vec<TrendPoint>, Error>;
-
-    /// Applies an evaluation's alert plan in one transaction (each transition an event by [`WARDEN_OPERATOR`]) and
-    /// returns the alerts it opened and resolved. An alert another replica opened meanwhile is not opened twice.
-    async fn apply_alert_plan(
-        &self,
-        environment: &EnvironmentName,
-        plan: &AlertPlan,
-        now: OffsetDateTime,
-    ) -> Result<(Vec<Alert>, Vec<Alert>), Error>;
-    /// Alerts, newest first: those of one status, or every one that is not resolved.
-    async fn list_alerts(&self, status: Option<&AlertStatus>) -> Result<Vec<Alert>, Error>;
-    async fn get_alert(&self, id: i64) -> Result<Alert, Error>;
-    /// An operator's action on an alert, checked against the lifecycle, recorded as an event and audited.
-    async fn act_on_alert(
-        &self,
-        id: i64,
-        action: &AlertAction,
-        operator: &str,
-        now: OffsetDateTime,
-    ) -> Result<Alert, Error>;
-    /// The alert's history, oldest first.
-    async fn alert_events(&self, id: i64) -> Result<Vec<AlertEvent>, Error>;
-
-    async fn enqueue_notifications(&self, notifications: &[NewNotification], now: OffsetDateTime) -> Result<(), Error>;
-    /// Pending notifications whose next attempt is due, oldest first.
-    async fn due_notifications(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Notification>, Error>;
-    async fn record_delivery(&self, id: i64, attempt: &DeliveryAttempt, now: OffsetDateTime) -> Result<(), Error>;
-    /// The delivery log: every notification (of one alert, if given), newest first.
-    async fn list_notifications(&self, alert: Option<i64>) -> Result<Vec<Notification>, Error>;
-
-    /// The audit log, newest first.
-    async fn list_audit_events(&self, limit: u32) -> Result<Vec<AuditEvent>, Error>;
-}
+use crate::store::governance::rows::{
+    ALERT_COLUMNS, FINDING_COLUMNS, NOTIFICATION_COLUMNS, SUPPRESSION_COLUMNS, decode_alert, decode_finding,
+    decode_notification, decode_suppression, finding_key, stored_environment, text, time,
+};
+use crate::store::sql::{Dialect, RowView, SqlValue};
+use crate::store::sql_store::SqlStore;
+use crate::store::{
+    AuditEvent, DeliveryAttempt, DeliveryStatus, Error, GovernanceStore, NewNotification, Notification, WARDEN_OPERATOR,
+};
 
 /// A statement from SQL with `?` placeholders and the values for them, in order.
 fn statement<D: Dialect>(sql: &str, values: Vec<SqlValue>) -> QueryBuilder<D> {
@@ -168,127 +33,6 @@ fn statement<D: Dialect>(sql: &str, values: Vec<SqlValue>) -> QueryBuilder<D> {
         builder.push(part);
     }
     builder
-}
-
-fn text(value: impl Into<String>) -> SqlValue {
-    SqlValue::text(value)
-}
-
-fn time(value: OffsetDateTime) -> SqlValue {
-    SqlValue::Time(Some(value))
-}
-
-fn parse_environment(view: &RowView<'_>, name: &str) -> Result<EnvironmentName, Error> {
-    EnvironmentName::parse(name).map_err(|error| view.corrupt("environment", &error))
-}
-
-fn stored_environment(view: &RowView<'_>) -> Result<EnvironmentName, Error> {
-    parse_environment(view, &view.text("environment")?)
-}
-
-fn severity(view: &RowView<'_>) -> Result<Severity, Error> {
-    let text = view.text("severity")?;
-    [Severity::Low, Severity::Medium, Severity::High]
-        .into_iter()
-        .find(|severity| severity.as_str() == text)
-        .ok_or_else(|| view.corrupt("severity", &text))
-}
-
-fn subject(view: &RowView<'_>) -> Result<Subject, Error> {
-    let kind = view.text("subject_kind")?;
-    Ok(Subject {
-        kind: SubjectKind::parse(&kind).ok_or_else(|| view.corrupt("subject_kind", &kind))?,
-        id: view.text("subject_id")?,
-        name: view.text("subject_name")?,
-        org_id: view.optional_id::<OrgId>("org_id")?,
-    })
-}
-
-const FINDING_COLUMNS: &str = "environment, rule, subject_kind, subject_id, subject_name, org_id, severity, message, \
-                               evidence, remediation, first_seen, last_seen, resolved_at";
-
-fn decode_finding(view: &RowView<'_>) -> Result<TrackedFinding, Error> {
-    let rule_id = view.text("rule")?;
-    let rule = posture::rule(&rule_id).ok_or_else(|| view.corrupt("rule", &format!("unknown rule {rule_id}")))?;
-    let evidence: Vec<(String, String)> =
-        serde_json::from_str(&view.text("evidence")?).map_err(|error| view.corrupt("evidence", &error))?;
-    Ok(TrackedFinding {
-        finding: Finding {
-            rule: rule.id,
-            severity: severity(view)?,
-            environment: stored_environment(view)?,
-            subject: subject(view)?,
-            message: view.text("message")?,
-            evidence,
-            remediation: rule.remediation,
-        },
-        first_seen: view.required_time("first_seen")?,
-        last_seen: view.required_time("last_seen")?,
-        resolved_at: view.time("resolved_at")?,
-    })
-}
-
-fn finding_key(finding: &Finding) -> (String, String, String) {
-    (finding.rule.to_owned(), finding.subject.kind.as_str().to_owned(), finding.subject.id.clone())
-}
-
-const SUPPRESSION_COLUMNS: &str =
-    "id, environment, rule, subject_id, reason, created_by, created_at, expires_at, lifted_by, lifted_at";
-
-fn decode_suppression(view: &RowView<'_>) -> Result<Suppression, Error> {
-    Ok(Suppression {
-        id: view.integer("id")?,
-        environment: view.optional_text("environment")?.map(|name| parse_environment(view, &name)).transpose()?,
-        rule: view.text("rule")?,
-        subject_id: view.optional_text("subject_id")?,
-        reason: view.text("reason")?,
-        created_by: view.text("created_by")?,
-        created_at: view.required_time("created_at")?,
-        expires_at: view.time("expires_at")?,
-        lifted_by: view.optional_text("lifted_by")?,
-        lifted_at: view.time("lifted_at")?,
-    })
-}
-
-const ALERT_COLUMNS: &str = "id, dedupe_key, environment, rule, severity, subject_kind, subject_id, subject_name, \
-                             org_id, message, status, opened_at, updated_at, resolved_at, resolution";
-
-fn decode_alert(view: &RowView<'_>) -> Result<Alert, Error> {
-    Ok(Alert {
-        id: view.integer("id")?,
-        dedupe_key: view.text("dedupe_key")?,
-        environment: stored_environment(view)?,
-        rule: view.text("rule")?,
-        severity: severity(view)?,
-        subject: subject(view)?,
-        message: view.text("message")?,
-        status: AlertStatus::from_text(&view.text("status")?),
-        opened_at: view.required_time("opened_at")?,
-        updated_at: view.required_time("updated_at")?,
-        resolved_at: view.time("resolved_at")?,
-        resolution: view.optional_text("resolution")?,
-    })
-}
-
-const NOTIFICATION_COLUMNS: &str = "id, alert_id, webhook, event, payload, status, attempts, next_attempt_at, \
-                                    last_status, last_error, created_at, delivered_at";
-
-fn decode_notification(view: &RowView<'_>) -> Result<Notification, Error> {
-    let status = view.text("status")?;
-    Ok(Notification {
-        id: view.integer("id")?,
-        alert_id: view.integer("alert_id")?,
-        webhook: view.text("webhook")?,
-        event: view.text("event")?,
-        payload: view.text("payload")?,
-        status: DeliveryStatus::parse(&status).ok_or_else(|| view.corrupt("status", &status))?,
-        attempts: u32::try_from(view.unsigned("attempts")?).unwrap_or(u32::MAX),
-        next_attempt_at: view.required_time("next_attempt_at")?,
-        last_status: view.optional_integer("last_status")?.and_then(|status| u16::try_from(status).ok()),
-        last_error: view.optional_text("last_error")?,
-        created_at: view.required_time("created_at")?,
-        delivered_at: view.time("delivered_at")?,
-    })
 }
 
 impl<D: Dialect> SqlStore<D> {

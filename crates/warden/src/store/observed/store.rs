@@ -1,69 +1,14 @@
-//! The one storage seam: every SQL statement warden runs lives under this module.
-//!
-//! [`Store`] takes and returns `warden_core` types, grouped by aggregate (environments, observed objects, sync runs,
-//! changes). Two dialects implement it over one generic SQL core ([`sql`]): PostgreSQL, the primary store that
-//! replicas share, and SQLite, the embedded default. Each dialect has its own migrations with the same numbering.
-
-mod governance;
-mod kept_connections;
-mod postgres;
-mod records;
-mod scim;
-mod sql;
-mod sqlite;
+//! The observed-state aggregate's trait: [`Store`] (environments, observed objects, sync runs, changes), the
+//! supertrait of every other aggregate's, so that one `Arc<dyn Store>` reaches everything stored.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, SyncRunId};
 use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncError, SyncRun};
 
-use crate::config::DatabaseUrl;
-
-pub use governance::{
-    AuditEvent, DeliveryAttempt, DeliveryStatus, GovernanceStore, NewNotification, Notification, WARDEN_OPERATOR,
-};
-pub use postgres::{create_scratch_database, drop_scratch_database};
-pub use scim::{
-    ScimCondition, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember,
-    ScimKind, ScimPage, ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup,
-    TokenHash,
-};
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("unsupported database URL {0}: use sqlite://PATH or postgres://USER@HOST/DATABASE")]
-    UnsupportedUrl(String),
-    #[error("cannot open the database {url}: {source}")]
-    Connect { url: String, source: sqlx::Error },
-    #[error("cannot migrate the database: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("environment {0} is not in the store")]
-    UnknownEnvironment(EnvironmentName),
-    #[error("sync run {0} is not in the store")]
-    UnknownSyncRun(i64),
-    #[error("stored value {table}.{column} is invalid: {message}")]
-    Corrupt { table: &'static str, column: String, message: String },
-    #[error("alert {0} does not exist")]
-    UnknownAlert(i64),
-    #[error("suppression {0} does not exist")]
-    UnknownSuppression(i64),
-    /// The request contradicts the stored state (an alert's lifecycle, say).
-    #[error("{0}")]
-    Refused(String),
-    /// A SCIM userName is already taken in the tenant (compared case-insensitively).
-    #[error("the userName is already taken in this tenant")]
-    ScimUniqueness,
-    /// A conditional SCIM write found another version stored.
-    #[error("the resource was changed since the expected version")]
-    ScimVersionMismatch,
-    #[error("no SCIM {kind} {id} in this tenant")]
-    ScimNotFound { kind: &'static str, id: String },
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-}
+use crate::store::{Error, GovernanceStore, ScimStore};
 
 /// Which changes to list, newest first.
 #[derive(Debug, Clone, Default)]
@@ -221,23 +166,4 @@ async fn load_each<S: Store + ?Sized>(
         }
     }
     Ok(snapshot)
-}
-
-/// Opens the database a URL names (creating an SQLite file if needed) without migrating it.
-pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>, Error> {
-    let text = url.expose();
-    if text.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::open(url).await?))
-    } else if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::open(url).await?))
-    } else {
-        Err(Error::UnsupportedUrl(url.redacted()))
-    }
-}
-
-/// Opens the database and brings its schema up to date: what `warden migrate` and every start do.
-pub async fn open_and_migrate(url: &DatabaseUrl) -> Result<Arc<dyn Store>, Error> {
-    let store = open(url).await?;
-    store.migrate().await?;
-    Ok(store)
 }

@@ -13,11 +13,12 @@ use std::collections::HashMap;
 use sqlx::QueryBuilder;
 
 use crate::store::Error;
-use crate::store::scim::sql::{IDS_PER_STATEMENT, RECORD_COLUMNS, decode_record, push_list, push_tenant};
+use crate::store::scim::rows::{IDS_PER_STATEMENT, RECORD_COLUMNS, decode_record, push_list, push_tenant};
 use crate::store::scim::{
     ScimCondition, ScimGroupMember, ScimKind, ScimPage, ScimQuery, ScimRecord, ScimSortKey, ScimTenant,
 };
-use crate::store::sql::{Dialect, RowView, SqlStore, SqlValue};
+use crate::store::sql::{Dialect, RowView, SqlValue};
+use crate::store::sql_store::SqlStore;
 
 /// The column a list is ordered by, before the tie-breakers (creation order, then id).
 struct SortColumn {

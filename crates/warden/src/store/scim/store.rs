@@ -1,14 +1,7 @@
-//! SCIM provisioning storage: connections (bearer tokens into one tenant), users, groups with their members, and
-//! the request log. [`ScimStore`] is a supertrait of [`crate::store::Store`], so every store has it; its SQL lives
-//! in `sql.rs`, written once over the dialects like the rest of the store.
+//! The SCIM aggregate's trait, [`ScimStore`], and the types it takes and returns.
 //!
 //! A tenant ([`ScimTenant`]) is a ZITADEL organization of one environment. Every user, group and membership row is
 //! keyed by its tenant; no method reads or writes across tenants.
-
-mod cache;
-mod read;
-mod sql;
-mod write;
 
 use std::fmt;
 
@@ -18,8 +11,6 @@ use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, OrgId};
 
 use crate::store::Error;
-
-pub(crate) use cache::ConnectionCache;
 
 /// The tenant a SCIM client provisions into: one ZITADEL organization in one environment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

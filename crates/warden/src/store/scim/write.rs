@@ -15,11 +15,12 @@ use sqlx::{Connection, QueryBuilder};
 use warden_scim::resource;
 
 use crate::store::Error;
-use crate::store::scim::sql::{
+use crate::store::scim::rows::{
     IDS_PER_STATEMENT, LOG_COLUMNS, RECORD_COLUMNS, push_list, push_log_rows, push_tenant, write_error,
 };
 use crate::store::scim::{ScimKind, ScimRecord, ScimRequestLogEntry, ScimTenant};
-use crate::store::sql::{Dialect, RowView, SqlStore, SqlValue};
+use crate::store::sql::{Dialect, RowView, SqlValue};
+use crate::store::sql_store::SqlStore;
 
 /// A statement of a [`Plan`]: it pushes itself onto a builder, narrowed by a guard (an SQL condition that holds
 /// when the record's own statement wrote its row; the record's own statement ignores it).

@@ -1,0 +1,18 @@
+//! SCIM provisioning: connections (bearer tokens into one tenant), users, groups with their members, and the
+//! request log, in the shape of `store/observed` (`store`, `rows`, `sql`, the SQL's longer parts in `read` and
+//! `write`), plus `cache`, the connections a serving process keeps by token hash. [`ScimStore`] is a supertrait of
+//! [`crate::store::Store`], so every store has it.
+
+mod cache;
+mod read;
+mod rows;
+mod sql;
+mod store;
+mod write;
+
+pub(crate) use cache::ConnectionCache;
+pub use store::{
+    ScimCondition, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember,
+    ScimKind, ScimPage, ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup,
+    TokenHash,
+};
