@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use sqlx::{Database, Pool, QueryBuilder};
 
-use crate::store::scim::ConnectionCache;
 use crate::store::sql::{ColumnReader, SqlValue};
 
 /// What differs between PostgreSQL and SQLite.
@@ -38,7 +37,7 @@ pub(crate) trait Dialect: Database<Row: ColumnReader> {
 
     /// Starts a task that listens for [`Dialect::NOTIFY_SCIM_CONNECTIONS`], keeps `cache` active while it listens
     /// and empties it on every notification. Where there are no notifications, the cache stays inactive.
-    fn watch_scim_connections(pool: &Pool<Self>, cache: Arc<ConnectionCache>);
+    fn watch_scim_connections<L: ChangeListener>(pool: &Pool<Self>, cache: Arc<L>);
 
     fn bind(builder: &mut QueryBuilder<Self>, value: SqlValue);
 
@@ -58,4 +57,12 @@ pub(crate) trait Dialect: Database<Row: ColumnReader> {
     fn describe_schema(
         pool: &Pool<Self>,
     ) -> impl Future<Output = Result<Vec<(String, String)>, sqlx::Error>> + Send + '_;
+}
+
+/// What [`Dialect::watch_scim_connections`] reports to: whether changes are being listened for, and each change.
+pub(crate) trait ChangeListener: Send + Sync + 'static {
+    /// Listening started (`true`) or stopped (`false`): changes in between may have been missed.
+    fn listening(&self, active: bool);
+    /// A change was announced.
+    fn changed(&self);
 }

@@ -11,7 +11,7 @@ mod row;
 mod statement;
 mod value;
 
-pub(crate) use dialect::Dialect;
+pub(crate) use dialect::{ChangeListener, Dialect};
 pub(crate) use kept_connections::KeptConnections;
 pub(crate) use pool::{IDLE_BEFORE_PING, pool_options};
 pub(crate) use row::{ColumnReader, RowView};
