@@ -1,12 +1,13 @@
 //! How governance records map onto their tables: column lists, bound values and decoding through `RowView`.
 
 use time::OffsetDateTime;
-use warden_core::governance::{Alert, AlertStatus, Suppression, TrackedFinding};
+use warden_core::governance::{Alert, AlertEvent, AlertStatus, Suppression, TrackedFinding};
 use warden_core::id::{EnvironmentName, OrgId};
 use warden_core::posture::{self, Finding, Severity, Subject, SubjectKind};
+use warden_core::trend::TrendPoint;
 
 use crate::store::Error;
-use crate::store::governance::store::{DeliveryStatus, Notification};
+use crate::store::governance::store::{AuditEvent, DeliveryStatus, Notification};
 use crate::store::sql::{RowView, SqlValue};
 
 pub(super) fn text(value: impl Into<String>) -> SqlValue {
@@ -127,5 +128,44 @@ pub(super) fn decode_notification(view: &RowView<'_>) -> Result<Notification, Er
         last_error: view.optional_text("last_error")?,
         created_at: view.required_time("created_at")?,
         delivered_at: view.time("delivered_at")?,
+    })
+}
+
+pub(super) fn decode_trend_point(view: &RowView<'_>) -> Result<TrendPoint, Error> {
+    let org = view.text("org_id")?;
+    Ok(TrendPoint {
+        at: view.required_time("at")?,
+        environment: stored_environment(view)?,
+        org_id: if org.is_empty() {
+            None
+        } else {
+            Some(OrgId::parse(&org).map_err(|error| view.corrupt("org_id", &error))?)
+        },
+        machine_users: view.unsigned("machine_users")?,
+        human_users: view.unsigned("human_users")?,
+        user_grants: view.unsigned("user_grants")?,
+        findings: view.unsigned("findings")?,
+    })
+}
+
+pub(super) fn decode_alert_event(view: &RowView<'_>) -> Result<AlertEvent, Error> {
+    Ok(AlertEvent {
+        alert_id: view.integer("alert_id")?,
+        at: view.required_time("at")?,
+        operator: view.text("operator")?,
+        action: view.text("action")?,
+        from_status: view.optional_text("from_status")?.map(|status| AlertStatus::from_text(&status)),
+        to_status: AlertStatus::from_text(&view.text("to_status")?),
+        note: view.optional_text("note")?,
+    })
+}
+
+pub(super) fn decode_audit_event(view: &RowView<'_>) -> Result<AuditEvent, Error> {
+    Ok(AuditEvent {
+        at: view.required_time("at")?,
+        operator: view.text("operator")?,
+        action: view.text("action")?,
+        target: view.text("target")?,
+        details: serde_json::from_str(&view.text("details")?).map_err(|error| view.corrupt("details", &error))?,
     })
 }

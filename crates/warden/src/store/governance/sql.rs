@@ -3,37 +3,25 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 use warden_core::governance::{
     Alert, AlertAction, AlertEvent, AlertPlan, AlertStatus, FindingsDelta, Suppression, TrackedFinding, dedupe_key,
     next_status,
 };
-use warden_core::id::{EnvironmentName, OrgId, SyncRunId};
+use warden_core::id::{EnvironmentName, SyncRunId};
 use warden_core::posture::Finding;
 use warden_core::trend::TrendPoint;
 
 use crate::store::governance::rows::{
-    ALERT_COLUMNS, FINDING_COLUMNS, NOTIFICATION_COLUMNS, SUPPRESSION_COLUMNS, decode_alert, decode_finding,
-    decode_notification, decode_suppression, finding_key, stored_environment, text, time,
+    ALERT_COLUMNS, FINDING_COLUMNS, NOTIFICATION_COLUMNS, SUPPRESSION_COLUMNS, decode_alert, decode_alert_event,
+    decode_audit_event, decode_finding, decode_notification, decode_suppression, decode_trend_point, finding_key, text,
+    time,
 };
-use crate::store::sql::{Dialect, RowView, SqlValue};
+use crate::store::sql::{Dialect, On, SqlValue, execute, fetch_all, fetch_one, fetch_optional, statement};
 use crate::store::sql_store::SqlStore;
 use crate::store::{
     AuditEvent, DeliveryAttempt, DeliveryStatus, Error, GovernanceStore, NewNotification, Notification, WARDEN_OPERATOR,
 };
-
-/// A statement from SQL with `?` placeholders and the values for them, in order.
-fn statement<D: Dialect>(sql: &str, values: Vec<SqlValue>) -> QueryBuilder<D> {
-    let mut parts = sql.split('?');
-    let mut builder = QueryBuilder::<D>::new(parts.next().unwrap_or_default());
-    debug_assert_eq!(sql.matches('?').count(), values.len(), "{sql}");
-    for (value, part) in values.into_iter().zip(parts) {
-        D::bind(&mut builder, value);
-        builder.push(part);
-    }
-    builder
-}
 
 impl<D: Dialect> SqlStore<D> {
     async fn audit(
@@ -48,7 +36,7 @@ impl<D: Dialect> SqlStore<D> {
             "INSERT INTO audit_event (at, operator, action, target, details) VALUES (?, ?, ?, ?, ?)",
             vec![time(now), text(operator), text(action), text(target), text(details.to_string())],
         );
-        D::execute(connection, &mut builder).await?;
+        execute(connection, &mut builder).await?;
         Ok(())
     }
 
@@ -66,26 +54,22 @@ impl<D: Dialect> SqlStore<D> {
                 SqlValue::NullableText(event.note.clone()),
             ],
         );
-        D::execute(connection, &mut builder).await?;
+        execute(connection, &mut builder).await?;
         Ok(())
     }
 
-    async fn fetch_alert(connection: &mut D::Connection, id: i64) -> Result<Alert, Error> {
+    async fn fetch_alert(on: impl Into<On<'_, D>>, id: i64) -> Result<Alert, Error> {
         let mut builder =
             statement::<D>(&format!("SELECT {ALERT_COLUMNS} FROM alert WHERE id = ?"), vec![SqlValue::Integer(id)]);
-        let rows = D::fetch_all(connection, &mut builder).await?;
-        let row = rows.first().ok_or(Error::UnknownAlert(id))?;
-        decode_alert(&RowView { table: "alert", row })
+        fetch_optional(on, &mut builder, "alert", decode_alert).await?.ok_or(Error::UnknownAlert(id))
     }
 
-    async fn fetch_suppression(connection: &mut D::Connection, id: i64) -> Result<Suppression, Error> {
+    async fn fetch_suppression(on: impl Into<On<'_, D>>, id: i64) -> Result<Suppression, Error> {
         let mut builder = statement::<D>(
             &format!("SELECT {SUPPRESSION_COLUMNS} FROM suppression WHERE id = ?"),
             vec![SqlValue::Integer(id)],
         );
-        let rows = D::fetch_all(connection, &mut builder).await?;
-        let row = rows.first().ok_or(Error::UnknownSuppression(id))?;
-        decode_suppression(&RowView { table: "suppression", row })
+        fetch_optional(on, &mut builder, "suppression", decode_suppression).await?.ok_or(Error::UnknownSuppression(id))
     }
 }
 
@@ -102,12 +86,12 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
             &format!("SELECT {FINDING_COLUMNS} FROM finding WHERE environment = ?"),
             vec![text(environment.as_str())],
         );
-        let rows = D::fetch_all(&mut transaction, &mut builder).await?;
-        let mut stored: BTreeMap<(String, String, String), TrackedFinding> = BTreeMap::new();
-        for row in &rows {
-            let tracked = decode_finding(&RowView { table: "finding", row })?;
-            stored.insert(finding_key(&tracked.finding), tracked);
-        }
+        let stored: BTreeMap<(String, String, String), TrackedFinding> =
+            fetch_all(&mut *transaction, &mut builder, "finding", decode_finding)
+                .await?
+                .into_iter()
+                .map(|tracked| (finding_key(&tracked.finding), tracked))
+                .collect();
         let mut delta = FindingsDelta::default();
         let mut seen = BTreeSet::new();
         for finding in findings {
@@ -141,7 +125,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
                 ),
                 values,
             );
-            D::execute(&mut transaction, &mut builder).await?;
+            execute(&mut *transaction, &mut builder).await?;
             if opened {
                 delta.opened.push(TrackedFinding {
                     finding: finding.clone(),
@@ -160,7 +144,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
                  WHERE environment = ? AND rule = ? AND subject_kind = ? AND subject_id = ?",
                 vec![time(now), text(environment.as_str()), text(key.0), text(key.1), text(key.2)],
             );
-            D::execute(&mut transaction, &mut builder).await?;
+            execute(&mut *transaction, &mut builder).await?;
             delta.resolved.push(TrackedFinding { resolved_at: Some(now), ..tracked });
         }
         transaction.commit().await?;
@@ -182,10 +166,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
             sql.push_str(" AND resolved_at IS NULL");
         }
         let mut builder = statement::<D>(&sql, values);
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        let mut findings =
-            rows.iter().map(|row| decode_finding(&RowView { table: "finding", row })).collect::<Result<Vec<_>, _>>()?;
+        let mut findings = fetch_all(&self.pool, &mut builder, "finding", decode_finding).await?;
         findings.sort_by(|a, b| {
             b.finding
                 .severity
@@ -212,14 +193,16 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
                 SqlValue::Time(suppression.expires_at),
             ],
         );
-        let rows = D::fetch_all(&mut transaction, &mut builder).await.map_err(|error| match &error {
-            sqlx::Error::Database(database) if database.is_foreign_key_violation() => {
-                suppression.environment.clone().map_or(Error::Database(error), Error::UnknownEnvironment)
-            }
-            _ => Error::Database(error),
-        })?;
-        let row = rows.first().ok_or(Error::Database(sqlx::Error::RowNotFound))?;
-        let id = RowView { table: "suppression", row }.integer("id")?;
+        let id = fetch_one(&mut *transaction, &mut builder, "suppression", |row| row.integer("id")).await.map_err(
+            |error| match (&error, &suppression.environment) {
+                (Error::Database(sqlx::Error::Database(database)), Some(environment))
+                    if database.is_foreign_key_violation() =>
+                {
+                    Error::UnknownEnvironment(environment.clone())
+                }
+                _ => error,
+            },
+        )?;
         let details = serde_json::json!({
             "rule": suppression.rule,
             "environment": suppression.environment.as_ref().map(ToString::to_string),
@@ -243,7 +226,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
 
     async fn lift_suppression(&self, id: i64, operator: &str, now: OffsetDateTime) -> Result<Suppression, Error> {
         let mut transaction = self.pool.begin().await?;
-        let before = Self::fetch_suppression(&mut transaction, id).await?;
+        let before = Self::fetch_suppression(&mut *transaction, id).await?;
         if before.lifted_at.is_some() {
             return Ok(before);
         }
@@ -251,7 +234,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
             "UPDATE suppression SET lifted_by = ?, lifted_at = ? WHERE id = ?",
             vec![text(operator), time(now), SqlValue::Integer(id)],
         );
-        D::execute(&mut transaction, &mut builder).await?;
+        execute(&mut *transaction, &mut builder).await?;
         let details = serde_json::json!({ "rule": before.rule, "reason": before.reason });
         Self::audit(&mut transaction, operator, "suppression.lift", &format!("suppression/{id}"), details, now).await?;
         transaction.commit().await?;
@@ -261,9 +244,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
     async fn list_suppressions(&self) -> Result<Vec<Suppression>, Error> {
         let mut builder =
             statement::<D>(&format!("SELECT {SUPPRESSION_COLUMNS} FROM suppression ORDER BY id DESC"), Vec::new());
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        rows.iter().map(|row| decode_suppression(&RowView { table: "suppression", row })).collect()
+        fetch_all(&self.pool, &mut builder, "suppression", decode_suppression).await
     }
 
     async fn insert_trend_points(&self, run: SyncRunId, points: &[TrendPoint]) -> Result<(), Error> {
@@ -283,7 +264,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
                     SqlValue::Integer(i64::try_from(point.findings).unwrap_or(i64::MAX)),
                 ],
             );
-            D::execute(&mut transaction, &mut builder).await?;
+            execute(&mut *transaction, &mut builder).await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -304,27 +285,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
         }
         sql.push_str(" ORDER BY at, org_id");
         let mut builder = statement::<D>(&sql, values);
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        rows.iter()
-            .map(|row| {
-                let view = RowView { table: "trend_point", row };
-                let org = view.text("org_id")?;
-                Ok(TrendPoint {
-                    at: view.required_time("at")?,
-                    environment: stored_environment(&view)?,
-                    org_id: if org.is_empty() {
-                        None
-                    } else {
-                        Some(OrgId::parse(&org).map_err(|error| view.corrupt("org_id", &error))?)
-                    },
-                    machine_users: view.unsigned("machine_users")?,
-                    human_users: view.unsigned("human_users")?,
-                    user_grants: view.unsigned("user_grants")?,
-                    findings: view.unsigned("findings")?,
-                })
-            })
-            .collect()
+        fetch_all(&self.pool, &mut builder, "trend_point", decode_trend_point).await
     }
 
     async fn apply_alert_plan(
@@ -355,9 +316,8 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
                     time(now),
                 ],
             );
-            let rows = D::fetch_all(&mut transaction, &mut builder).await?;
-            let Some(row) = rows.first() else { continue };
-            let id = RowView { table: "alert", row }.integer("id")?;
+            let opened_id = fetch_optional(&mut *transaction, &mut builder, "alert", |row| row.integer("id")).await?;
+            let Some(id) = opened_id else { continue };
             let event = AlertEvent {
                 alert_id: id,
                 at: now,
@@ -368,11 +328,11 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
                 note: None,
             };
             Self::alert_event(&mut transaction, &event).await?;
-            opened.push(Self::fetch_alert(&mut transaction, id).await?);
+            opened.push(Self::fetch_alert(&mut *transaction, id).await?);
         }
         let mut resolved = Vec::new();
         for (id, reason) in &plan.resolve {
-            let before = Self::fetch_alert(&mut transaction, *id).await?;
+            let before = Self::fetch_alert(&mut *transaction, *id).await?;
             if before.status == AlertStatus::Resolved {
                 continue;
             }
@@ -386,7 +346,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
                     SqlValue::Integer(*id),
                 ],
             );
-            D::execute(&mut transaction, &mut builder).await?;
+            execute(&mut *transaction, &mut builder).await?;
             let event = AlertEvent {
                 alert_id: *id,
                 at: now,
@@ -397,7 +357,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
                 note: Some(reason.clone()),
             };
             Self::alert_event(&mut transaction, &event).await?;
-            resolved.push(Self::fetch_alert(&mut transaction, *id).await?);
+            resolved.push(Self::fetch_alert(&mut *transaction, *id).await?);
         }
         transaction.commit().await?;
         Ok((opened, resolved))
@@ -414,14 +374,11 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
                 Vec::new(),
             ),
         };
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        rows.iter().map(|row| decode_alert(&RowView { table: "alert", row })).collect()
+        fetch_all(&self.pool, &mut builder, "alert", decode_alert).await
     }
 
     async fn get_alert(&self, id: i64) -> Result<Alert, Error> {
-        let mut connection = self.pool.acquire().await?;
-        Self::fetch_alert(&mut connection, id).await
+        Self::fetch_alert(&self.pool, id).await
     }
 
     async fn act_on_alert(
@@ -432,7 +389,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
         now: OffsetDateTime,
     ) -> Result<Alert, Error> {
         let mut transaction = self.pool.begin().await?;
-        let before = Self::fetch_alert(&mut transaction, id).await?;
+        let before = Self::fetch_alert(&mut *transaction, id).await?;
         let after = next_status(&before.status, action).map_err(|error| Error::Refused(error.to_string()))?;
         let (note, resolution) = match action {
             AlertAction::Acknowledge => (None, None),
@@ -451,7 +408,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
                     SqlValue::Integer(id),
                 ],
             );
-            D::execute(&mut transaction, &mut builder).await?;
+            execute(&mut *transaction, &mut builder).await?;
         }
         let event = AlertEvent {
             alert_id: id,
@@ -473,7 +430,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
             now,
         )
         .await?;
-        let alert = Self::fetch_alert(&mut transaction, id).await?;
+        let alert = Self::fetch_alert(&mut *transaction, id).await?;
         transaction.commit().await?;
         Ok(alert)
     }
@@ -484,22 +441,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
              WHERE alert_id = ? ORDER BY at, id",
             vec![SqlValue::Integer(id)],
         );
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        rows.iter()
-            .map(|row| {
-                let view = RowView { table: "alert_event", row };
-                Ok(AlertEvent {
-                    alert_id: view.integer("alert_id")?,
-                    at: view.required_time("at")?,
-                    operator: view.text("operator")?,
-                    action: view.text("action")?,
-                    from_status: view.optional_text("from_status")?.map(|status| AlertStatus::from_text(&status)),
-                    to_status: AlertStatus::from_text(&view.text("to_status")?),
-                    note: view.optional_text("note")?,
-                })
-            })
-            .collect()
+        fetch_all(&self.pool, &mut builder, "alert_event", decode_alert_event).await
     }
 
     async fn enqueue_notifications(&self, notifications: &[NewNotification], now: OffsetDateTime) -> Result<(), Error> {
@@ -518,7 +460,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
                     time(now),
                 ],
             );
-            D::execute(&mut transaction, &mut builder).await?;
+            execute(&mut *transaction, &mut builder).await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -532,9 +474,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
             ),
             vec![text(DeliveryStatus::Pending.as_str()), time(now), SqlValue::Integer(i64::from(limit))],
         );
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        rows.iter().map(|row| decode_notification(&RowView { table: "notification_delivery", row })).collect()
+        fetch_all(&self.pool, &mut builder, "notification_delivery", decode_notification).await
     }
 
     async fn record_delivery(&self, id: i64, attempt: &DeliveryAttempt, now: OffsetDateTime) -> Result<(), Error> {
@@ -554,8 +494,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
                 SqlValue::Integer(id),
             ],
         );
-        let mut connection = self.pool.acquire().await?;
-        D::execute(&mut connection, &mut builder).await?;
+        execute(&self.pool, &mut builder).await?;
         Ok(())
     }
 
@@ -572,9 +511,7 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
                 Vec::new(),
             ),
         };
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        rows.iter().map(|row| decode_notification(&RowView { table: "notification_delivery", row })).collect()
+        fetch_all(&self.pool, &mut builder, "notification_delivery", decode_notification).await
     }
 
     async fn list_audit_events(&self, limit: u32) -> Result<Vec<AuditEvent>, Error> {
@@ -582,20 +519,6 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
             "SELECT at, operator, action, target, details FROM audit_event ORDER BY at DESC, id DESC LIMIT ?",
             vec![SqlValue::Integer(i64::from(limit))],
         );
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        rows.iter()
-            .map(|row| {
-                let view = RowView { table: "audit_event", row };
-                Ok(AuditEvent {
-                    at: view.required_time("at")?,
-                    operator: view.text("operator")?,
-                    action: view.text("action")?,
-                    target: view.text("target")?,
-                    details: serde_json::from_str(&view.text("details")?)
-                        .map_err(|error| view.corrupt("details", &error))?,
-                })
-            })
-            .collect()
+        fetch_all(&self.pool, &mut builder, "audit_event", decode_audit_event).await
     }
 }

@@ -9,7 +9,7 @@ use warden_core::model::{ObjectBatch, ObjectKey, ResourceKind, Snapshot};
 
 use crate::store::Error;
 use crate::store::observed::rows::{self, Record};
-use crate::store::sql::{Dialect, RowView, SqlValue, push_binds};
+use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, push_binds};
 use crate::store::sql_store::SqlStore;
 
 /// A keyset page: the objects after a key, at most `limit` of them.
@@ -19,12 +19,13 @@ pub(super) struct Page<'a> {
     pub(super) limit: u32,
 }
 
-pub(super) fn unknown_environment_on_foreign_key(environment: &EnvironmentName) -> impl Fn(sqlx::Error) -> Error + '_ {
+/// A foreign-key violation of a write keyed by environment: the environment is not in the store.
+pub(super) fn unknown_environment_on_foreign_key(environment: &EnvironmentName) -> impl Fn(Error) -> Error + '_ {
     move |error| match &error {
-        sqlx::Error::Database(database) if database.is_foreign_key_violation() => {
+        Error::Database(sqlx::Error::Database(database)) if database.is_foreign_key_violation() => {
             Error::UnknownEnvironment(environment.clone())
         }
-        _ => Error::Database(error),
+        _ => error,
     }
 }
 
@@ -59,7 +60,7 @@ impl<D: Dialect> SqlStore<D> {
                 builder.push(")");
             }
             builder.push(&on_conflict);
-            D::execute(connection, &mut builder).await.map_err(unknown_environment_on_foreign_key(environment))?;
+            execute(&mut *connection, &mut builder).await.map_err(unknown_environment_on_foreign_key(environment))?;
         }
         Ok(())
     }
@@ -132,7 +133,7 @@ impl<D: Dialect> SqlStore<D> {
             builder.push(" AND id IN (");
             push_binds(&mut builder, chunk.iter().map(|key| SqlValue::text(*key)));
             builder.push(")");
-            deleted += D::execute(connection, &mut builder).await?;
+            deleted += execute(&mut *connection, &mut builder).await?;
         }
         Ok(deleted)
     }
@@ -157,9 +158,7 @@ impl<D: Dialect> SqlStore<D> {
             builder.push(" LIMIT ");
             D::bind(&mut builder, SqlValue::Integer(i64::from(page.limit)));
         }
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        rows.iter().map(|row| R::decode(&RowView { table: R::TABLE, row })).collect()
+        fetch_all(&self.pool, &mut builder, R::TABLE, R::decode).await
     }
 
     pub(super) async fn list_batch(

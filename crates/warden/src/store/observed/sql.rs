@@ -10,7 +10,7 @@ use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKi
 
 use crate::store::observed::objects::{Page, unknown_environment_on_foreign_key};
 use crate::store::observed::rows;
-use crate::store::sql::{Dialect, RowView, SqlValue, push_binds};
+use crate::store::sql::{Dialect, On, SqlValue, execute, fetch_all, fetch_one, fetch_optional, push_binds};
 use crate::store::sql_store::SqlStore;
 use crate::store::{ChangeQuery, Error, Store, SyncWrites};
 
@@ -26,12 +26,12 @@ impl<D: Dialect> SqlStore<D> {
                 push_binds(&mut builder, rows::change_values(change));
                 builder.push(")");
             }
-            D::execute(connection, &mut builder).await?;
+            execute(&mut *connection, &mut builder).await?;
         }
         Ok(())
     }
 
-    async fn update_sync_run(connection: &mut D::Connection, run: &SyncRun) -> Result<(), Error> {
+    async fn update_sync_run(on: impl Into<On<'_, D>>, run: &SyncRun) -> Result<(), Error> {
         let mut builder = QueryBuilder::<D>::new("UPDATE sync_run SET ");
         let columns = &rows::SYNC_RUN_COLUMNS[1..];
         for (index, (column, value)) in columns.iter().zip(rows::sync_run_values(run)).enumerate() {
@@ -40,7 +40,7 @@ impl<D: Dialect> SqlStore<D> {
         }
         builder.push(" WHERE id = ");
         D::bind(&mut builder, SqlValue::Integer(run.id.0));
-        if D::execute(connection, &mut builder).await? == 0 {
+        if execute(on, &mut builder).await? == 0 {
             return Err(Error::UnknownSyncRun(run.id.0));
         }
         Ok(())
@@ -76,8 +76,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         push_binds(&mut builder, rows::environment_values(environment));
         let update = rows::ENVIRONMENT_COLUMNS[1..].iter().map(|column| format!("{column} = excluded.{column}"));
         builder.push(format!(") ON CONFLICT (name) DO UPDATE SET {}", update.collect::<Vec<_>>().join(", ")));
-        let mut connection = self.pool.acquire().await?;
-        D::execute(&mut connection, &mut builder).await?;
+        execute(&self.pool, &mut builder).await?;
         Ok(())
     }
 
@@ -87,16 +86,13 @@ impl<D: Dialect> Store for SqlStore<D> {
             rows::ENVIRONMENT_COLUMNS.join(", "),
             D::BINARY_ORDER
         ));
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        rows.iter().map(|row| rows::decode_environment(&RowView { table: "environment", row })).collect()
+        fetch_all(&self.pool, &mut builder, "environment", rows::decode_environment).await
     }
 
     async fn delete_environment(&self, name: &EnvironmentName) -> Result<bool, Error> {
         let mut builder = QueryBuilder::<D>::new("DELETE FROM environment WHERE name = ");
         D::bind(&mut builder, SqlValue::text(name.as_str()));
-        let mut connection = self.pool.acquire().await?;
-        Ok(D::execute(&mut connection, &mut builder).await? > 0)
+        Ok(execute(&self.pool, &mut builder).await? > 0)
     }
 
     async fn upsert_objects(&self, environment: &EnvironmentName, batch: &ObjectBatch) -> Result<(), Error> {
@@ -139,15 +135,14 @@ impl<D: Dialect> Store for SqlStore<D> {
             builder.push(select);
             D::bind(&mut builder, SqlValue::text(environment.as_str()));
         }
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        let mut counts: BTreeMap<ResourceKind, u64> = ResourceKind::ALL.iter().map(|kind| (*kind, 0)).collect();
-        for row in &rows {
-            let view = RowView { table: "count", row };
+        let stored = fetch_all(&self.pool, &mut builder, "count", |view| {
             let kind = view.text("kind")?;
             let kind = ResourceKind::parse(&kind).ok_or_else(|| view.corrupt("kind", &kind))?;
-            counts.insert(kind, view.unsigned("objects")?);
-        }
+            Ok((kind, view.unsigned("objects")?))
+        })
+        .await?;
+        let mut counts: BTreeMap<ResourceKind, u64> = ResourceKind::ALL.iter().map(|kind| (*kind, 0)).collect();
+        counts.extend(stored);
         Ok(counts)
     }
 
@@ -183,18 +178,15 @@ impl<D: Dialect> Store for SqlStore<D> {
         ));
         push_binds(&mut builder, rows::sync_run_values(&run));
         builder.push(") RETURNING id");
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder)
+        let id = fetch_one(&self.pool, &mut builder, "sync_run", |row| row.integer("id"))
             .await
             .map_err(unknown_environment_on_foreign_key(environment))?;
-        let row = rows.first().ok_or(Error::Database(sqlx::Error::RowNotFound))?;
-        run.id = SyncRunId(RowView { table: "sync_run", row }.integer("id")?);
+        run.id = SyncRunId(id);
         Ok(run)
     }
 
     async fn finish_sync_run(&self, run: &SyncRun) -> Result<(), Error> {
-        let mut connection = self.pool.acquire().await?;
-        Self::update_sync_run(&mut connection, run).await
+        Self::update_sync_run(&self.pool, run).await
     }
 
     async fn fail_unfinished_sync_runs(
@@ -213,8 +205,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         D::bind(&mut builder, SqlValue::text(SyncStatus::Running.as_str()));
         builder.push(" AND id < ");
         D::bind(&mut builder, SqlValue::Integer(before.0));
-        let mut connection = self.pool.acquire().await?;
-        Ok(D::execute(&mut connection, &mut builder).await?)
+        execute(&self.pool, &mut builder).await
     }
 
     async fn list_sync_runs(&self, environment: &EnvironmentName, limit: u32) -> Result<Vec<SyncRun>, Error> {
@@ -225,9 +216,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         D::bind(&mut builder, SqlValue::text(environment.as_str()));
         builder.push(" ORDER BY started_at DESC, id DESC LIMIT ");
         D::bind(&mut builder, SqlValue::Integer(i64::from(limit)));
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        rows.iter().map(|row| rows::decode_sync_run(&RowView { table: "sync_run", row })).collect()
+        fetch_all(&self.pool, &mut builder, "sync_run", rows::decode_sync_run).await
     }
 
     async fn first_stored_sync_run(&self, environment: &EnvironmentName) -> Result<Option<SyncRun>, Error> {
@@ -237,9 +226,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         ));
         D::bind(&mut builder, SqlValue::text(environment.as_str()));
         builder.push(" AND status IN ('ok', 'partial') ORDER BY started_at, id LIMIT 1");
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        rows.first().map(|row| rows::decode_sync_run(&RowView { table: "sync_run", row })).transpose()
+        fetch_optional(&self.pool, &mut builder, "sync_run", rows::decode_sync_run).await
     }
 
     async fn insert_changes(&self, changes: &[Change]) -> Result<(), Error> {
@@ -260,7 +247,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         }
         Self::upsert_snapshot(&mut transaction, environment, writes.upserts).await?;
         Self::insert_change_rows(&mut transaction, writes.changes).await?;
-        Self::update_sync_run(&mut transaction, writes.run).await?;
+        Self::update_sync_run(&mut *transaction, writes.run).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -285,8 +272,6 @@ impl<D: Dialect> Store for SqlStore<D> {
             builder.push(" LIMIT ");
             D::bind(&mut builder, SqlValue::Integer(i64::from(limit)));
         }
-        let mut connection = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut connection, &mut builder).await?;
-        rows.iter().map(|row| rows::decode_change(&RowView { table: "change", row })).collect()
+        fetch_all(&self.pool, &mut builder, "change", rows::decode_change).await
     }
 }

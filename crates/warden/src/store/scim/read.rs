@@ -2,7 +2,7 @@
 //! members.
 //!
 //! Every read is one statement (a page of groups: two, the second for their members) on a connection of
-//! [`crate::store::kept_connections`], and the user's groups come in the same statement
+//! `store::sql::kept_connections`, and the user's groups come in the same statement
 //! ([`Dialect::SCIM_USER_GROUPS`], over the user row aliased `r`). A lookup by a key unique in the tenant (`id`,
 //! a user's `userName`: what Okta and Entra ID send before every create) matches at most one row, so it reads
 //! that row and nothing else: no count, no sort. A list pages in the database and counts its matches in the same
@@ -13,11 +13,13 @@ use std::collections::HashMap;
 use sqlx::QueryBuilder;
 
 use crate::store::Error;
-use crate::store::scim::rows::{IDS_PER_STATEMENT, RECORD_COLUMNS, decode_record, push_list, push_tenant};
+use crate::store::scim::rows::{
+    IDS_PER_STATEMENT, RECORD_COLUMNS, decode_group_member, decode_record, push_list, push_tenant,
+};
 use crate::store::scim::{
     ScimCondition, ScimGroupMember, ScimKind, ScimPage, ScimQuery, ScimRecord, ScimSortKey, ScimTenant,
 };
-use crate::store::sql::{Dialect, RowView, SqlValue};
+use crate::store::sql::{Dialect, RowView, SqlValue, fetch_all, fetch_optional};
 use crate::store::sql_store::SqlStore;
 
 /// The column a list is ordered by, before the tie-breakers (creation order, then id).
@@ -126,11 +128,8 @@ impl<D: Dialect> SqlStore<D> {
     ) -> Result<u64, Error> {
         let mut count = QueryBuilder::<D>::new("SELECT COUNT(*) AS total");
         Self::push_from_where(&mut count, kind, tenant, query);
-        let rows = D::fetch_all(connection, &mut count).await?;
-        match rows.first() {
-            Some(row) => RowView { table: kind.table(), row }.unsigned("total"),
-            None => Ok(0),
-        }
+        let total = fetch_optional(connection, &mut count, kind.table(), |row| row.unsigned("total")).await?;
+        Ok(total.unwrap_or(0))
     }
 
     /// The one row a unique key can match (or none), paged in memory.
@@ -218,22 +217,10 @@ impl<D: Dialect> SqlStore<D> {
             builder.push(" AND m.group_id IN (");
             push_list(&mut builder, chunk.iter().map(SqlValue::text));
             builder.push(format!(") ORDER BY m.group_id, m.member_id{}", D::BINARY_ORDER));
-            for row in D::fetch_all(connection, &mut builder).await? {
-                let view = RowView { table: "scim_group_member", row: &row };
-                let user_name = view.optional_text("user_name")?;
-                let member_type = match view.optional_text("member_type")? {
-                    Some(sent) => Some(sent),
-                    None => user_name.is_some().then(|| "User".to_owned()),
-                };
-                let display = match view.optional_text("display")? {
-                    Some(sent) => Some(sent),
-                    None => view.optional_text("display_name")?.or(user_name),
-                };
-                members.entry(view.text("group_id")?).or_default().push(ScimGroupMember {
-                    value: view.text("member_id")?,
-                    display,
-                    member_type,
-                });
+            for (group_id, member) in
+                fetch_all(&mut *connection, &mut builder, "scim_group_member", decode_group_member).await?
+            {
+                members.entry(group_id).or_default().push(member);
             }
         }
         for group in groups {

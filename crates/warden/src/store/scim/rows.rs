@@ -7,8 +7,8 @@ use warden_scim::resource;
 
 use crate::store::Error;
 use crate::store::scim::{
-    ScimConnection, ScimConnectionId, ScimConnectionKind, ScimKind, ScimRecord, ScimRequestLogEntry, ScimTenant,
-    ScimUserGroup, TokenHash,
+    ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind,
+    ScimRecord, ScimRequestLogEntry, ScimTenant, ScimUserGroup, TokenHash,
 };
 use crate::store::sql::{Dialect, RowView, SqlValue};
 
@@ -129,6 +129,43 @@ pub(super) fn decode_connection(row: &RowView<'_>) -> Result<ScimConnection, Err
         disabled_at: row.time("disabled_at")?,
         created_at: row.required_time("created_at")?,
     })
+}
+
+pub(super) fn decode_request_log_entry(view: &RowView<'_>) -> Result<ScimRequestLogEntry, Error> {
+    let status = view.unsigned("status")?;
+    Ok(ScimRequestLogEntry {
+        connection_id: ScimConnectionId::new(view.text("connection_id")?),
+        at: view.required_time("at")?,
+        method: view.text("method")?,
+        path: view.text("path")?,
+        status: u16::try_from(status).map_err(|error| corrupt("scim_request_log", "status", error))?,
+        latency_ms: view.unsigned("latency_ms")?,
+    })
+}
+
+pub(super) fn decode_connection_activity(view: &RowView<'_>) -> Result<ScimConnectionActivity, Error> {
+    Ok(ScimConnectionActivity {
+        connection_id: ScimConnectionId::new(view.text("id")?),
+        last_request_at: view.time("last_request_at")?,
+        requests: view.unsigned("requests")?,
+        client_errors: view.unsigned("client_errors")?,
+        server_errors: view.unsigned("server_errors")?,
+    })
+}
+
+/// A member row of a group and the tenant's user it names, if any: `display` and `type` as sent, else from the user
+/// (its displayName, else its userName; and `User`).
+pub(super) fn decode_group_member(view: &RowView<'_>) -> Result<(String, ScimGroupMember), Error> {
+    let user_name = view.optional_text("user_name")?;
+    let member_type = match view.optional_text("member_type")? {
+        Some(sent) => Some(sent),
+        None => user_name.is_some().then(|| "User".to_owned()),
+    };
+    let display = match view.optional_text("display")? {
+        Some(sent) => Some(sent),
+        None => view.optional_text("display_name")?.or(user_name),
+    };
+    Ok((view.text("group_id")?, ScimGroupMember { value: view.text("member_id")?, display, member_type }))
 }
 
 /// A user or group of `tenant` (the tenant the statement selected: every SCIM statement names its tenant).

@@ -10,14 +10,14 @@ use time::OffsetDateTime;
 
 use crate::store::Error;
 use crate::store::scim::rows::{
-    CONNECTION_COLUMNS, IDS_PER_STATEMENT, LOG_COLUMNS, corrupt, decode_connection, push_list, push_log_rows,
-    write_error,
+    CONNECTION_COLUMNS, IDS_PER_STATEMENT, LOG_COLUMNS, decode_connection, decode_connection_activity,
+    decode_request_log_entry, push_list, push_log_rows, write_error,
 };
 use crate::store::scim::{
     ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimKind, ScimPage, ScimQuery, ScimRecord,
     ScimRequestLogEntry, ScimStore, ScimTenant, TokenHash,
 };
-use crate::store::sql::{Dialect, RowView, SqlValue};
+use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, fetch_optional};
 use crate::store::sql_store::SqlStore;
 
 impl<D: Dialect> SqlStore<D> {
@@ -67,18 +67,14 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
             "SELECT {CONNECTION_COLUMNS} FROM scim_connection ORDER BY created_at, id{}",
             D::BINARY_ORDER
         ));
-        let mut database = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut database, &mut builder).await?;
-        rows.iter().map(|row| decode_connection(&RowView { table: "scim_connection", row })).collect()
+        fetch_all(&self.pool, &mut builder, "scim_connection", decode_connection).await
     }
 
     async fn scim_connection(&self, id: &ScimConnectionId) -> Result<Option<ScimConnection>, Error> {
         let mut builder =
             QueryBuilder::<D>::new(format!("SELECT {CONNECTION_COLUMNS} FROM scim_connection WHERE id = "));
         D::bind(&mut builder, SqlValue::text(id.as_str()));
-        let mut database = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut database, &mut builder).await?;
-        rows.first().map(|row| decode_connection(&RowView { table: "scim_connection", row })).transpose()
+        fetch_optional(&self.pool, &mut builder, "scim_connection", decode_connection).await
     }
 
     async fn scim_connection_by_token(&self, hash: &TokenHash) -> Result<Option<ScimConnection>, Error> {
@@ -96,10 +92,8 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         D::bind(&mut builder, SqlValue::Bytes(hash.0.to_vec()));
         builder.push(" ORDER BY created_at LIMIT 1");
         let mut kept = self.kept_connections.take().await?;
-        let rows = D::fetch_all(&mut kept, &mut builder).await?;
+        let found = fetch_optional(&mut *kept, &mut builder, "scim_connection", decode_connection).await?;
         kept.done();
-        let found =
-            rows.first().map(|row| decode_connection(&RowView { table: "scim_connection", row })).transpose()?;
         if let Some(connection) = &found {
             self.scim_connections.put(hash, connection, Instant::now(), generation);
         }
@@ -206,23 +200,9 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         D::bind(&mut builder, SqlValue::text(connection_id.as_str()));
         builder.push(" ORDER BY at DESC, id DESC LIMIT ");
         D::bind(&mut builder, SqlValue::Integer(i64::from(limit)));
-        let mut database = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut database, &mut builder).await?;
-        rows.iter()
-            .map(|row| {
-                let view = RowView { table: "scim_request_log", row };
-                let status = view.unsigned("status")?;
-                Ok(ScimRequestLogEntry {
-                    connection_id: ScimConnectionId::new(view.text("connection_id")?),
-                    at: view.required_time("at")?,
-                    method: view.text("method")?,
-                    path: view.text("path")?,
-                    status: u16::try_from(status).map_err(|error| corrupt("scim_request_log", "status", error))?,
-                    latency_ms: view.unsigned("latency_ms")?,
-                })
-            })
-            .collect()
+        fetch_all(&self.pool, &mut builder, "scim_request_log", decode_request_log_entry).await
     }
+
     async fn scim_connection_activity(&self, since: OffsetDateTime) -> Result<Vec<ScimConnectionActivity>, Error> {
         // The last request per connection is a backward step on (connection_id, at); the window's counts one range
         // of the log.
@@ -242,20 +222,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
             " GROUP BY connection_id) w ON w.connection_id = c.id ORDER BY c.created_at, c.id{}",
             D::BINARY_ORDER
         ));
-        let mut database = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut database, &mut builder).await?;
-        rows.iter()
-            .map(|row| {
-                let view = RowView { table: "scim_request_log", row };
-                Ok(ScimConnectionActivity {
-                    connection_id: ScimConnectionId::new(view.text("id")?),
-                    last_request_at: view.time("last_request_at")?,
-                    requests: view.unsigned("requests")?,
-                    client_errors: view.unsigned("client_errors")?,
-                    server_errors: view.unsigned("server_errors")?,
-                })
-            })
-            .collect()
+        fetch_all(&self.pool, &mut builder, "scim_request_log", decode_connection_activity).await
     }
 
     async fn delete_scim_request_logs_before(&self, before: OffsetDateTime, limit: u32) -> Result<u64, Error> {
@@ -266,7 +233,6 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         builder.push(" ORDER BY at, id LIMIT ");
         D::bind(&mut builder, SqlValue::Integer(i64::from(limit)));
         builder.push(")");
-        let mut database = self.pool.acquire().await?;
-        Ok(D::execute(&mut database, &mut builder).await?)
+        execute(&self.pool, &mut builder).await
     }
 }
