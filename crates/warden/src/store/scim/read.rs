@@ -13,13 +13,11 @@ use std::collections::HashMap;
 use sqlx::QueryBuilder;
 
 use crate::store::Error;
-use crate::store::scim::rows::{
-    IDS_PER_STATEMENT, RECORD_COLUMNS, decode_group_member, decode_record, push_list, push_tenant,
-};
+use crate::store::scim::rows::{IDS_PER_STATEMENT, RECORD_COLUMNS, decode_group_member, decode_record, push_tenant};
 use crate::store::scim::{
     ScimCondition, ScimGroupMember, ScimKind, ScimPage, ScimQuery, ScimRecord, ScimSortKey, ScimTenant,
 };
-use crate::store::sql::{Dialect, RowView, SqlValue, fetch_all, fetch_optional};
+use crate::store::sql::{Dialect, RowView, SqlValue, fetch_all, fetch_optional, push_binds};
 use crate::store::sql_store::SqlStore;
 
 /// The column a list is ordered by, before the tie-breakers (creation order, then id).
@@ -215,7 +213,7 @@ impl<D: Dialect> SqlStore<D> {
             );
             push_tenant(&mut builder, "m.", tenant);
             builder.push(" AND m.group_id IN (");
-            push_list(&mut builder, chunk.iter().map(SqlValue::text));
+            push_binds(&mut builder, chunk.iter().map(SqlValue::text));
             builder.push(format!(") ORDER BY m.group_id, m.member_id{}", D::BINARY_ORDER));
             for (group_id, member) in
                 fetch_all(&mut *connection, &mut builder, "scim_group_member", decode_group_member).await?

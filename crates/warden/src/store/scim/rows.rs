@@ -10,7 +10,7 @@ use crate::store::scim::{
     ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind,
     ScimRecord, ScimRequestLogEntry, ScimTenant, ScimUserGroup, TokenHash,
 };
-use crate::store::sql::{Dialect, RowView, SqlValue};
+use crate::store::sql::{Dialect, RowView, SqlValue, push_binds};
 
 pub(super) const CONNECTION_COLUMNS: &str = "id, environment, org_id, name, kind, token_hash, previous_token_hash, \
                                   previous_valid_until, disabled_at, created_at";
@@ -75,15 +75,6 @@ impl ScimKind {
                 external_id,
             ],
         }
-    }
-}
-
-pub(super) fn push_list<D: Dialect>(builder: &mut QueryBuilder<D>, values: impl IntoIterator<Item = SqlValue>) {
-    for (index, value) in values.into_iter().enumerate() {
-        if index > 0 {
-            builder.push(", ");
-        }
-        D::bind(builder, value);
     }
 }
 
@@ -231,7 +222,7 @@ pub(super) fn push_log_rows<D: Dialect>(builder: &mut QueryBuilder<D>, entries: 
             SqlValue::Integer(i64::from(entry.status)),
             SqlValue::Integer(i64::try_from(entry.latency_ms).unwrap_or(i64::MAX)),
         ];
-        push_list(builder, values);
+        push_binds(builder, values);
         builder.push(")");
     }
 }

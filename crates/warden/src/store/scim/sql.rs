@@ -11,13 +11,13 @@ use time::OffsetDateTime;
 use crate::store::Error;
 use crate::store::scim::rows::{
     CONNECTION_COLUMNS, IDS_PER_STATEMENT, LOG_COLUMNS, decode_connection, decode_connection_activity,
-    decode_request_log_entry, push_list, push_log_rows, write_error,
+    decode_request_log_entry, push_log_rows, write_error,
 };
 use crate::store::scim::{
     ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimKind, ScimPage, ScimQuery, ScimRecord,
     ScimRequestLogEntry, ScimStore, ScimTenant, TokenHash,
 };
-use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, fetch_optional};
+use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, fetch_optional, push_binds};
 use crate::store::sql_store::SqlStore;
 
 impl<D: Dialect> SqlStore<D> {
@@ -45,10 +45,10 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
             SqlValue::text(connection.kind.as_str()),
             SqlValue::Bytes(connection.token_hash.0.to_vec()),
         ];
-        push_list(&mut builder, values);
+        push_binds(&mut builder, values);
         // A new connection has no previous token; the NULL is written out because no bytes value is nullable.
         builder.push(", NULL, ");
-        push_list(
+        push_binds(
             &mut builder,
             [
                 SqlValue::Time(connection.previous_valid_until),

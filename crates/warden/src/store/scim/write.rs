@@ -16,10 +16,10 @@ use warden_scim::resource;
 
 use crate::store::Error;
 use crate::store::scim::rows::{
-    IDS_PER_STATEMENT, LOG_COLUMNS, RECORD_COLUMNS, push_list, push_log_rows, push_tenant, write_error,
+    IDS_PER_STATEMENT, LOG_COLUMNS, RECORD_COLUMNS, push_log_rows, push_tenant, write_error,
 };
 use crate::store::scim::{ScimKind, ScimRecord, ScimRequestLogEntry, ScimTenant};
-use crate::store::sql::{Dialect, RowView, SqlValue};
+use crate::store::sql::{Dialect, RowView, SqlValue, push_binds};
 use crate::store::sql_store::SqlStore;
 
 /// A statement of a [`Plan`]: it pushes itself onto a builder, narrowed by a guard (an SQL condition that holds
@@ -105,7 +105,7 @@ impl<D: Dialect> SqlStore<D> {
                 SqlValue::Time(Some(record.created)),
                 SqlValue::Time(Some(record.last_modified)),
             ];
-            push_list(builder, values.into_iter().chain(kind.derived_values(record)));
+            push_binds(builder, values.into_iter().chain(kind.derived_values(record)));
             builder.push(")");
         });
         let rows = dependents(kind, record);
@@ -262,7 +262,7 @@ impl<'a, D: Dialect> Plan<'a, D> {
                         SqlValue::text(id),
                         SqlValue::text(key.as_str()),
                     ];
-                    push_list(builder, row.into_iter().chain(values.iter().cloned().map(SqlValue::NullableText)));
+                    push_binds(builder, row.into_iter().chain(values.iter().cloned().map(SqlValue::NullableText)));
                     builder.push(")");
                 }
                 builder.push(format!(
@@ -292,7 +292,7 @@ impl<'a, D: Dialect> Plan<'a, D> {
                 builder.push(format!(" AND {} = ", table.owner));
                 D::bind(builder, SqlValue::text(id));
                 builder.push(format!(" AND {} IN (", table.key));
-                push_list(builder, chunk.iter().map(|key| SqlValue::text(key.as_str())));
+                push_binds(builder, chunk.iter().map(|key| SqlValue::text(key.as_str())));
                 builder.push(format!(") AND {guard}"));
             }));
         }
