@@ -8,44 +8,11 @@ use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, SyncRunId};
 use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, SyncError, SyncRun, SyncStatus};
 
-use crate::store::observed::objects::{Page, unknown_environment_on_foreign_key};
+use crate::store::observed::objects::{self, Page, unknown_environment_on_foreign_key};
 use crate::store::observed::rows;
 use crate::store::sql::{Dialect, On, SqlValue, execute, fetch_all, fetch_one, fetch_optional, push_binds};
 use crate::store::sql_store::SqlStore;
 use crate::store::{ChangeQuery, Error, Store, SyncWrites};
-
-impl<D: Dialect> SqlStore<D> {
-    async fn insert_change_rows(connection: &mut D::Connection, changes: &[Change]) -> Result<(), Error> {
-        let columns = &rows::CHANGE_COLUMNS[1..];
-        let rows_per_statement = D::MAX_PARAMETERS / columns.len();
-        let insert = format!("INSERT INTO change ({}) VALUES ", columns.join(", "));
-        for chunk in changes.chunks(rows_per_statement) {
-            let mut builder = QueryBuilder::<D>::new(&insert);
-            for (row, change) in chunk.iter().enumerate() {
-                builder.push(if row == 0 { "(" } else { ", (" });
-                push_binds(&mut builder, rows::change_values(change));
-                builder.push(")");
-            }
-            execute(&mut *connection, &mut builder).await?;
-        }
-        Ok(())
-    }
-
-    async fn update_sync_run(on: impl Into<On<'_, D>>, run: &SyncRun) -> Result<(), Error> {
-        let mut builder = QueryBuilder::<D>::new("UPDATE sync_run SET ");
-        let columns = &rows::SYNC_RUN_COLUMNS[1..];
-        for (index, (column, value)) in columns.iter().zip(rows::sync_run_values(run)).enumerate() {
-            builder.push(if index == 0 { format!("{column} = ") } else { format!(", {column} = ") });
-            D::bind(&mut builder, value);
-        }
-        builder.push(" WHERE id = ");
-        D::bind(&mut builder, SqlValue::Integer(run.id.0));
-        if execute(on, &mut builder).await? == 0 {
-            return Err(Error::UnknownSyncRun(run.id.0));
-        }
-        Ok(())
-    }
-}
 
 #[async_trait]
 impl<D: Dialect> Store for SqlStore<D> {
@@ -97,7 +64,7 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn upsert_objects(&self, environment: &EnvironmentName, batch: &ObjectBatch) -> Result<(), Error> {
         let mut transaction = self.pool.begin().await?;
-        Self::upsert_batch(&mut transaction, environment, batch).await?;
+        objects::upsert_batch::<D>(&mut transaction, environment, batch).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -110,13 +77,13 @@ impl<D: Dialect> Store for SqlStore<D> {
     ) -> Result<u64, Error> {
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let mut transaction = self.pool.begin().await?;
-        let deleted = Self::delete_keys(&mut transaction, environment, kind, &keys).await?;
+        let deleted = objects::delete_keys::<D>(&mut transaction, environment, kind, &keys).await?;
         transaction.commit().await?;
         Ok(deleted)
     }
 
     async fn list_objects(&self, environment: &EnvironmentName, kind: ResourceKind) -> Result<ObjectBatch, Error> {
-        self.list_batch(environment, kind, None).await
+        objects::list_batch(&self.pool, environment, kind, None).await
     }
 
     async fn count_objects(&self, environment: &EnvironmentName) -> Result<BTreeMap<ResourceKind, u64>, Error> {
@@ -153,7 +120,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         after: Option<&str>,
         limit: u32,
     ) -> Result<ObjectBatch, Error> {
-        self.list_batch(environment, kind, Some(Page { after, limit })).await
+        objects::list_batch(&self.pool, environment, kind, Some(Page { after, limit })).await
     }
 
     async fn start_sync_run(
@@ -186,7 +153,7 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn finish_sync_run(&self, run: &SyncRun) -> Result<(), Error> {
-        Self::update_sync_run(&self.pool, run).await
+        update_sync_run::<D>(&self.pool, run).await
     }
 
     async fn fail_unfinished_sync_runs(
@@ -231,7 +198,7 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn insert_changes(&self, changes: &[Change]) -> Result<(), Error> {
         let mut transaction = self.pool.begin().await?;
-        Self::insert_change_rows(&mut transaction, changes).await?;
+        insert_change_rows::<D>(&mut transaction, changes).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -243,11 +210,11 @@ impl<D: Dialect> Store for SqlStore<D> {
             removals.entry(*kind).or_default().push(key.as_str());
         }
         for (kind, keys) in removals {
-            Self::delete_keys(&mut transaction, environment, kind, &keys).await?;
+            objects::delete_keys::<D>(&mut transaction, environment, kind, &keys).await?;
         }
-        Self::upsert_snapshot(&mut transaction, environment, writes.upserts).await?;
-        Self::insert_change_rows(&mut transaction, writes.changes).await?;
-        Self::update_sync_run(&mut *transaction, writes.run).await?;
+        objects::upsert_snapshot::<D>(&mut transaction, environment, writes.upserts).await?;
+        insert_change_rows::<D>(&mut transaction, writes.changes).await?;
+        update_sync_run::<D>(&mut *transaction, writes.run).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -274,4 +241,35 @@ impl<D: Dialect> Store for SqlStore<D> {
         }
         fetch_all(&self.pool, &mut builder, "change", rows::decode_change).await
     }
+}
+
+async fn insert_change_rows<D: Dialect>(connection: &mut D::Connection, changes: &[Change]) -> Result<(), Error> {
+    let columns = &rows::CHANGE_COLUMNS[1..];
+    let rows_per_statement = D::MAX_PARAMETERS / columns.len();
+    let insert = format!("INSERT INTO change ({}) VALUES ", columns.join(", "));
+    for chunk in changes.chunks(rows_per_statement) {
+        let mut builder = QueryBuilder::<D>::new(&insert);
+        for (row, change) in chunk.iter().enumerate() {
+            builder.push(if row == 0 { "(" } else { ", (" });
+            push_binds(&mut builder, rows::change_values(change));
+            builder.push(")");
+        }
+        execute(&mut *connection, &mut builder).await?;
+    }
+    Ok(())
+}
+
+async fn update_sync_run<D: Dialect>(on: impl Into<On<'_, D>>, run: &SyncRun) -> Result<(), Error> {
+    let mut builder = QueryBuilder::<D>::new("UPDATE sync_run SET ");
+    let columns = &rows::SYNC_RUN_COLUMNS[1..];
+    for (index, (column, value)) in columns.iter().zip(rows::sync_run_values(run)).enumerate() {
+        builder.push(if index == 0 { format!("{column} = ") } else { format!(", {column} = ") });
+        D::bind(&mut builder, value);
+    }
+    builder.push(" WHERE id = ");
+    D::bind(&mut builder, SqlValue::Integer(run.id.0));
+    if execute(on, &mut builder).await? == 0 {
+        return Err(Error::UnknownSyncRun(run.id.0));
+    }
+    Ok(())
 }

@@ -17,19 +17,18 @@ use crate::store::scim::{
     ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimKind, ScimPage, ScimQuery, ScimRecord,
     ScimRequestLogEntry, ScimStore, ScimTenant, TokenHash,
 };
+use crate::store::scim::{read, write};
 use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, fetch_optional, push_binds};
 use crate::store::sql_store::SqlStore;
 
-impl<D: Dialect> SqlStore<D> {
-    /// After a connection write (committed): this process's cache drops everything at once, and every listening
-    /// process is notified.
-    async fn connections_changed(&self, connection: &mut D::Connection) -> Result<(), Error> {
-        self.scim_connections.clear();
-        if let Some(notify) = D::NOTIFY_SCIM_CONNECTIONS {
-            D::execute(connection, &mut QueryBuilder::<D>::new(notify)).await?;
-        }
-        Ok(())
+/// After a connection write (committed): this process's cache drops everything at once, and every listening
+/// process is notified.
+async fn connections_changed<D: Dialect>(store: &SqlStore<D>, connection: &mut D::Connection) -> Result<(), Error> {
+    store.scim_connections.clear();
+    if let Some(notify) = D::NOTIFY_SCIM_CONNECTIONS {
+        D::execute(connection, &mut QueryBuilder::<D>::new(notify)).await?;
     }
+    Ok(())
 }
 
 #[async_trait]
@@ -59,7 +58,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         builder.push(")");
         let mut database = self.pool.acquire().await?;
         D::execute(&mut database, &mut builder).await.map_err(write_error(&connection.tenant))?;
-        self.connections_changed(&mut database).await
+        connections_changed(self, &mut database).await
     }
 
     async fn list_scim_connections(&self) -> Result<Vec<ScimConnection>, Error> {
@@ -116,7 +115,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         D::bind(&mut builder, SqlValue::text(id.as_str()));
         let mut database = self.pool.acquire().await?;
         let rotated = D::execute(&mut database, &mut builder).await? > 0;
-        self.connections_changed(&mut database).await?;
+        connections_changed(self, &mut database).await?;
         Ok(rotated)
     }
 
@@ -127,7 +126,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         D::bind(&mut builder, SqlValue::text(id.as_str()));
         let mut database = self.pool.acquire().await?;
         let disabled = D::execute(&mut database, &mut builder).await? > 0;
-        self.connections_changed(&mut database).await?;
+        connections_changed(self, &mut database).await?;
         Ok(disabled)
     }
 
@@ -137,11 +136,11 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         record: &ScimRecord,
         log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error> {
-        self.insert_scim(kind, record, log).await
+        write::insert(&self.kept_connections, kind, record, log).await
     }
 
     async fn scim_record(&self, kind: ScimKind, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error> {
-        self.get_scim(kind, tenant, id).await
+        read::get(&self.kept_connections, kind, tenant, id).await
     }
 
     async fn update_scim_record(
@@ -151,7 +150,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         previous: &ScimRecord,
         log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error> {
-        self.update_scim(kind, record, previous, log).await
+        write::update(&self.kept_connections, kind, record, previous, log).await
     }
 
     async fn delete_scim_record(
@@ -162,7 +161,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         expected_version: Option<i64>,
         log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error> {
-        self.delete_scim(kind, tenant, id, expected_version, log).await
+        write::delete(&self.kept_connections, kind, tenant, id, expected_version, log).await
     }
 
     async fn list_scim_records(
@@ -171,7 +170,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         tenant: &ScimTenant,
         query: &ScimQuery,
     ) -> Result<ScimPage, Error> {
-        self.list_scim(kind, tenant, query).await
+        read::list(&self.kept_connections, kind, tenant, query).await
     }
 
     async fn insert_scim_request_logs(&self, entries: &[ScimRequestLogEntry]) -> Result<(), Error> {
