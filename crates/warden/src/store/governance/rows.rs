@@ -18,15 +18,15 @@ pub(super) fn time(value: OffsetDateTime) -> SqlValue {
     SqlValue::Time(Some(value))
 }
 
-pub(super) fn parse_environment(view: &RowView<'_>, name: &str) -> Result<EnvironmentName, Error> {
+fn parse_environment(view: &RowView<'_>, name: &str) -> Result<EnvironmentName, Error> {
     EnvironmentName::parse(name).map_err(|error| view.corrupt("environment", &error))
 }
 
-pub(super) fn stored_environment(view: &RowView<'_>) -> Result<EnvironmentName, Error> {
+fn stored_environment(view: &RowView<'_>) -> Result<EnvironmentName, Error> {
     parse_environment(view, &view.text("environment")?)
 }
 
-pub(super) fn severity(view: &RowView<'_>) -> Result<Severity, Error> {
+fn severity(view: &RowView<'_>) -> Result<Severity, Error> {
     let text = view.text("severity")?;
     [Severity::Low, Severity::Medium, Severity::High]
         .into_iter()
@@ -34,7 +34,7 @@ pub(super) fn severity(view: &RowView<'_>) -> Result<Severity, Error> {
         .ok_or_else(|| view.corrupt("severity", &text))
 }
 
-pub(super) fn subject(view: &RowView<'_>) -> Result<Subject, Error> {
+fn subject(view: &RowView<'_>) -> Result<Subject, Error> {
     let kind = view.text("subject_kind")?;
     Ok(Subject {
         kind: SubjectKind::parse(&kind).ok_or_else(|| view.corrupt("subject_kind", &kind))?,
@@ -44,8 +44,8 @@ pub(super) fn subject(view: &RowView<'_>) -> Result<Subject, Error> {
     })
 }
 
-pub(super) const FINDING_COLUMNS: &str = "environment, rule, subject_kind, subject_id, subject_name, org_id, severity, message, \
-                               evidence, remediation, first_seen, last_seen, resolved_at";
+pub(super) const FINDING_COLUMNS: &str = "environment, rule, subject_kind, subject_id, subject_name, org_id, \
+                                          severity, message, evidence, remediation, first_seen, last_seen, resolved_at";
 
 pub(super) fn decode_finding(view: &RowView<'_>) -> Result<TrackedFinding, Error> {
     let rule_id = view.text("rule")?;
@@ -90,8 +90,9 @@ pub(super) fn decode_suppression(view: &RowView<'_>) -> Result<Suppression, Erro
     })
 }
 
-pub(super) const ALERT_COLUMNS: &str = "id, dedupe_key, environment, rule, severity, subject_kind, subject_id, subject_name, \
-                             org_id, message, status, opened_at, updated_at, resolved_at, resolution";
+pub(super) const ALERT_COLUMNS: &str = "id, dedupe_key, environment, rule, severity, subject_kind, subject_id, \
+                                        subject_name, org_id, message, status, opened_at, updated_at, resolved_at, \
+                                        resolution";
 
 pub(super) fn decode_alert(view: &RowView<'_>) -> Result<Alert, Error> {
     Ok(Alert {
@@ -110,8 +111,8 @@ pub(super) fn decode_alert(view: &RowView<'_>) -> Result<Alert, Error> {
     })
 }
 
-pub(super) const NOTIFICATION_COLUMNS: &str = "id, alert_id, webhook, event, payload, status, attempts, next_attempt_at, \
-                                    last_status, last_error, created_at, delivered_at";
+pub(super) const NOTIFICATION_COLUMNS: &str = "id, alert_id, webhook, event, payload, status, attempts, \
+                                               next_attempt_at, last_status, last_error, created_at, delivered_at";
 
 pub(super) fn decode_notification(view: &RowView<'_>) -> Result<Notification, Error> {
     let status = view.text("status")?;

@@ -30,7 +30,7 @@ pub(super) fn unknown_environment_on_foreign_key(environment: &EnvironmentName) 
 
 /// Upserts in statements as large as the dialect's parameter limit allows, on the caller's connection (usually
 /// a transaction).
-pub(super) async fn upsert_records<D: Dialect, R: Record>(
+async fn upsert_records<D: Dialect, R: Record>(
     connection: &mut D::Connection,
     environment: &EnvironmentName,
     records: &[R],
@@ -135,7 +135,7 @@ pub(super) async fn delete_keys<D: Dialect>(
     Ok(deleted)
 }
 
-pub(super) async fn list_records<D: Dialect, R: Record>(
+async fn list_records<D: Dialect, R: Record>(
     pool: &Pool<D>,
     environment: &EnvironmentName,
     page: Option<Page<'_>>,

@@ -64,7 +64,7 @@ impl ConnectionCache {
     }
 
     /// Listening started (`true`) or stopped (`false`); either way the cache starts empty.
-    pub(crate) fn set_active(&self, active: bool) {
+    fn set_active(&self, active: bool) {
         let mut inner = self.lock();
         inner.active = active;
         inner.generation = inner.generation.wrapping_add(1);

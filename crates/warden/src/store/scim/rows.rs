@@ -86,7 +86,7 @@ pub(super) fn push_tenant<D: Dialect>(builder: &mut QueryBuilder<D>, prefix: &st
     D::bind(builder, SqlValue::text(tenant.org_id.as_str()));
 }
 
-pub(super) fn corrupt(table: &'static str, column: &str, message: impl std::fmt::Display) -> Error {
+fn corrupt(table: &'static str, column: &str, message: impl std::fmt::Display) -> Error {
     Error::Corrupt { table, column: column.to_owned(), message: message.to_string() }
 }
 
