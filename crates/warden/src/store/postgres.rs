@@ -18,7 +18,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 
 /// Connections to the database per process at most.
 const MAX_CONNECTIONS: u32 = 16;
-/// Of those, kept checked out for the SCIM requests at most (`store::kept_connections`); the rest always serve
+/// Of those, kept checked out for the SCIM requests at most (`store::sql::kept_connections`); the rest always serve
 /// everything else.
 const KEPT_FOR_SCIM: usize = 8;
 
