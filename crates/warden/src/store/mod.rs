@@ -1,243 +1,30 @@
 //! The one storage seam: every SQL statement warden runs lives under this module.
 //!
-//! [`Store`] takes and returns `warden_core` types, grouped by aggregate (environments, observed objects, sync runs,
-//! changes). Two dialects implement it over one generic SQL core ([`sql`]): PostgreSQL, the primary store that
-//! replicas share, and SQLite, the embedded default. Each dialect has its own migrations with the same numbering.
+//! One folder per aggregate, each in the same shape: `observed` (environments, observed objects, sync runs,
+//! changes: [`Store`], the supertrait of the others), `governance` ([`GovernanceStore`]) and `scim`
+//! ([`ScimStore`]). Below them, `sql` holds the SQL machinery they share, written once over a `Dialect`; `postgres`
+//! (the primary store that replicas share) and `sqlite` (the embedded default) implement it, each with its own
+//! migrations with the same numbering. This file only declares the modules and re-exports what callers use.
 
+mod error;
 mod governance;
-mod kept_connections;
+mod observed;
+mod open;
 mod postgres;
-mod records;
 mod scim;
 mod sql;
+mod sql_store;
 mod sqlite;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use async_trait::async_trait;
-use time::OffsetDateTime;
-use warden_core::id::{EnvironmentName, SyncRunId};
-use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncError, SyncRun};
-
-use crate::config::DatabaseUrl;
-
+pub use error::Error;
 pub use governance::{
     AuditEvent, DeliveryAttempt, DeliveryStatus, GovernanceStore, NewNotification, Notification, WARDEN_OPERATOR,
 };
+pub use observed::{ChangeQuery, Store, SyncWrites};
+pub use open::{open, open_and_migrate};
 pub use postgres::{create_scratch_database, drop_scratch_database};
 pub use scim::{
     ScimCondition, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember,
     ScimKind, ScimPage, ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup,
     TokenHash,
 };
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("unsupported database URL {0}: use sqlite://PATH or postgres://USER@HOST/DATABASE")]
-    UnsupportedUrl(String),
-    #[error("cannot open the database {url}: {source}")]
-    Connect { url: String, source: sqlx::Error },
-    #[error("cannot migrate the database: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("environment {0} is not in the store")]
-    UnknownEnvironment(EnvironmentName),
-    #[error("sync run {0} is not in the store")]
-    UnknownSyncRun(i64),
-    #[error("stored value {table}.{column} is invalid: {message}")]
-    Corrupt { table: &'static str, column: String, message: String },
-    #[error("alert {0} does not exist")]
-    UnknownAlert(i64),
-    #[error("suppression {0} does not exist")]
-    UnknownSuppression(i64),
-    /// The request contradicts the stored state (an alert's lifecycle, say).
-    #[error("{0}")]
-    Refused(String),
-    /// A SCIM userName is already taken in the tenant (compared case-insensitively).
-    #[error("the userName is already taken in this tenant")]
-    ScimUniqueness,
-    /// A conditional SCIM write found another version stored.
-    #[error("the resource was changed since the expected version")]
-    ScimVersionMismatch,
-    #[error("no SCIM {kind} {id} in this tenant")]
-    ScimNotFound { kind: &'static str, id: String },
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-}
-
-/// Which changes to list, newest first.
-#[derive(Debug, Clone, Default)]
-pub struct ChangeQuery {
-    pub environment: Option<EnvironmentName>,
-    /// Only changes observed at or after this time.
-    pub since: Option<OffsetDateTime>,
-    pub object_kind: Option<ResourceKind>,
-    pub limit: Option<u32>,
-}
-
-/// Everything warden stores; SCIM provisioning is the [`ScimStore`] supertrait.
-#[async_trait]
-pub trait Store: GovernanceStore + ScimStore + Send + Sync {
-    /// `postgres` or `sqlite`.
-    fn dialect(&self) -> &'static str;
-
-    /// Applies the migrations this build knows and the database has not seen yet.
-    async fn migrate(&self) -> Result<(), Error>;
-
-    /// The tables and their columns, sorted: lets tests prove both dialects hold the same model.
-    async fn describe_schema(&self) -> Result<Vec<(String, Vec<String>)>, Error>;
-
-    // Environments.
-
-    async fn upsert_environment(&self, environment: &Environment) -> Result<(), Error>;
-    async fn list_environments(&self) -> Result<Vec<Environment>, Error>;
-    /// Removes an environment and everything observed and recorded in it. Returns whether it existed.
-    async fn delete_environment(&self, name: &EnvironmentName) -> Result<bool, Error>;
-
-    // Observed state.
-
-    /// Inserts or replaces a batch of objects of one kind in one transaction. Objects are matched by their key; when
-    /// a key occurs twice in the batch the last one wins.
-    async fn upsert_objects(&self, environment: &EnvironmentName, batch: &ObjectBatch) -> Result<(), Error>;
-    /// Deletes objects of one kind by key in one transaction; returns how many existed.
-    async fn delete_objects(
-        &self,
-        environment: &EnvironmentName,
-        kind: ResourceKind,
-        keys: &[ObjectKey],
-    ) -> Result<u64, Error>;
-    /// Every stored object of one kind, ordered by key.
-    async fn list_objects(&self, environment: &EnvironmentName, kind: ResourceKind) -> Result<ObjectBatch, Error>;
-    /// At most `limit` stored objects of one kind whose keys follow `after` (from the first when `None`), ordered
-    /// by key (byte order, as Rust orders strings): walks a large kind a bounded page at a time.
-    async fn list_objects_page(
-        &self,
-        environment: &EnvironmentName,
-        kind: ResourceKind,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<ObjectBatch, Error>;
-    /// How many objects of each kind are stored for an environment (every kind present, zero included).
-    async fn count_objects(&self, environment: &EnvironmentName) -> Result<BTreeMap<ResourceKind, u64>, Error>;
-
-    /// Everything stored for an environment, read a keyset page at a time (a large estate's rows are never all
-    /// buffered at once).
-    async fn load_snapshot(&self, environment: &EnvironmentName) -> Result<Snapshot, Error> {
-        self.load_kinds(environment, &ResourceKind::ALL).await
-    }
-
-    /// A snapshot holding only `kinds` (the others left empty), read like [`Store::load_snapshot`]. The two largest
-    /// kinds, user grants and users, are read on two connections at once, each half with its share of the rest:
-    /// decoding rows is most of the time, and it then uses two cores.
-    async fn load_kinds(&self, environment: &EnvironmentName, kinds: &[ResourceKind]) -> Result<Snapshot, Error> {
-        let (mut grants_half, mut users_half) = (Vec::new(), Vec::new());
-        for (position, &kind) in kinds.iter().enumerate() {
-            let with_grants = kind == ResourceKind::UserGrant || (position % 2 == 0 && kind != ResourceKind::User);
-            if with_grants { grants_half.push(kind) } else { users_half.push(kind) }
-        }
-        let counts = self.count_objects(environment).await?;
-        let (first, second) = tokio::join!(
-            load_each(self, environment, &grants_half, &counts),
-            load_each(self, environment, &users_half, &counts)
-        );
-        // The halves hold different kinds: moving the second's lists into the first copies nothing.
-        let (mut snapshot, mut second) = (first?, second?);
-        for &kind in &users_half {
-            snapshot.extend(second.take(kind));
-        }
-        Ok(snapshot)
-    }
-
-    // Sync runs.
-
-    /// Records a new run in status `running` and returns it with its id.
-    async fn start_sync_run(&self, environment: &EnvironmentName, started_at: OffsetDateTime)
-    -> Result<SyncRun, Error>;
-    /// Stores the run's end state (status, finish time, counts, errors, request statistics).
-    async fn finish_sync_run(&self, run: &SyncRun) -> Result<(), Error>;
-    /// Marks the environment's runs before `before` that are still `running` as `failed` with `error` (their
-    /// process ended without finishing them); their finish time stays unknown. Returns how many.
-    async fn fail_unfinished_sync_runs(
-        &self,
-        environment: &EnvironmentName,
-        before: SyncRunId,
-        error: &SyncError,
-    ) -> Result<u64, Error>;
-    /// The most recent runs of an environment, newest first.
-    async fn list_sync_runs(&self, environment: &EnvironmentName, limit: u32) -> Result<Vec<SyncRun>, Error>;
-    /// The environment's first run that stored state (ok or partial): its baseline, where its history starts.
-    async fn first_stored_sync_run(&self, environment: &EnvironmentName) -> Result<Option<SyncRun>, Error>;
-
-    // Changes.
-
-    /// Appends changes in one transaction.
-    async fn insert_changes(&self, changes: &[Change]) -> Result<(), Error>;
-    async fn list_changes(&self, query: &ChangeQuery) -> Result<Vec<Change>, Error>;
-
-    // A sync's outcome.
-
-    /// Applies one sync's outcome in one transaction: removals, upserts, the changes and the run's end state. On any
-    /// error (or a crash) nothing of it is visible and the previous state stands.
-    async fn apply_sync(&self, environment: &EnvironmentName, writes: &SyncWrites<'_>) -> Result<(), Error>;
-}
-
-/// Everything one sync run writes, applied together by [`Store::apply_sync`].
-#[derive(Debug, Clone, Copy)]
-pub struct SyncWrites<'a> {
-    /// Objects to insert or replace.
-    pub upserts: &'a Snapshot,
-    /// Objects to delete, by kind and key.
-    pub removals: &'a [(ResourceKind, ObjectKey)],
-    pub changes: &'a [Change],
-    /// The run, in its end state (status, finish time, counts, errors, request statistics).
-    pub run: &'a SyncRun,
-}
-
-/// Reads every object of `kinds`, one kind after the other, a keyset page at a time, each page moved into the
-/// snapshot as it arrives; the first page of a kind makes room for the `counts` stored, so the list never grows
-/// by copying.
-async fn load_each<S: Store + ?Sized>(
-    store: &S,
-    environment: &EnvironmentName,
-    kinds: &[ResourceKind],
-    counts: &BTreeMap<ResourceKind, u64>,
-) -> Result<Snapshot, Error> {
-    const PAGE: u32 = 5_000;
-    let mut snapshot = Snapshot::default();
-    for &kind in kinds {
-        let mut after: Option<ObjectKey> = None;
-        loop {
-            let mut page = store.list_objects_page(environment, kind, after.as_deref(), PAGE).await?;
-            let (full, first_page) = (page.len() == PAGE as usize, after.is_none());
-            after = page.last_key();
-            if full && first_page {
-                let expected = counts.get(&kind).copied().unwrap_or_default();
-                page.reserve(usize::try_from(expected).unwrap_or(0).saturating_sub(page.len()));
-            }
-            snapshot.extend(page);
-            if !full {
-                break;
-            }
-        }
-    }
-    Ok(snapshot)
-}
-
-/// Opens the database a URL names (creating an SQLite file if needed) without migrating it.
-pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>, Error> {
-    let text = url.expose();
-    if text.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::open(url).await?))
-    } else if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::open(url).await?))
-    } else {
-        Err(Error::UnsupportedUrl(url.redacted()))
-    }
-}
-
-/// Opens the database and brings its schema up to date: what `warden migrate` and every start do.
-pub async fn open_and_migrate(url: &DatabaseUrl) -> Result<Arc<dyn Store>, Error> {
-    let store = open(url).await?;
-    store.migrate().await?;
-    Ok(store)
-}

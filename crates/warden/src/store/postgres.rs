@@ -11,14 +11,14 @@ use time::OffsetDateTime;
 
 use crate::config::DatabaseUrl;
 use crate::store::Error;
-use crate::store::scim::ConnectionCache;
-use crate::store::sql::{ColumnReader, Dialect, SqlStore, SqlValue, pool_options};
+use crate::store::sql::{ChangeListener, ColumnReader, Dialect, SqlValue, pool_options};
+use crate::store::sql_store::SqlStore;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Connections to the database per process at most.
 const MAX_CONNECTIONS: u32 = 16;
-/// Of those, kept checked out for the SCIM requests at most (`store::kept_connections`); the rest always serve
+/// Of those, kept checked out for the SCIM requests at most (`store::sql::kept_connections`); the rest always serve
 /// everything else.
 const KEPT_FOR_SCIM: usize = 8;
 
@@ -33,13 +33,13 @@ pub(crate) async fn open(url: &DatabaseUrl) -> Result<SqlStore<Postgres>, Error>
 }
 
 /// Listens on `warden_scim_connections` until the connection is lost; the cache is active only meanwhile.
-async fn listen_for_connection_changes(pool: &Pool<Postgres>, cache: &ConnectionCache) -> Result<(), sqlx::Error> {
+async fn listen_for_connection_changes(pool: &Pool<Postgres>, cache: &impl ChangeListener) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen("warden_scim_connections").await?;
-    cache.set_active(true);
+    cache.listening(true);
     // `None`: the connection was lost (notifications may have been missed): start over.
     while listener.try_recv().await?.is_some() {
-        cache.clear();
+        cache.changed();
     }
     Ok(())
 }
@@ -52,12 +52,12 @@ impl Dialect for Postgres {
     const WRITES_IN_ONE_STATEMENT: bool = true;
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str> = Some("NOTIFY warden_scim_connections");
 
-    fn watch_scim_connections(pool: &Pool<Self>, cache: Arc<ConnectionCache>) {
+    fn watch_scim_connections<L: ChangeListener>(pool: &Pool<Self>, cache: Arc<L>) {
         let pool = pool.clone();
         tokio::spawn(async move {
             loop {
-                let listened = listen_for_connection_changes(&pool, &cache).await;
-                cache.set_active(false);
+                let listened = listen_for_connection_changes(&pool, &*cache).await;
+                cache.listening(false);
                 if let Err(error) = listened {
                     tracing::warn!(error = %error, "not listening for SCIM connection changes; retrying in 1 s");
                 }

@@ -13,8 +13,8 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::config::DatabaseUrl;
 use crate::store::Error;
-use crate::store::scim::ConnectionCache;
-use crate::store::sql::{ColumnReader, Dialect, SqlStore, SqlValue, pool_options};
+use crate::store::sql::{ChangeListener, ColumnReader, Dialect, SqlValue, pool_options};
+use crate::store::sql_store::SqlStore;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -53,7 +53,7 @@ impl Dialect for Sqlite {
     const WRITES_IN_ONE_STATEMENT: bool = false;
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str> = None;
 
-    fn watch_scim_connections(_pool: &Pool<Self>, _cache: Arc<ConnectionCache>) {}
+    fn watch_scim_connections<L: ChangeListener>(_pool: &Pool<Self>, _cache: Arc<L>) {}
     const SCIM_USER_GROUPS: &'static str = "(SELECT json_group_array(json_object('id', m.group_id, 'display', m.group_display_name)) \
          FROM scim_group_member AS m WHERE m.environment = r.environment AND m.org_id = r.org_id AND m.member_id = r.id)";
 

@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::store::scim::{ScimConnection, TokenHash};
+use crate::store::sql::ChangeListener;
 
 const TTL: Duration = Duration::from_secs(5);
 
@@ -63,7 +64,7 @@ impl ConnectionCache {
     }
 
     /// Listening started (`true`) or stopped (`false`); either way the cache starts empty.
-    pub(crate) fn set_active(&self, active: bool) {
+    fn set_active(&self, active: bool) {
         let mut inner = self.lock();
         inner.active = active;
         inner.generation = inner.generation.wrapping_add(1);
@@ -72,5 +73,17 @@ impl ConnectionCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The dialect's watcher (`Dialect::watch_scim_connections`) turns the cache on while it listens, and empties it on
+/// every announced change.
+impl ChangeListener for ConnectionCache {
+    fn listening(&self, active: bool) {
+        self.set_active(active);
+    }
+
+    fn changed(&self) {
+        self.clear();
     }
 }

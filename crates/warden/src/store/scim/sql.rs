@@ -1,4 +1,5 @@
-//! The SQL of [`ScimStore`], written once over [`Dialect`].
+//! The SQL of [`ScimStore`], written once over [`Dialect`]: connections and the request log here, records in
+//! `read` and `write`.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -6,213 +7,28 @@ use std::time::Instant;
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
 use time::OffsetDateTime;
-use warden_core::id::{EnvironmentName, OrgId};
-use warden_scim::resource;
 
 use crate::store::Error;
-use crate::store::scim::{
-    ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimKind, ScimPage, ScimQuery,
-    ScimRecord, ScimRequestLogEntry, ScimStore, ScimTenant, ScimUserGroup, TokenHash,
+use crate::store::scim::rows::{
+    CONNECTION_COLUMNS, IDS_PER_STATEMENT, LOG_COLUMNS, decode_connection, decode_connection_activity,
+    decode_request_log_entry, push_log_rows, write_error,
 };
-use crate::store::sql::{Dialect, RowView, SqlStore, SqlValue};
+use crate::store::scim::{
+    ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimKind, ScimPage, ScimQuery, ScimRecord,
+    ScimRequestLogEntry, ScimStore, ScimTenant, TokenHash,
+};
+use crate::store::scim::{read, write};
+use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, fetch_optional, push_binds};
+use crate::store::sql_store::SqlStore;
 
-const CONNECTION_COLUMNS: &str = "id, environment, org_id, name, kind, token_hash, previous_token_hash, \
-                                  previous_valid_until, disabled_at, created_at";
-pub(super) const RECORD_COLUMNS: &str = "environment, org_id, id, resource, version, created, last_modified";
-/// Rows per statement when a list of ids is bound: far below both dialects' parameter limits.
-pub(super) const IDS_PER_STATEMENT: usize = 1_000;
-
-/// Users and groups share their tables' shape and their SQL.
-impl ScimKind {
-    pub(super) fn table(self) -> &'static str {
-        match self {
-            ScimKind::User => "scim_user",
-            ScimKind::Group => "scim_group",
-        }
+/// After a connection write (committed): this process's cache drops everything at once, and every listening
+/// process is notified.
+async fn connections_changed<D: Dialect>(store: &SqlStore<D>, connection: &mut D::Connection) -> Result<(), Error> {
+    store.scim_connections.clear();
+    if let Some(notify) = D::NOTIFY_SCIM_CONNECTIONS {
+        D::execute(connection, &mut QueryBuilder::<D>::new(notify)).await?;
     }
-
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            ScimKind::User => "User",
-            ScimKind::Group => "Group",
-        }
-    }
-
-    /// The columns a read selects: a user's carry its groups (`user_groups`), one statement for a page.
-    pub(super) fn select_columns<D: Dialect>(self) -> String {
-        match self {
-            ScimKind::User => format!("{RECORD_COLUMNS}, {} AS user_groups", D::SCIM_USER_GROUPS),
-            ScimKind::Group => RECORD_COLUMNS.to_owned(),
-        }
-    }
-
-    /// The derived columns a write sets besides `resource`, `version` and the times.
-    pub(super) fn derived_columns(self) -> &'static [&'static str] {
-        match self {
-            ScimKind::User => {
-                &["user_name", "user_name_lower", "external_id", "display_name", "display_name_lower", "active"]
-            }
-            ScimKind::Group => &["display_name", "display_name_lower", "external_id"],
-        }
-    }
-
-    pub(super) fn derived_values(self, record: &ScimRecord) -> Vec<SqlValue> {
-        let resource = &record.resource;
-        let display_name = resource::display_name(resource).map(str::to_owned);
-        let display_name_lower = display_name.as_deref().map(str::to_lowercase);
-        let external_id = SqlValue::NullableText(resource::external_id(resource).map(str::to_owned));
-        match self {
-            ScimKind::User => {
-                let user_name = resource::user_name(resource).unwrap_or_default();
-                vec![
-                    SqlValue::text(user_name),
-                    SqlValue::text(user_name.to_lowercase()),
-                    external_id,
-                    SqlValue::NullableText(display_name),
-                    SqlValue::NullableText(display_name_lower),
-                    SqlValue::Boolean(resource::active(resource).unwrap_or(true)),
-                ]
-            }
-            ScimKind::Group => vec![
-                SqlValue::text(display_name.clone().unwrap_or_default()),
-                SqlValue::text(display_name_lower.unwrap_or_default()),
-                external_id,
-            ],
-        }
-    }
-}
-
-pub(super) fn push_list<D: Dialect>(builder: &mut QueryBuilder<D>, values: impl IntoIterator<Item = SqlValue>) {
-    for (index, value) in values.into_iter().enumerate() {
-        if index > 0 {
-            builder.push(", ");
-        }
-        D::bind(builder, value);
-    }
-}
-
-/// ` environment = $1 AND org_id = $2` (with a column prefix such as `m.`).
-pub(super) fn push_tenant<D: Dialect>(builder: &mut QueryBuilder<D>, prefix: &str, tenant: &ScimTenant) {
-    builder.push(format!(" {prefix}environment = "));
-    D::bind(builder, SqlValue::text(tenant.environment.as_str()));
-    builder.push(format!(" AND {prefix}org_id = "));
-    D::bind(builder, SqlValue::text(tenant.org_id.as_str()));
-}
-
-pub(super) fn corrupt(table: &'static str, column: &str, message: impl std::fmt::Display) -> Error {
-    Error::Corrupt { table, column: column.to_owned(), message: message.to_string() }
-}
-
-fn decode_hash(table: &'static str, column: &str, bytes: Vec<u8>) -> Result<TokenHash, Error> {
-    let bytes: [u8; 32] = bytes.try_into().map_err(|_| corrupt(table, column, "not a SHA-256 hash"))?;
-    Ok(TokenHash(bytes))
-}
-
-fn decode_tenant(row: &RowView<'_>) -> Result<ScimTenant, Error> {
-    Ok(ScimTenant {
-        environment: EnvironmentName::parse(row.text("environment")?)
-            .map_err(|error| corrupt(row.table, "environment", error))?,
-        org_id: OrgId::parse(row.text("org_id")?).map_err(|error| corrupt(row.table, "org_id", error))?,
-    })
-}
-
-fn decode_connection(row: &RowView<'_>) -> Result<ScimConnection, Error> {
-    let kind = row.text("kind")?;
-    let previous_token_hash = match row.row.bytes("previous_token_hash")? {
-        Some(bytes) => Some(decode_hash(row.table, "previous_token_hash", bytes)?),
-        None => None,
-    };
-    Ok(ScimConnection {
-        id: ScimConnectionId::new(row.text("id")?),
-        tenant: decode_tenant(row)?,
-        name: row.text("name")?,
-        kind: ScimConnectionKind::parse(&kind).ok_or_else(|| corrupt(row.table, "kind", kind))?,
-        token_hash: decode_hash(row.table, "token_hash", row.bytes("token_hash")?)?,
-        previous_token_hash,
-        previous_valid_until: row.time("previous_valid_until")?,
-        disabled_at: row.time("disabled_at")?,
-        created_at: row.required_time("created_at")?,
-    })
-}
-
-/// A user or group of `tenant` (the tenant the statement selected: every SCIM statement names its tenant).
-pub(super) fn decode_record(kind: ScimKind, tenant: &ScimTenant, row: &RowView<'_>) -> Result<ScimRecord, Error> {
-    Ok(ScimRecord {
-        tenant: tenant.clone(),
-        id: row.text("id")?,
-        resource: serde_json::from_str(&row.text("resource")?)
-            .map_err(|error| corrupt(row.table, "resource", error))?,
-        members: Vec::new(),
-        groups: match kind {
-            ScimKind::User => decode_user_groups(row)?,
-            ScimKind::Group => Vec::new(),
-        },
-        version: row.integer("version")?,
-        created: row.required_time("created")?,
-        last_modified: row.required_time("last_modified")?,
-    })
-}
-
-/// A user's groups from [`Dialect::SCIM_USER_GROUPS`], ordered by displayName (case-insensitively), then id.
-fn decode_user_groups(row: &RowView<'_>) -> Result<Vec<ScimUserGroup>, Error> {
-    #[derive(serde::Deserialize)]
-    struct Group {
-        id: String,
-        display: String,
-    }
-    let Some(text) = row.optional_text("user_groups")? else { return Ok(Vec::new()) };
-    let mut groups: Vec<Group> =
-        serde_json::from_str(&text).map_err(|error| corrupt(row.table, "user_groups", error))?;
-    groups.sort_by_cached_key(|group| (group.display.to_lowercase(), group.id.clone()));
-    Ok(groups.into_iter().map(|group| ScimUserGroup { group_id: group.id, display: group.display }).collect())
-}
-
-/// Maps constraint violations of a write to the errors callers handle: a taken unique key, and a tenant whose
-/// environment is not in the store (a foreign key on `environment`; SQLite names no constraint, and there a
-/// record's or connection's own statement has no other foreign key).
-pub(super) fn write_error(tenant: &ScimTenant) -> impl Fn(sqlx::Error) -> Error + '_ {
-    move |error| match &error {
-        sqlx::Error::Database(database) if database.is_unique_violation() => Error::ScimUniqueness,
-        sqlx::Error::Database(database)
-            if database.is_foreign_key_violation()
-                && database.constraint().is_none_or(|constraint| constraint.contains("environment")) =>
-        {
-            Error::UnknownEnvironment(tenant.environment.clone())
-        }
-        _ => Error::Database(error),
-    }
-}
-
-impl<D: Dialect> SqlStore<D> {
-    /// After a connection write (committed): this process's cache drops everything at once, and every listening
-    /// process is notified.
-    async fn connections_changed(&self, connection: &mut D::Connection) -> Result<(), Error> {
-        self.scim_connections.clear();
-        if let Some(notify) = D::NOTIFY_SCIM_CONNECTIONS {
-            D::execute(connection, &mut QueryBuilder::<D>::new(notify)).await?;
-        }
-        Ok(())
-    }
-}
-
-/// The columns of `scim_request_log` a row sets.
-pub(super) const LOG_COLUMNS: &str = "connection_id, at, method, path, status, latency_ms";
-
-/// `(..), (..)`: the values of some request-log rows.
-pub(super) fn push_log_rows<D: Dialect>(builder: &mut QueryBuilder<D>, entries: &[ScimRequestLogEntry]) {
-    for (index, entry) in entries.iter().enumerate() {
-        builder.push(if index == 0 { "(" } else { ", (" });
-        let values = [
-            SqlValue::text(entry.connection_id.as_str()),
-            SqlValue::Time(Some(entry.at)),
-            SqlValue::text(&entry.method),
-            SqlValue::text(&entry.path),
-            SqlValue::Integer(i64::from(entry.status)),
-            SqlValue::Integer(i64::try_from(entry.latency_ms).unwrap_or(i64::MAX)),
-        ];
-        push_list(builder, values);
-        builder.push(")");
-    }
+    Ok(())
 }
 
 #[async_trait]
@@ -228,10 +44,10 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
             SqlValue::text(connection.kind.as_str()),
             SqlValue::Bytes(connection.token_hash.0.to_vec()),
         ];
-        push_list(&mut builder, values);
+        push_binds(&mut builder, values);
         // A new connection has no previous token; the NULL is written out because no bytes value is nullable.
         builder.push(", NULL, ");
-        push_list(
+        push_binds(
             &mut builder,
             [
                 SqlValue::Time(connection.previous_valid_until),
@@ -242,7 +58,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         builder.push(")");
         let mut database = self.pool.acquire().await?;
         D::execute(&mut database, &mut builder).await.map_err(write_error(&connection.tenant))?;
-        self.connections_changed(&mut database).await
+        connections_changed(self, &mut database).await
     }
 
     async fn list_scim_connections(&self) -> Result<Vec<ScimConnection>, Error> {
@@ -250,18 +66,14 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
             "SELECT {CONNECTION_COLUMNS} FROM scim_connection ORDER BY created_at, id{}",
             D::BINARY_ORDER
         ));
-        let mut database = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut database, &mut builder).await?;
-        rows.iter().map(|row| decode_connection(&RowView { table: "scim_connection", row })).collect()
+        fetch_all(&self.pool, &mut builder, "scim_connection", decode_connection).await
     }
 
     async fn scim_connection(&self, id: &ScimConnectionId) -> Result<Option<ScimConnection>, Error> {
         let mut builder =
             QueryBuilder::<D>::new(format!("SELECT {CONNECTION_COLUMNS} FROM scim_connection WHERE id = "));
         D::bind(&mut builder, SqlValue::text(id.as_str()));
-        let mut database = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut database, &mut builder).await?;
-        rows.first().map(|row| decode_connection(&RowView { table: "scim_connection", row })).transpose()
+        fetch_optional(&self.pool, &mut builder, "scim_connection", decode_connection).await
     }
 
     async fn scim_connection_by_token(&self, hash: &TokenHash) -> Result<Option<ScimConnection>, Error> {
@@ -279,10 +91,8 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         D::bind(&mut builder, SqlValue::Bytes(hash.0.to_vec()));
         builder.push(" ORDER BY created_at LIMIT 1");
         let mut kept = self.kept_connections.take().await?;
-        let rows = D::fetch_all(&mut kept, &mut builder).await?;
+        let found = fetch_optional(&mut *kept, &mut builder, "scim_connection", decode_connection).await?;
         kept.done();
-        let found =
-            rows.first().map(|row| decode_connection(&RowView { table: "scim_connection", row })).transpose()?;
         if let Some(connection) = &found {
             self.scim_connections.put(hash, connection, Instant::now(), generation);
         }
@@ -305,7 +115,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         D::bind(&mut builder, SqlValue::text(id.as_str()));
         let mut database = self.pool.acquire().await?;
         let rotated = D::execute(&mut database, &mut builder).await? > 0;
-        self.connections_changed(&mut database).await?;
+        connections_changed(self, &mut database).await?;
         Ok(rotated)
     }
 
@@ -316,7 +126,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         D::bind(&mut builder, SqlValue::text(id.as_str()));
         let mut database = self.pool.acquire().await?;
         let disabled = D::execute(&mut database, &mut builder).await? > 0;
-        self.connections_changed(&mut database).await?;
+        connections_changed(self, &mut database).await?;
         Ok(disabled)
     }
 
@@ -326,11 +136,11 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         record: &ScimRecord,
         log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error> {
-        self.insert_scim(kind, record, log).await
+        write::insert(&self.kept_connections, kind, record, log).await
     }
 
     async fn scim_record(&self, kind: ScimKind, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error> {
-        self.get_scim(kind, tenant, id).await
+        read::get(&self.kept_connections, kind, tenant, id).await
     }
 
     async fn update_scim_record(
@@ -340,7 +150,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         previous: &ScimRecord,
         log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error> {
-        self.update_scim(kind, record, previous, log).await
+        write::update(&self.kept_connections, kind, record, previous, log).await
     }
 
     async fn delete_scim_record(
@@ -351,7 +161,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         expected_version: Option<i64>,
         log: Option<&ScimRequestLogEntry>,
     ) -> Result<(), Error> {
-        self.delete_scim(kind, tenant, id, expected_version, log).await
+        write::delete(&self.kept_connections, kind, tenant, id, expected_version, log).await
     }
 
     async fn list_scim_records(
@@ -360,7 +170,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         tenant: &ScimTenant,
         query: &ScimQuery,
     ) -> Result<ScimPage, Error> {
-        self.list_scim(kind, tenant, query).await
+        read::list(&self.kept_connections, kind, tenant, query).await
     }
 
     async fn insert_scim_request_logs(&self, entries: &[ScimRequestLogEntry]) -> Result<(), Error> {
@@ -389,23 +199,9 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         D::bind(&mut builder, SqlValue::text(connection_id.as_str()));
         builder.push(" ORDER BY at DESC, id DESC LIMIT ");
         D::bind(&mut builder, SqlValue::Integer(i64::from(limit)));
-        let mut database = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut database, &mut builder).await?;
-        rows.iter()
-            .map(|row| {
-                let view = RowView { table: "scim_request_log", row };
-                let status = view.unsigned("status")?;
-                Ok(ScimRequestLogEntry {
-                    connection_id: ScimConnectionId::new(view.text("connection_id")?),
-                    at: view.required_time("at")?,
-                    method: view.text("method")?,
-                    path: view.text("path")?,
-                    status: u16::try_from(status).map_err(|error| corrupt("scim_request_log", "status", error))?,
-                    latency_ms: view.unsigned("latency_ms")?,
-                })
-            })
-            .collect()
+        fetch_all(&self.pool, &mut builder, "scim_request_log", decode_request_log_entry).await
     }
+
     async fn scim_connection_activity(&self, since: OffsetDateTime) -> Result<Vec<ScimConnectionActivity>, Error> {
         // The last request per connection is a backward step on (connection_id, at); the window's counts one range
         // of the log.
@@ -425,20 +221,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
             " GROUP BY connection_id) w ON w.connection_id = c.id ORDER BY c.created_at, c.id{}",
             D::BINARY_ORDER
         ));
-        let mut database = self.pool.acquire().await?;
-        let rows = D::fetch_all(&mut database, &mut builder).await?;
-        rows.iter()
-            .map(|row| {
-                let view = RowView { table: "scim_request_log", row };
-                Ok(ScimConnectionActivity {
-                    connection_id: ScimConnectionId::new(view.text("id")?),
-                    last_request_at: view.time("last_request_at")?,
-                    requests: view.unsigned("requests")?,
-                    client_errors: view.unsigned("client_errors")?,
-                    server_errors: view.unsigned("server_errors")?,
-                })
-            })
-            .collect()
+        fetch_all(&self.pool, &mut builder, "scim_request_log", decode_connection_activity).await
     }
 
     async fn delete_scim_request_logs_before(&self, before: OffsetDateTime, limit: u32) -> Result<u64, Error> {
@@ -449,7 +232,6 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         builder.push(" ORDER BY at, id LIMIT ");
         D::bind(&mut builder, SqlValue::Integer(i64::from(limit)));
         builder.push(")");
-        let mut database = self.pool.acquire().await?;
-        Ok(D::execute(&mut database, &mut builder).await?)
+        execute(&self.pool, &mut builder).await
     }
 }

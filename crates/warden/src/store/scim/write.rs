@@ -15,11 +15,11 @@ use sqlx::{Connection, QueryBuilder};
 use warden_scim::resource;
 
 use crate::store::Error;
-use crate::store::scim::sql::{
-    IDS_PER_STATEMENT, LOG_COLUMNS, RECORD_COLUMNS, push_list, push_log_rows, push_tenant, write_error,
+use crate::store::scim::rows::{
+    IDS_PER_STATEMENT, LOG_COLUMNS, RECORD_COLUMNS, push_log_rows, push_tenant, write_error,
 };
 use crate::store::scim::{ScimKind, ScimRecord, ScimRequestLogEntry, ScimTenant};
-use crate::store::sql::{Dialect, RowView, SqlStore, SqlValue};
+use crate::store::sql::{Dialect, KeptConnections, RowView, SqlValue, push_binds};
 
 /// A statement of a [`Plan`]: it pushes itself onto a builder, narrowed by a guard (an SQL condition that holds
 /// when the record's own statement wrote its row; the record's own statement ignores it).
@@ -85,154 +85,152 @@ fn dependents(kind: ScimKind, record: &ScimRecord) -> Dependents {
     }
 }
 
-impl<D: Dialect> SqlStore<D> {
-    pub(super) async fn insert_scim(
-        &self,
-        kind: ScimKind,
-        record: &ScimRecord,
-        log: Option<&ScimRequestLogEntry>,
-    ) -> Result<(), Error> {
-        let own: Statement<'_, D> = Box::new(move |builder, _| {
-            let derived = kind.derived_columns().join(", ");
-            builder.push(format!("INSERT INTO {} ({RECORD_COLUMNS}, {derived}) VALUES (", kind.table()));
-            let values = [
-                SqlValue::text(record.tenant.environment.as_str()),
-                SqlValue::text(record.tenant.org_id.as_str()),
-                SqlValue::text(&record.id),
-                SqlValue::Text(record.resource.to_string()),
-                SqlValue::Integer(record.version),
-                SqlValue::Time(Some(record.created)),
-                SqlValue::Time(Some(record.last_modified)),
-            ];
-            push_list(builder, values.into_iter().chain(kind.derived_values(record)));
-            builder.push(")");
-        });
-        let rows = dependents(kind, record);
-        let mut plan = Plan { kind, tenant: &record.tenant, id: &record.id, own, then: Vec::new(), parameters: 20 };
-        plan.upsert_dependents(rows);
-        plan.log(log);
-        self.run(plan).await
-    }
+pub(super) async fn insert<D: Dialect>(
+    connections: &KeptConnections<D>,
+    kind: ScimKind,
+    record: &ScimRecord,
+    log: Option<&ScimRequestLogEntry>,
+) -> Result<(), Error> {
+    let own: Statement<'_, D> = Box::new(move |builder, _| {
+        let derived = kind.derived_columns().join(", ");
+        builder.push(format!("INSERT INTO {} ({RECORD_COLUMNS}, {derived}) VALUES (", kind.table()));
+        let values = [
+            SqlValue::text(record.tenant.environment.as_str()),
+            SqlValue::text(record.tenant.org_id.as_str()),
+            SqlValue::text(&record.id),
+            SqlValue::Text(record.resource.to_string()),
+            SqlValue::Integer(record.version),
+            SqlValue::Time(Some(record.created)),
+            SqlValue::Time(Some(record.last_modified)),
+        ];
+        push_binds(builder, values.into_iter().chain(kind.derived_values(record)));
+        builder.push(")");
+    });
+    let rows = dependents(kind, record);
+    let mut plan = Plan { kind, tenant: &record.tenant, id: &record.id, own, then: Vec::new(), parameters: 20 };
+    plan.upsert_dependents(rows);
+    plan.log(log);
+    run(connections, plan).await
+}
 
-    pub(super) async fn update_scim(
-        &self,
-        kind: ScimKind,
-        record: &ScimRecord,
-        previous: &ScimRecord,
-        log: Option<&ScimRequestLogEntry>,
-    ) -> Result<(), Error> {
-        let own: Statement<'_, D> = Box::new(move |builder, _| {
-            builder.push(format!("UPDATE {} SET resource = ", kind.table()));
-            D::bind(builder, SqlValue::Text(record.resource.to_string()));
-            builder.push(", version = ");
-            D::bind(builder, SqlValue::Integer(record.version));
-            builder.push(", last_modified = ");
-            D::bind(builder, SqlValue::Time(Some(record.last_modified)));
-            for (column, value) in kind.derived_columns().iter().zip(kind.derived_values(record)) {
-                builder.push(format!(", {column} = "));
-                D::bind(builder, value);
-            }
-            builder.push(" WHERE");
-            push_tenant(builder, "", &record.tenant);
-            builder.push(" AND id = ");
-            D::bind(builder, SqlValue::text(&record.id));
-            builder.push(" AND version = ");
-            D::bind(builder, SqlValue::Integer(previous.version));
-        });
-        let mut plan = Plan { kind, tenant: &record.tenant, id: &record.id, own, then: Vec::new(), parameters: 20 };
-        // Rows that left are deleted; rows that arrived or whose columns changed are upserted.
-        let (before, after) = (dependents(kind, previous), dependents(kind, record));
-        let removed: Vec<String> = before.keys().filter(|key| !after.contains_key(*key)).cloned().collect();
-        let fresh: Dependents = after.into_iter().filter(|(key, row)| before.get(key) != Some(row)).collect();
-        plan.delete_dependents(&removed);
-        plan.upsert_dependents(fresh);
-        plan.log(log);
-        self.run(plan).await
-    }
-
-    pub(super) async fn delete_scim(
-        &self,
-        kind: ScimKind,
-        tenant: &ScimTenant,
-        id: &str,
-        expected_version: Option<i64>,
-        log: Option<&ScimRequestLogEntry>,
-    ) -> Result<(), Error> {
-        let own: Statement<'_, D> = Box::new(move |builder, _| {
-            builder.push(format!("DELETE FROM {} WHERE", kind.table()));
-            push_tenant(builder, "", tenant);
-            builder.push(" AND id = ");
-            D::bind(builder, SqlValue::text(id));
-            if let Some(version) = expected_version {
-                builder.push(" AND version = ");
-                D::bind(builder, SqlValue::Integer(version));
-            }
-        });
-        let mut plan = Plan { kind, tenant, id, own, then: Vec::new(), parameters: 20 };
-        if kind == ScimKind::User {
-            // Memberships name users by id without a foreign key (members are kept as sent): removed here.
-            plan.then.push(Box::new(move |builder, guard| {
-                builder.push("DELETE FROM scim_group_member WHERE");
-                push_tenant(builder, "", tenant);
-                builder.push(" AND member_id = ");
-                D::bind(builder, SqlValue::text(id));
-                builder.push(format!(" AND {guard}"));
-            }));
+pub(super) async fn update<D: Dialect>(
+    connections: &KeptConnections<D>,
+    kind: ScimKind,
+    record: &ScimRecord,
+    previous: &ScimRecord,
+    log: Option<&ScimRequestLogEntry>,
+) -> Result<(), Error> {
+    let own: Statement<'_, D> = Box::new(move |builder, _| {
+        builder.push(format!("UPDATE {} SET resource = ", kind.table()));
+        D::bind(builder, SqlValue::Text(record.resource.to_string()));
+        builder.push(", version = ");
+        D::bind(builder, SqlValue::Integer(record.version));
+        builder.push(", last_modified = ");
+        D::bind(builder, SqlValue::Time(Some(record.last_modified)));
+        for (column, value) in kind.derived_columns().iter().zip(kind.derived_values(record)) {
+            builder.push(format!(", {column} = "));
+            D::bind(builder, value);
         }
-        plan.log(log);
-        self.run(plan).await
-    }
-
-    async fn run(&self, plan: Plan<'_, D>) -> Result<(), Error> {
-        let mut kept = self.kept_connections.take().await?;
-        let written = if D::WRITES_IN_ONE_STATEMENT && plan.parameters <= D::MAX_PARAMETERS {
-            let mut builder = QueryBuilder::<D>::new("WITH written AS (");
-            (plan.own)(&mut builder, "");
-            builder.push(" RETURNING 1)");
-            for (index, statement) in plan.then.iter().enumerate() {
-                builder.push(format!(", step_{index} AS ("));
-                statement(&mut builder, "EXISTS (SELECT 1 FROM written)");
-                builder.push(")");
-            }
-            builder.push(" SELECT COUNT(*) AS written FROM written");
-            let rows = D::fetch_all(&mut kept, &mut builder).await.map_err(write_error(plan.tenant))?;
-            match rows.first() {
-                Some(row) => RowView { table: plan.kind.table(), row }.unsigned("written")? > 0,
-                None => false,
-            }
-        } else {
-            let mut transaction = kept.begin().await?;
-            let mut own = QueryBuilder::<D>::new("");
-            (plan.own)(&mut own, "");
-            let written = D::execute(&mut transaction, &mut own).await.map_err(write_error(plan.tenant))? > 0;
-            if written {
-                for statement in &plan.then {
-                    let mut builder = QueryBuilder::<D>::new("");
-                    statement(&mut builder, "1 = 1");
-                    D::execute(&mut transaction, &mut builder).await?;
-                }
-                transaction.commit().await?;
-            } else {
-                transaction.rollback().await?;
-            }
-            written
-        };
-        let outcome = if written { Ok(()) } else { Err(Self::missing_or_changed(&mut kept, &plan).await) };
-        kept.done();
-        outcome
-    }
-
-    /// After a conditional write touched nothing: was the row missing, or at another version?
-    async fn missing_or_changed(connection: &mut D::Connection, plan: &Plan<'_, D>) -> Error {
-        let mut builder = QueryBuilder::<D>::new(format!("SELECT version FROM {} WHERE", plan.kind.table()));
-        push_tenant(&mut builder, "", plan.tenant);
+        builder.push(" WHERE");
+        push_tenant(builder, "", &record.tenant);
         builder.push(" AND id = ");
-        D::bind(&mut builder, SqlValue::text(plan.id));
-        match D::fetch_all(connection, &mut builder).await {
-            Ok(rows) if rows.is_empty() => Error::ScimNotFound { kind: plan.kind.name(), id: plan.id.to_owned() },
-            Ok(_) => Error::ScimVersionMismatch,
-            Err(error) => Error::Database(error),
+        D::bind(builder, SqlValue::text(&record.id));
+        builder.push(" AND version = ");
+        D::bind(builder, SqlValue::Integer(previous.version));
+    });
+    let mut plan = Plan { kind, tenant: &record.tenant, id: &record.id, own, then: Vec::new(), parameters: 20 };
+    // Rows that left are deleted; rows that arrived or whose columns changed are upserted.
+    let (before, after) = (dependents(kind, previous), dependents(kind, record));
+    let removed: Vec<String> = before.keys().filter(|key| !after.contains_key(*key)).cloned().collect();
+    let fresh: Dependents = after.into_iter().filter(|(key, row)| before.get(key) != Some(row)).collect();
+    plan.delete_dependents(&removed);
+    plan.upsert_dependents(fresh);
+    plan.log(log);
+    run(connections, plan).await
+}
+
+pub(super) async fn delete<D: Dialect>(
+    connections: &KeptConnections<D>,
+    kind: ScimKind,
+    tenant: &ScimTenant,
+    id: &str,
+    expected_version: Option<i64>,
+    log: Option<&ScimRequestLogEntry>,
+) -> Result<(), Error> {
+    let own: Statement<'_, D> = Box::new(move |builder, _| {
+        builder.push(format!("DELETE FROM {} WHERE", kind.table()));
+        push_tenant(builder, "", tenant);
+        builder.push(" AND id = ");
+        D::bind(builder, SqlValue::text(id));
+        if let Some(version) = expected_version {
+            builder.push(" AND version = ");
+            D::bind(builder, SqlValue::Integer(version));
         }
+    });
+    let mut plan = Plan { kind, tenant, id, own, then: Vec::new(), parameters: 20 };
+    if kind == ScimKind::User {
+        // Memberships name users by id without a foreign key (members are kept as sent): removed here.
+        plan.then.push(Box::new(move |builder, guard| {
+            builder.push("DELETE FROM scim_group_member WHERE");
+            push_tenant(builder, "", tenant);
+            builder.push(" AND member_id = ");
+            D::bind(builder, SqlValue::text(id));
+            builder.push(format!(" AND {guard}"));
+        }));
+    }
+    plan.log(log);
+    run(connections, plan).await
+}
+
+async fn run<D: Dialect>(connections: &KeptConnections<D>, plan: Plan<'_, D>) -> Result<(), Error> {
+    let mut kept = connections.take().await?;
+    let written = if D::WRITES_IN_ONE_STATEMENT && plan.parameters <= D::MAX_PARAMETERS {
+        let mut builder = QueryBuilder::<D>::new("WITH written AS (");
+        (plan.own)(&mut builder, "");
+        builder.push(" RETURNING 1)");
+        for (index, statement) in plan.then.iter().enumerate() {
+            builder.push(format!(", step_{index} AS ("));
+            statement(&mut builder, "EXISTS (SELECT 1 FROM written)");
+            builder.push(")");
+        }
+        builder.push(" SELECT COUNT(*) AS written FROM written");
+        let rows = D::fetch_all(&mut kept, &mut builder).await.map_err(write_error(plan.tenant))?;
+        match rows.first() {
+            Some(row) => RowView { table: plan.kind.table(), row }.unsigned("written")? > 0,
+            None => false,
+        }
+    } else {
+        let mut transaction = kept.begin().await?;
+        let mut own = QueryBuilder::<D>::new("");
+        (plan.own)(&mut own, "");
+        let written = D::execute(&mut transaction, &mut own).await.map_err(write_error(plan.tenant))? > 0;
+        if written {
+            for statement in &plan.then {
+                let mut builder = QueryBuilder::<D>::new("");
+                statement(&mut builder, "1 = 1");
+                D::execute(&mut transaction, &mut builder).await?;
+            }
+            transaction.commit().await?;
+        } else {
+            transaction.rollback().await?;
+        }
+        written
+    };
+    let outcome = if written { Ok(()) } else { Err(missing_or_changed::<D>(&mut kept, &plan).await) };
+    kept.done();
+    outcome
+}
+
+/// After a conditional write touched nothing: was the row missing, or at another version?
+async fn missing_or_changed<D: Dialect>(connection: &mut D::Connection, plan: &Plan<'_, D>) -> Error {
+    let mut builder = QueryBuilder::<D>::new(format!("SELECT version FROM {} WHERE", plan.kind.table()));
+    push_tenant(&mut builder, "", plan.tenant);
+    builder.push(" AND id = ");
+    D::bind(&mut builder, SqlValue::text(plan.id));
+    match D::fetch_all(connection, &mut builder).await {
+        Ok(rows) if rows.is_empty() => Error::ScimNotFound { kind: plan.kind.name(), id: plan.id.to_owned() },
+        Ok(_) => Error::ScimVersionMismatch,
+        Err(error) => Error::Database(error),
     }
 }
 
@@ -261,7 +259,7 @@ impl<'a, D: Dialect> Plan<'a, D> {
                         SqlValue::text(id),
                         SqlValue::text(key.as_str()),
                     ];
-                    push_list(builder, row.into_iter().chain(values.iter().cloned().map(SqlValue::NullableText)));
+                    push_binds(builder, row.into_iter().chain(values.iter().cloned().map(SqlValue::NullableText)));
                     builder.push(")");
                 }
                 builder.push(format!(
@@ -291,7 +289,7 @@ impl<'a, D: Dialect> Plan<'a, D> {
                 builder.push(format!(" AND {} = ", table.owner));
                 D::bind(builder, SqlValue::text(id));
                 builder.push(format!(" AND {} IN (", table.key));
-                push_list(builder, chunk.iter().map(|key| SqlValue::text(key.as_str())));
+                push_binds(builder, chunk.iter().map(|key| SqlValue::text(key.as_str())));
                 builder.push(format!(") AND {guard}"));
             }));
         }
