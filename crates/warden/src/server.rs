@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -25,8 +25,6 @@ pub struct Server {
     /// The SCIM request log's writer: [`RequestLogWriter::flush`] waits until the rows of the requests answered
     /// so far are committed.
     pub request_log: Arc<RequestLogWriter>,
-    /// How long [`serve`] keeps request-log rows (`[scim] request_log_retention`).
-    pub request_log_retention: Duration,
 }
 
 /// The request header that names a request in every log line about it, honoured when a caller sends a sensible one
@@ -37,7 +35,6 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// by its request id. Call within a Tokio runtime (it starts the request-log writer).
 pub fn build(app: &App) -> Server {
     let settings = app.settings().scim.clone();
-    let request_log_retention = settings.request_log_retention;
     let scim_state = ScimState::new(app.store().clone(), settings);
     let request_log = scim_state.request_log.clone();
     let scim = scim::router(scim_state).layer(middleware::from_fn_with_state(app.clone(), count_scim_request));
@@ -51,7 +48,7 @@ pub fn build(app: &App) -> Server {
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(middleware::from_fn(drop_unusable_request_id));
-    Server { router, request_log, request_log_retention }
+    Server { router, request_log }
 }
 
 /// One span per request, named by its id (never by its query, which may carry a filter with personal data).
@@ -102,21 +99,17 @@ async fn metrics(State(app): State<App>) -> Response {
     ([(header::CONTENT_TYPE, content_type)], app.metrics().encode()).into_response()
 }
 
-/// Serves `server` on `listener` until `shutdown` completes, pruning the request log meanwhile; requests in flight
-/// are finished, then their request-log rows are committed.
+/// Serves `server` on `listener` until `shutdown` completes; requests in flight are finished, then their
+/// request-log rows are committed.
 pub async fn serve(
     listener: TcpListener,
     server: Server,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let Server { router, request_log, request_log_retention } = server;
-    let serving = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+    let Server { router, request_log } = server;
+    let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
-        .into_future();
-    let served = tokio::select! {
-        served = serving => served,
-        never = request_log.prune_forever(request_log_retention, scim::PRUNE_INTERVAL) => match never {},
-    };
+        .await;
     request_log.flush().await;
     served
 }
@@ -126,10 +119,17 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The database answers.
+/// The database answers, its schema is this build's, and the scheduler (where there is one) runs.
 async fn readyz(State(app): State<App>) -> (StatusCode, &'static str) {
-    match app.store().list_environments().await {
-        Ok(_) => (StatusCode::OK, "ready"),
+    if app.scheduler_stopped() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "scheduler stopped");
+    }
+    match app.store().migrations_behind().await {
+        Ok(false) => (StatusCode::OK, "ready"),
+        Ok(true) => {
+            tracing::warn!("not ready: the database lacks migrations this build needs");
+            (StatusCode::SERVICE_UNAVAILABLE, "database migrations behind")
+        }
         Err(error) => {
             tracing::warn!(error = %error, "not ready: the database does not answer");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")

@@ -17,6 +17,9 @@ text_enum!(
         /// Some scopes could not be read; their stored state was kept as it was.
         Partial => "partial",
         Failed => "failed",
+        /// Its process ended (killed, shut down past its grace, or it lost its lease) before it finished; nothing
+        /// of it was stored.
+        Interrupted => "interrupted",
     }
 );
 
@@ -31,6 +34,8 @@ pub struct SyncRun {
     pub errors: Vec<SyncError>,
     pub requests: u64,
     pub retries: u64,
+    /// The process that ran it (`host:pid:suffix`), when it was run under a lease.
+    pub holder: Option<String>,
 }
 
 /// A scope (resource type x org) that could not be read, and why.

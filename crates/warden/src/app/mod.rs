@@ -15,6 +15,8 @@
 pub mod alerts;
 pub mod clock;
 pub mod history;
+pub mod lease;
+pub mod maintenance;
 pub mod report;
 pub mod scim_admin;
 pub mod settings;
@@ -53,6 +55,12 @@ pub enum Error {
     Credential { environment: EnvironmentName, source: CredentialError },
     #[error("environments[{environment}]: {source}")]
     ZitadelClient { environment: EnvironmentName, source: warden_zitadel::Error },
+    /// Another process holds the environment's sync lease.
+    #[error("a sync of {environment} is already running ({holder}, since {since})")]
+    SyncRunning { environment: EnvironmentName, holder: String, since: OffsetDateTime },
+    /// A renewal found the job's lease taken by another holder; the job stopped.
+    #[error("lost the lease {lease} to another holder; the job stopped")]
+    LeaseLost { lease: String },
     /// An argument the operation refuses (an empty reason, a reserved operator name, ...).
     #[error("{0}")]
     Invalid(String),
@@ -78,6 +86,10 @@ struct Inner {
     /// The HTTP client webhooks are delivered with, built on first use.
     webhook_client: OnceLock<reqwest::Client>,
     metrics: Metrics,
+    /// Names this process in leases and in the runs it starts: host, process id and a random suffix.
+    holder: String,
+    /// Whether this process's scheduler runs: `None` where there is none (a command, the demo).
+    scheduler_running: Mutex<Option<bool>>,
 }
 
 impl App {
@@ -90,6 +102,8 @@ impl App {
                 zitadel_clients: Mutex::default(),
                 webhook_client: OnceLock::new(),
                 metrics: Metrics::new(),
+                holder: holder_id(),
+                scheduler_running: Mutex::new(None),
             }),
         }
     }
@@ -114,6 +128,21 @@ impl App {
 
     pub fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
+    }
+
+    /// How this process is named in leases and in the runs it starts.
+    pub fn holder(&self) -> &str {
+        &self.inner.holder
+    }
+
+    /// Records that this process's scheduler started (`true`) or stopped (`false`).
+    pub fn set_scheduler_running(&self, running: bool) {
+        *self.inner.scheduler_running.lock().unwrap_or_else(PoisonError::into_inner) = Some(running);
+    }
+
+    /// Whether this process's scheduler stopped (a process without one never reports stopped).
+    pub fn scheduler_stopped(&self) -> bool {
+        *self.inner.scheduler_running.lock().unwrap_or_else(PoisonError::into_inner) == Some(false)
     }
 
     /// What `/metrics` exposes; operations record into it.
@@ -193,4 +222,16 @@ impl App {
             }
         }
     }
+}
+
+/// `host:pid:random`: unique per process, readable in `warden runs` and in a refused `warden sync`.
+fn holder_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|host| host.trim().to_owned())
+        .filter(|host| !host.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    let suffix: u16 = rand::random();
+    format!("{host}:{}:{suffix:04x}", std::process::id())
 }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use warden_core::id::EnvironmentName;
 use warden_core::model::Environment;
 
-use crate::config::{self, Config, CredentialSource, DatabaseUrl};
+use crate::config::{self, Config, ConfigDuration, CredentialSource, DatabaseUrl};
 use crate::govern::GovernanceSettings;
 use crate::scim::ScimSettings;
 
@@ -16,10 +16,28 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     /// Where `warden serve` listens (`[server] listen`).
     pub listen: SocketAddr,
+    /// How long a running job may finish after a shutdown signal before it is abandoned (`[server]
+    /// shutdown_grace`).
+    pub shutdown_grace: std::time::Duration,
+    /// How long a job's lease lasts without a heartbeat (`[server] lease_ttl`): a dead holder's work is taken over
+    /// after this long.
+    pub lease_ttl: std::time::Duration,
     /// In configuration order.
     pub environments: Vec<EnvironmentSettings>,
     pub governance: GovernanceSettings,
     pub scim: ScimSettings,
+    pub retention: RetentionSettings,
+}
+
+/// How long what warden records is kept (`[retention]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionSettings {
+    pub scim_request_log: time::Duration,
+    pub sync_runs: time::Duration,
+    /// `None`: for ever.
+    pub changes: Option<time::Duration>,
+    /// `None`: for ever.
+    pub audit_events: Option<time::Duration>,
 }
 
 /// One `[[environments]]` entry.
@@ -29,6 +47,8 @@ pub struct EnvironmentSettings {
     pub environment: Environment,
     /// Where the credential is read from when the environment's ZITADEL client is first used.
     pub credential: CredentialSource,
+    /// How often `warden serve` syncs it, start to start.
+    pub sync_interval: time::Duration,
     /// Parallel requests to this ZITADEL.
     pub concurrency: usize,
     /// Requests per second; 0: unlimited.
@@ -60,6 +80,7 @@ impl Settings {
             environments.push(EnvironmentSettings {
                 environment,
                 credential,
+                sync_interval: entry.sync_interval.as_time(),
                 concurrency: usize::from(entry.concurrency),
                 rate_limit: entry.rate_limit,
                 page_size: entry.page_size,
@@ -75,9 +96,17 @@ impl Settings {
         Ok(Settings {
             database_url: config.database.url.clone(),
             listen: config.server.listen,
+            shutdown_grace: config.server.shutdown_grace.get(),
+            lease_ttl: config.server.lease_ttl.get(),
             environments,
             governance,
             scim: ScimSettings::from_config(&config.scim),
+            retention: RetentionSettings {
+                scim_request_log: config.retention.scim_request_log.as_time(),
+                sync_runs: config.retention.sync_runs.as_time(),
+                changes: config.retention.changes.map(ConfigDuration::as_time),
+                audit_events: config.retention.audit_events.map(ConfigDuration::as_time),
+            },
         })
     }
 

@@ -113,6 +113,7 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         )?,
     }
     sim.shutdown().await;
+    app.store().close().await?;
     Ok(ExitCode::SUCCESS)
 }
 

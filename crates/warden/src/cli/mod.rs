@@ -31,8 +31,9 @@ use crate::{store, telemetry};
 const EXIT_CODES: &str = "Exit codes:
   0  success
   1  a sync was partial: some lists could not be read (their stored state was kept)
+  2  invalid configuration, unreachable database, a failed sync, or another error
   3  warden report --fail-on SEVERITY found a finding of that severity or higher
-  2  invalid configuration, unreachable database, a failed sync, or another error";
+  4  warden sync: another process (warden serve, or another warden sync) is syncing the environment";
 
 /// Identity governance for ZITADEL: sync, posture, SCIM provisioning.
 #[derive(Debug, Parser)]
@@ -131,31 +132,47 @@ fn fail(error: &anyhow::Error) -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let (config, source) = config::load(cli.config.as_deref())?;
-    let app = || async { anyhow::Ok(App::open(Settings::from_config(&config)?).await?) };
     match cli.command {
         Command::Migrate => {
-            let app = app().await?;
-            tracing::info!(database = %config.database.url, dialect = app.store().dialect(), "database schema is up to date");
-            Ok(ExitCode::SUCCESS)
+            with_app(&config, async |app| {
+                let dialect = app.store().dialect();
+                tracing::info!(database = %config.database.url, dialect, "database schema is up to date");
+                Ok(ExitCode::SUCCESS)
+            })
+            .await
         }
         // Neither opens the configured store: a check leaves no trace, the demo has its own.
         Command::Config(ConfigCommand::Check) => check_config(&config, &source).await,
         Command::Demo(args) => demo::run(&args).await,
-        Command::Sync(args) => sync::run(&app().await?, &args).await,
-        Command::Changes(args) => changes::run(&app().await?, &args).await,
-        Command::Runs(args) => runs::run(&app().await?, &args).await,
-        Command::Report(args) => report::run(&app().await?, &args).await,
-        Command::Trends(args) => trends::run(&app().await?, &args).await,
-        Command::Compare(args) => compare::run(&app().await?, &args).await,
-        Command::Access(command) => access::run(&app().await?, &command).await,
-        Command::Export(command) => export::run(&app().await?, &command).await,
-        Command::Findings(args) => governance::findings(&app().await?, &args).await,
-        Command::Suppress(command) => governance::suppress(&app().await?, &command).await,
-        Command::Alerts(command) => governance::alerts(&app().await?, &command).await,
-        Command::Audit(args) => governance::audit(&app().await?, &args).await,
-        Command::Serve => serve::run(&app().await?).await,
-        Command::Scim(command) => scim::run(&app().await?, &command).await,
+        Command::Sync(args) => with_app(&config, async |app| sync::run(app, &args).await).await,
+        Command::Changes(args) => with_app(&config, async |app| changes::run(app, &args).await).await,
+        Command::Runs(args) => with_app(&config, async |app| runs::run(app, &args).await).await,
+        Command::Report(args) => with_app(&config, async |app| report::run(app, &args).await).await,
+        Command::Trends(args) => with_app(&config, async |app| trends::run(app, &args).await).await,
+        Command::Compare(args) => with_app(&config, async |app| compare::run(app, &args).await).await,
+        Command::Access(command) => with_app(&config, async |app| access::run(app, &command).await).await,
+        Command::Export(command) => with_app(&config, async |app| export::run(app, &command).await).await,
+        Command::Findings(args) => with_app(&config, async |app| governance::findings(app, &args).await).await,
+        Command::Suppress(command) => with_app(&config, async |app| governance::suppress(app, &command).await).await,
+        Command::Alerts(command) => with_app(&config, async |app| governance::alerts(app, &command).await).await,
+        Command::Audit(args) => with_app(&config, async |app| governance::audit(app, &args).await).await,
+        Command::Serve => with_app(&config, async |app| serve::run(app).await).await,
+        Command::Scim(command) => with_app(&config, async |app| scim::run(app, &command).await).await,
     }
+}
+
+/// Runs `command` on the application the configuration describes (its store opened and migrated), then closes the
+/// store, so that an SQLite database is left without a write-ahead log for the next command to replay.
+async fn with_app(
+    config: &Config,
+    command: impl AsyncFnOnce(&App) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
+    let app = App::open(Settings::from_config(config)?).await?;
+    let result = command(&app).await;
+    if let Err(error) = app.store().close().await {
+        tracing::warn!(%error, "cannot close the database cleanly");
+    }
+    result
 }
 
 /// A time as RFC 3339 for tables and JSON.

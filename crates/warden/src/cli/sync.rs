@@ -9,8 +9,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
 use warden_core::model::{ResourceKind, SyncStatus};
 
-use crate::app::App;
 use crate::app::sync::{EnvironmentSync, SyncRequest, deliver_notifications, sync_environment};
+use crate::app::{self, App};
 use crate::cli::output::{out, outln};
 use crate::cli::{OutputFormat, table};
 
@@ -65,8 +65,17 @@ pub(super) async fn run(app: &App, args: &SyncArgs) -> anyhow::Result<ExitCode> 
         });
     }
     let mut synced = Vec::new();
+    let mut busy = false;
     while let Some(joined) = runs.join_next().await {
-        synced.push(joined??);
+        match joined? {
+            Ok(run) => synced.push(run),
+            // Reported, and the command ends with exit code 4 once the other environments are synced.
+            Err(error @ app::Error::SyncRunning { .. }) => {
+                eprintln!("error: {error}");
+                busy = true;
+            }
+            Err(error) => return Err(error.into()),
+        }
     }
     synced.sort_by(|a, b| a.environment.cmp(&b.environment));
     deliver_notifications(app).await;
@@ -82,7 +91,7 @@ pub(super) async fn run(app: &App, args: &SyncArgs) -> anyhow::Result<ExitCode> 
             _ => 2,
         })
     });
-    Ok(ExitCode::from(worst))
+    Ok(ExitCode::from(if busy { 4 } else { worst }))
 }
 
 fn progress_bar(bars: &MultiProgress, name: &str) -> ProgressBar {

@@ -40,6 +40,48 @@ pub struct Config {
     pub governance: GovernanceConfig,
     #[serde(default)]
     pub scim: ScimConfig,
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// How long `warden serve` keeps what it records (`[retention]`). Changes and the audit log are kept for ever unless
+/// a retention is set for them.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// SCIM request-log rows (connection health).
+    #[serde(default = "RetentionConfig::default_scim_request_log")]
+    pub scim_request_log: ConfigDuration,
+    /// Sync runs that recorded no change; of those older than this, the last of each day is kept (it carries the
+    /// day's trend point). A run with changes stays as long as its changes.
+    #[serde(default = "RetentionConfig::default_sync_runs")]
+    pub sync_runs: ConfigDuration,
+    /// Recorded changes (drift history); unset: kept for ever. Access at a point in time cannot reach further back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<ConfigDuration>,
+    /// The audit log of operators' actions; unset: kept for ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_events: Option<ConfigDuration>,
+}
+
+impl RetentionConfig {
+    fn default_scim_request_log() -> ConfigDuration {
+        ConfigDuration::from_secs(30 * 86_400)
+    }
+    fn default_sync_runs() -> ConfigDuration {
+        ConfigDuration::from_secs(90 * 86_400)
+    }
+}
+
+impl Default for RetentionConfig {
+    fn default() -> RetentionConfig {
+        RetentionConfig {
+            scim_request_log: RetentionConfig::default_scim_request_log(),
+            sync_runs: RetentionConfig::default_sync_runs(),
+            changes: None,
+            audit_events: None,
+        }
+    }
 }
 
 /// The SCIM server's limits (`[scim]`). The defaults are generous: Okta and Entra ID should never meet them in
@@ -68,9 +110,6 @@ pub struct ScimConfig {
     /// How long one request may take: `30s`, `1m`.
     #[serde(default = "ScimConfig::default_request_timeout")]
     pub request_timeout: ConfigDuration,
-    /// How long the request log (connection health) keeps a row: `30d`. `warden serve` deletes older rows hourly.
-    #[serde(default = "ScimConfig::default_request_log_retention")]
-    pub request_log_retention: ConfigDuration,
 }
 
 impl ScimConfig {
@@ -95,9 +134,6 @@ impl ScimConfig {
     fn default_request_timeout() -> ConfigDuration {
         ConfigDuration::from_secs(30)
     }
-    fn default_request_log_retention() -> ConfigDuration {
-        ConfigDuration::from_secs(30 * 86_400)
-    }
 }
 
 impl Default for ScimConfig {
@@ -110,7 +146,6 @@ impl Default for ScimConfig {
             requests_per_second: ScimConfig::default_requests_per_second(),
             failed_auth_per_minute: ScimConfig::default_failed_auth_per_minute(),
             request_timeout: ScimConfig::default_request_timeout(),
-            request_log_retention: ScimConfig::default_request_log_retention(),
         }
     }
 }
@@ -127,17 +162,35 @@ pub struct DatabaseConfig {
 pub struct ServerConfig {
     #[serde(default = "ServerConfig::default_listen")]
     pub listen: SocketAddr,
+    /// After SIGTERM or Ctrl-C, how long a running sync may take to finish before it is abandoned (its run marked
+    /// interrupted, its lease released).
+    #[serde(default = "ServerConfig::default_shutdown_grace")]
+    pub shutdown_grace: ConfigDuration,
+    /// How long a job's lease lasts without its holder's heartbeat: another replica takes the job over this long
+    /// after its holder died.
+    #[serde(default = "ServerConfig::default_lease_ttl")]
+    pub lease_ttl: ConfigDuration,
 }
 
 impl ServerConfig {
     fn default_listen() -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], 8080))
     }
+    fn default_shutdown_grace() -> ConfigDuration {
+        ConfigDuration::from_secs(30)
+    }
+    fn default_lease_ttl() -> ConfigDuration {
+        ConfigDuration::from_secs(30)
+    }
 }
 
 impl Default for ServerConfig {
     fn default() -> ServerConfig {
-        ServerConfig { listen: ServerConfig::default_listen() }
+        ServerConfig {
+            listen: ServerConfig::default_listen(),
+            shutdown_grace: ServerConfig::default_shutdown_grace(),
+            lease_ttl: ServerConfig::default_lease_ttl(),
+        }
     }
 }
 

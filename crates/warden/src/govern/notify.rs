@@ -10,15 +10,18 @@ use warden_core::governance::Alert;
 use warden_core::posture::Subject;
 
 use crate::config::{WebhookConfig, WebhookFormat};
-use crate::store::{self, DeliveryAttempt, DeliveryStatus, Store};
+use crate::store::{self, DeliveryAttempt, DeliveryStatus, Notification, Store};
 
 /// Waits before the 2nd, 3rd, ... attempt; after the last, the notification is given up (`failed`).
 const BACKOFF: [Duration; 5] =
     [Duration::seconds(30), Duration::minutes(2), Duration::minutes(10), Duration::hours(1), Duration::hours(6)];
 /// One attempt may take this long.
 pub const ATTEMPT_TIMEOUT: StdDuration = StdDuration::from_secs(10);
-/// Notifications sent per call of [`deliver_due`].
-const BATCH: u32 = 100;
+/// Notifications claimed and sent per call of [`deliver_due`].
+const BATCH: u32 = 20;
+/// How long a claim lasts: every attempt of a batch at its longest, and a minute to record them. A process that dies
+/// holding a claim delays those notifications by this much, never more.
+const CLAIM: Duration = Duration::seconds(BATCH as i64 * ATTEMPT_TIMEOUT.as_secs() as i64 + 60);
 
 /// A finding's or an alert's subject as JSON: the shape every JSON interface of warden uses.
 pub fn subject_json(subject: &Subject) -> Value {
@@ -82,57 +85,78 @@ pub struct DeliveryOutcome {
     pub failed: usize,
 }
 
-/// Sends the notifications due at `now`, one attempt each, and records every outcome.
+/// Claims the notifications due at `now` for `claimant` (so no other process sends them), sends each once, and
+/// records every outcome.
 pub async fn deliver_due(
     store: &dyn Store,
+    claimant: &str,
     webhooks: &[WebhookConfig],
     http: &reqwest::Client,
     now: OffsetDateTime,
 ) -> Result<DeliveryOutcome, store::Error> {
     let mut outcome = DeliveryOutcome::default();
-    for notification in store.due_notifications(now, BATCH).await? {
-        let result = match webhooks.iter().find(|webhook| webhook.name == notification.webhook) {
-            None => Err((None, format!("webhook {} is no longer configured", notification.webhook))),
-            Some(webhook) => send(http, webhook, &notification.payload).await,
-        };
-        let attempt = match result {
-            Ok(status) => {
-                outcome.delivered += 1;
-                DeliveryAttempt {
-                    status: DeliveryStatus::Delivered,
-                    http_status: Some(status),
-                    error: None,
-                    next_attempt_at: now,
-                }
-            }
-            Err((http_status, error)) => {
-                let backoff = BACKOFF.get(notification.attempts as usize);
-                tracing::warn!(webhook = %notification.webhook, alert = notification.alert_id, %error, "notification not delivered");
-                match backoff {
-                    Some(wait) => {
-                        outcome.retrying += 1;
-                        DeliveryAttempt {
-                            status: DeliveryStatus::Pending,
-                            http_status,
-                            error: Some(error),
-                            next_attempt_at: now + *wait,
-                        }
-                    }
-                    None => {
-                        outcome.failed += 1;
-                        DeliveryAttempt {
-                            status: DeliveryStatus::Failed,
-                            http_status,
-                            error: Some(error),
-                            next_attempt_at: now,
-                        }
-                    }
-                }
-            }
-        };
-        store.record_delivery(notification.id, &attempt, now).await?;
+    loop {
+        let claimed = store.claim_due_notifications(claimant, now, now + CLAIM, BATCH).await?;
+        let last_batch = claimed.len() < BATCH as usize;
+        for notification in claimed {
+            deliver_one(store, webhooks, http, &notification, now, &mut outcome).await?;
+        }
+        if last_batch {
+            return Ok(outcome);
+        }
     }
-    Ok(outcome)
+}
+
+/// One attempt of one claimed notification, recorded.
+async fn deliver_one(
+    store: &dyn Store,
+    webhooks: &[WebhookConfig],
+    http: &reqwest::Client,
+    notification: &Notification,
+    now: OffsetDateTime,
+    outcome: &mut DeliveryOutcome,
+) -> Result<(), store::Error> {
+    let result = match webhooks.iter().find(|webhook| webhook.name == notification.webhook) {
+        None => Err((None, format!("webhook {} is no longer configured", notification.webhook))),
+        Some(webhook) => send(http, webhook, &notification.payload).await,
+    };
+    let attempt = match result {
+        Ok(status) => {
+            outcome.delivered += 1;
+            DeliveryAttempt {
+                status: DeliveryStatus::Delivered,
+                http_status: Some(status),
+                error: None,
+                next_attempt_at: now,
+            }
+        }
+        Err((http_status, error)) => {
+            let backoff = BACKOFF.get(notification.attempts as usize);
+            tracing::warn!(webhook = %notification.webhook, alert = notification.alert_id, %error, "notification not delivered");
+            match backoff {
+                Some(wait) => {
+                    outcome.retrying += 1;
+                    DeliveryAttempt {
+                        status: DeliveryStatus::Pending,
+                        http_status,
+                        error: Some(error),
+                        next_attempt_at: now + *wait,
+                    }
+                }
+                None => {
+                    outcome.failed += 1;
+                    DeliveryAttempt {
+                        status: DeliveryStatus::Failed,
+                        http_status,
+                        error: Some(error),
+                        next_attempt_at: now,
+                    }
+                }
+            }
+        }
+    };
+    store.record_delivery(notification.id, &attempt, now).await?;
+    Ok(())
 }
 
 /// One POST; the error never contains the URL (it may carry a secret).

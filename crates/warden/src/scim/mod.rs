@@ -39,7 +39,7 @@ use crate::store::Store;
 
 pub use auth::{Caller, ConnectionLimiter, FailedAuthLimiter};
 pub use error::Error;
-pub use request_log::{PRUNE_INTERVAL, RequestLogWriter, prune as prune_request_log};
+pub use request_log::RequestLogWriter;
 
 /// The media type of every SCIM response.
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
@@ -53,8 +53,6 @@ pub struct ScimSettings {
     pub request_timeout: Duration,
     pub requests_per_second: u32,
     pub failed_auth_per_minute: u32,
-    /// How long request-log rows are kept.
-    pub request_log_retention: Duration,
 }
 
 impl ScimSettings {
@@ -67,7 +65,6 @@ impl ScimSettings {
             request_timeout: config.request_timeout.get(),
             requests_per_second: config.requests_per_second,
             failed_auth_per_minute: config.failed_auth_per_minute,
-            request_log_retention: config.request_log_retention.get(),
         }
     }
 }

@@ -4,21 +4,17 @@
 //! that cannot keep up slows the requests down instead of growing memory). The writer collects rows for up to
 //! [`LINGER`] (or until [`MAX_BATCH`] are waiting) and commits them in one statement, so under load the log costs
 //! a few statements a second instead of one or more per request. [`RequestLogWriter::flush`] waits until every row
-//! handed over before it is committed; `app::serve` calls it after the last response, so a clean shutdown loses
-//! no row. (A write's row is not written here: it is committed in the write's own transaction.)
-//!
-//! [`RequestLogWriter::prune_forever`] keeps the log to `[scim] request_log_retention`: `app::serve` runs it beside
-//! the listener, and every replica may (deleting what another already deleted costs nothing).
+//! handed over before it is committed; `server::serve` calls it after the last response, so a clean shutdown loses
+//! no row. (A write's row is not written here: it is committed in the write's own transaction.) Old rows go by
+//! `[retention] scim_request_log` (`app::maintenance`).
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 
-use crate::store::{self, ScimRequestLogEntry, Store};
+use crate::store::{ScimRequestLogEntry, Store};
 
 /// Rows per INSERT at most.
 const MAX_BATCH: usize = 512;
@@ -26,10 +22,6 @@ const MAX_BATCH: usize = 512;
 const LINGER: Duration = Duration::from_millis(50);
 /// Rows waiting to be written at most; beyond it, requests wait to hand theirs over.
 const QUEUE: usize = 8_192;
-/// Rows one pruning statement deletes at most: short statements, so that no insert waits long behind one.
-const PRUNE_BATCH: u32 = 5_000;
-/// How often [`RequestLogWriter::prune_forever`] prunes, after a first pass when it starts.
-pub const PRUNE_INTERVAL: Duration = Duration::from_secs(3_600);
 
 enum Message {
     Entry(ScimRequestLogEntry),
@@ -65,34 +57,6 @@ impl RequestLogWriter {
         let (done, flushed) = oneshot::channel();
         if self.sender.send(Message::Flush(done)).await.is_ok() {
             let _ = flushed.await;
-        }
-    }
-
-    /// Deletes the rows older than `retention` now and every `interval` after, until the future is dropped. A
-    /// failed pass is logged and retried at the next.
-    pub async fn prune_forever(&self, retention: Duration, interval: Duration) -> Infallible {
-        let mut ticks = tokio::time::interval(interval);
-        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            let before = super::now() - retention;
-            match prune(&*self.store, before).await {
-                Ok(0) => {}
-                Ok(deleted) => tracing::info!(deleted, %before, "pruned the SCIM request log"),
-                Err(error) => tracing::warn!(error = %error, "cannot prune the SCIM request log"),
-            }
-        }
-    }
-}
-
-/// Deletes every request-log row logged before `before`, a batch per statement; returns how many.
-pub async fn prune(store: &dyn Store, before: OffsetDateTime) -> Result<u64, store::Error> {
-    let mut deleted = 0;
-    loop {
-        let batch = store.delete_scim_request_logs_before(before, PRUNE_BATCH).await?;
-        deleted += batch;
-        if batch < u64::from(PRUNE_BATCH) {
-            return Ok(deleted);
         }
     }
 }

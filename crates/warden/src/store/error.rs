@@ -33,4 +33,12 @@ pub enum Error {
     ScimNotFound { kind: &'static str, id: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// Another `warden serve` already uses this SQLite file.
+    #[error(
+        "another warden serve already uses the SQLite database {path}: SQLite is one process's database \
+         (run several replicas on PostgreSQL)"
+    )]
+    AlreadyServed { path: String },
+    #[error("cannot lock {path}: {message}")]
+    Lock { path: String, message: String },
 }

@@ -49,6 +49,7 @@ impl Dialect for Postgres {
     const MAX_PARAMETERS: usize = u16::MAX as usize;
     const BINARY_ORDER: &'static str = " COLLATE \"C\"";
     const RELAXED_COMMIT: Option<&'static str> = Some("SET LOCAL synchronous_commit = off");
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
     const WRITES_IN_ONE_STATEMENT: bool = true;
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str> = Some("NOTIFY warden_scim_connections");
 
@@ -95,6 +96,41 @@ impl Dialect for Postgres {
 
     async fn migrate(pool: &Pool<Self>) -> Result<(), sqlx::migrate::MigrateError> {
         MIGRATOR.run(pool).await
+    }
+
+    fn utc_day(column: &str) -> String {
+        format!("(({column}) AT TIME ZONE 'UTC')::date")
+    }
+
+    async fn refresh_statistics(pool: &Pool<Self>) -> Result<Vec<String>, sqlx::Error> {
+        // Autovacuum's own rule (50 rows and a tenth of the table), applied now rather than when autovacuum's
+        // worker gets round to it (or never, where it is off).
+        let rows = sqlx::query(
+            "SELECT relname::text AS table_name FROM pg_stat_user_tables \
+             WHERE schemaname = current_schema() AND relname <> '_sqlx_migrations' \
+             AND n_mod_since_analyze > 50 + 0.1 * greatest(n_live_tup, 0) ORDER BY relname",
+        )
+        .fetch_all(pool)
+        .await?;
+        let mut analyzed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let table: String = row.try_get("table_name")?;
+            // The name comes from the catalog, not from input; quoted all the same.
+            let analyze = format!("ANALYZE \"{}\"", table.replace('"', "\"\""));
+            sqlx::query(AssertSqlSafe(analyze)).execute(pool).await?;
+            analyzed.push(table);
+        }
+        Ok(analyzed)
+    }
+
+    async fn migrations_behind(pool: &Pool<Self>) -> Result<bool, sqlx::Error> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await?;
+        Ok(MIGRATOR.iter().any(|migration| !applied.contains(&migration.version)))
+    }
+
+    async fn close(_pool: &Pool<Self>) -> Result<(), sqlx::Error> {
+        Ok(())
     }
 
     async fn describe_schema(pool: &Pool<Self>) -> Result<Vec<(String, String)>, sqlx::Error> {

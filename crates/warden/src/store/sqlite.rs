@@ -50,6 +50,7 @@ impl Dialect for Sqlite {
     const MAX_PARAMETERS: usize = 32_766;
     const BINARY_ORDER: &'static str = "";
     const RELAXED_COMMIT: Option<&'static str> = None;
+    const SKIP_LOCKED: &'static str = "";
     const WRITES_IN_ONE_STATEMENT: bool = false;
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str> = None;
 
@@ -84,6 +85,29 @@ impl Dialect for Sqlite {
 
     async fn migrate(pool: &Pool<Self>) -> Result<(), sqlx::migrate::MigrateError> {
         MIGRATOR.run(pool).await
+    }
+
+    fn utc_day(column: &str) -> String {
+        // Times are stored as fixed-width UTC text: the day is its first ten characters.
+        format!("substr({column}, 1, 10)")
+    }
+
+    async fn refresh_statistics(pool: &Pool<Self>) -> Result<Vec<String>, sqlx::Error> {
+        // SQLite decides itself which tables need ANALYZE, bounded so that it stays cheap.
+        sqlx::query("PRAGMA analysis_limit = 1000").execute(pool).await?;
+        sqlx::query("PRAGMA optimize").execute(pool).await?;
+        Ok(Vec::new())
+    }
+
+    async fn migrations_behind(pool: &Pool<Self>) -> Result<bool, sqlx::Error> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await?;
+        Ok(MIGRATOR.iter().any(|migration| !applied.contains(&migration.version)))
+    }
+
+    async fn close(pool: &Pool<Self>) -> Result<(), sqlx::Error> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+        Ok(())
     }
 
     async fn describe_schema(pool: &Pool<Self>) -> Result<Vec<(String, String)>, sqlx::Error> {

@@ -8,6 +8,7 @@ mod fetch;
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
+use warden_core::id::EnvironmentName;
 use warden_core::model::{Change, Environment, ResourceKind, SyncError, SyncRun, SyncStatus};
 use warden_core::reconcile::{Reconciliation, RemovalGuard, excessive_removals};
 use warden_zitadel::ZitadelClient;
@@ -46,16 +47,24 @@ pub struct SyncOutcome {
 }
 
 /// How a sync treats what it finds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncOptions {
     /// `None`: record every removal, however many (an operator confirmed them).
     pub removal_guard: Option<RemovalGuard>,
+    /// The process running the sync, holding the environment's lease ([`lease_name`]); `None` when it runs
+    /// without one (a test).
+    pub holder: Option<String>,
 }
 
 impl Default for SyncOptions {
     fn default() -> Self {
-        SyncOptions { removal_guard: Some(RemovalGuard::default()) }
+        SyncOptions { removal_guard: Some(RemovalGuard::default()), holder: None }
     }
+}
+
+/// The lease a sync of `environment` runs under: one process at a time syncs an environment.
+pub fn lease_name(environment: &EnvironmentName) -> String {
+    format!("sync/{environment}")
 }
 
 /// Reads `environment` through `client`, reconciles it with what `store` holds, and applies the result in one
@@ -77,17 +86,19 @@ pub async fn sync_once(
     let (requests_before, retries_before) = (stats.requests(), stats.retries());
     store.upsert_environment(environment).await?;
     let previous_start = store.list_sync_runs(&environment.name, 1).await?.first().map(|run| run.started_at);
-    let mut run = store.start_sync_run(&environment.name, now).await?;
+    let mut run = store.start_sync_run(&environment.name, now, options.holder.as_deref()).await?;
     tracing::info!(environment = %environment.name, run = %run.id, "sync started");
-    // A run still `running` was cut off (killed, crashed, the machine gone): say so instead of showing it running
-    // for ever. A run that is in fact still going in another process overwrites this when it finishes.
+    // A run still `running` whose holder no longer holds the environment's lease was cut off (killed, crashed, the
+    // machine gone): say so instead of showing it running for ever. A run another live process holds the lease
+    // for is left alone.
     let interrupted = SyncError {
         scope: "run".to_owned(),
         message: format!("interrupted: its process ended before the run finished (noticed by run {})", run.id),
     };
-    let cut_off = store.fail_unfinished_sync_runs(&environment.name, run.id, &interrupted).await?;
+    let lease = lease_name(&environment.name);
+    let cut_off = store.interrupt_abandoned_sync_runs(&environment.name, run.id, &lease, &interrupted, now).await?;
     if cut_off > 0 {
-        tracing::warn!(environment = %environment.name, runs = cut_off, "earlier runs never finished: marked failed");
+        tracing::warn!(environment = %environment.name, runs = cut_off, "earlier runs never finished: marked interrupted");
     }
 
     let fetched = fetch::fetch_estate(client, &environment.orgs).await;

@@ -175,8 +175,14 @@ async fn notifications_wait_in_an_outbox_with_their_attempts(store: Arc<dyn Stor
         payload: "{}".to_owned(),
     };
     store.enqueue_notifications(&[notification], CHANGED).await.unwrap();
-    let due = store.due_notifications(CHANGED, 10).await.unwrap();
+    let claim = |at: time::OffsetDateTime| at + Duration::minutes(5);
+    let due = store.claim_due_notifications("replica-a", CHANGED, claim(CHANGED), 10).await.unwrap();
     assert_eq!(due.len(), 1);
+    // Claimed: another replica gets nothing until the claim runs out.
+    assert!(store.claim_due_notifications("replica-b", CHANGED, claim(CHANGED), 10).await.unwrap().is_empty());
+    let expired = CHANGED + Duration::minutes(5);
+    let taken_over = store.claim_due_notifications("replica-b", expired, claim(expired), 10).await.unwrap();
+    assert_eq!(taken_over.iter().map(|notification| notification.id).collect::<Vec<_>>(), vec![due[0].id]);
     let retry = DeliveryAttempt {
         status: DeliveryStatus::Pending,
         http_status: Some(503),
@@ -184,8 +190,13 @@ async fn notifications_wait_in_an_outbox_with_their_attempts(store: Arc<dyn Stor
         next_attempt_at: CHANGED + Duration::seconds(30),
     };
     store.record_delivery(due[0].id, &retry, CHANGED).await.unwrap();
-    assert!(store.due_notifications(CHANGED + Duration::seconds(29), 10).await.unwrap().is_empty(), "backing off");
-    let due = store.due_notifications(CHANGED + Duration::seconds(30), 10).await.unwrap();
+    let early = CHANGED + Duration::seconds(29);
+    assert!(
+        store.claim_due_notifications("replica-a", early, claim(early), 10).await.unwrap().is_empty(),
+        "backing off"
+    );
+    let retried = CHANGED + Duration::seconds(30);
+    let due = store.claim_due_notifications("replica-a", retried, claim(retried), 10).await.unwrap();
     assert_eq!((due[0].attempts, due[0].last_status), (1, Some(503)));
     let delivered = DeliveryAttempt {
         status: DeliveryStatus::Delivered,
@@ -197,7 +208,8 @@ async fn notifications_wait_in_an_outbox_with_their_attempts(store: Arc<dyn Stor
     let log = store.list_notifications(Some(opened[0].id)).await.unwrap();
     assert_eq!((log[0].status, log[0].attempts), (DeliveryStatus::Delivered, 2));
     assert_eq!(log[0].delivered_at, Some(CHANGED + Duration::seconds(31)));
-    assert!(store.due_notifications(CHANGED + Duration::days(1), 10).await.unwrap().is_empty());
+    let later = CHANGED + Duration::days(1);
+    assert!(store.claim_due_notifications("replica-a", later, claim(later), 10).await.unwrap().is_empty());
 }
 
 async fn trend_points_are_listed_oldest_first(store: Arc<dyn Store>) {
@@ -212,8 +224,8 @@ async fn trend_points_are_listed_oldest_first(store: Arc<dyn Store>) {
         user_grants: 4,
         findings: 2,
     };
-    let first = store.start_sync_run(&env, CHANGED).await.unwrap();
-    let second = store.start_sync_run(&env, CHANGED + Duration::days(1)).await.unwrap();
+    let first = store.start_sync_run(&env, CHANGED, None).await.unwrap();
+    let second = store.start_sync_run(&env, CHANGED + Duration::days(1), None).await.unwrap();
     store.insert_trend_points(second.id, &[point(CHANGED + Duration::days(1), None, 12)]).await.unwrap();
     store.insert_trend_points(first.id, &[point(CHANGED, None, 10), point(CHANGED, Some("100"), 4)]).await.unwrap();
     let points = store.list_trend_points(&env, None).await.unwrap();

@@ -19,7 +19,7 @@ contract_tests!(
     limits_answer_413_and_429_with_retry_after,
     failed_authentications_are_limited_per_source,
     discovery_search_log_and_health,
-    the_server_prunes_request_log_rows_past_their_retention,
+    retention_prunes_request_log_rows_past_their_retention,
 );
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -234,7 +234,7 @@ async fn discovery_search_log_and_health(store: Arc<dyn Store>) {
     }
 }
 
-async fn the_server_prunes_request_log_rows_past_their_retention(store: Arc<dyn Store>) {
+async fn retention_prunes_request_log_rows_past_their_retention(store: Arc<dyn Store>) {
     store.upsert_environment(&fixtures::environment("prod")).await.unwrap();
     let (_, connection) = connect(&*store, ORG_A).await;
     let now = warden::scim::now();
@@ -251,16 +251,11 @@ async fn the_server_prunes_request_log_rows_past_their_retention(store: Arc<dyn 
     store.insert_scim_request_logs(&[row(time::Duration::hours(1))]).await.unwrap();
 
     let mut config = Config::default();
-    config.scim.request_log_retention = "1d".parse().unwrap();
-    let _server = spawn_with(store.clone(), config).await;
-    // The first pass runs as the server starts.
-    let mut kept = Vec::new();
-    for _ in 0..100 {
-        kept = store.list_scim_request_log(&connection, 10).await.unwrap();
-        if kept.len() == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    config.retention.scim_request_log = "1d".parse().unwrap();
+    let settings = warden::app::Settings::from_config(&config).unwrap();
+    let app = warden::app::App::new(settings, store.clone(), Arc::new(warden::app::FixedClock::new(now)));
+    let outcome = warden::app::maintenance::apply_retention(&app).await.unwrap();
+    assert_eq!(outcome.scim_request_log, 3);
+    let kept = store.list_scim_request_log(&connection, 10).await.unwrap();
     assert_eq!(kept.iter().map(|entry| entry.at).collect::<Vec<_>>(), vec![now - time::Duration::hours(1)]);
 }

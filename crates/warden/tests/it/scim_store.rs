@@ -569,7 +569,13 @@ async fn request_logs_tell_each_connections_activity_and_are_pruned_oldest_first
     let old: Vec<_> =
         (0..5_001).map(|second| logged("c3", ago(day + time::Duration::seconds(second + 1)), 200)).collect();
     store.insert_scim_request_logs(&old).await.unwrap();
-    assert_eq!(warden::scim::prune_request_log(&*store, ago(day)).await.unwrap(), 5_001);
+    let cutoffs = warden::store::RetentionCutoffs {
+        scim_request_log: ago(day),
+        sync_runs: ago(day * 10_000),
+        changes: None,
+        audit_events: None,
+    };
+    assert_eq!(store.apply_retention(&cutoffs).await.unwrap().scim_request_log, 5_001);
     assert_eq!(store.scim_connection_activity(ago(day)).await.unwrap()[2], activity("c3", None, [0, 0, 0]));
     assert_eq!(store.list_scim_request_log(&ScimConnectionId::new("c1"), 10).await.unwrap().len(), 3);
 }

@@ -155,14 +155,14 @@ async fn objects_need_a_known_environment(store: Arc<dyn Store>) {
     let batch = ObjectBatch::Users(vec![fixtures::human("300", "100")]);
     let error = store.upsert_objects(&name("nowhere"), &batch).await.unwrap_err();
     assert!(matches!(&error, Error::UnknownEnvironment(environment) if environment.as_str() == "nowhere"), "{error}");
-    let error = store.start_sync_run(&name("nowhere"), CHANGED).await.unwrap_err();
+    let error = store.start_sync_run(&name("nowhere"), CHANGED, None).await.unwrap_err();
     assert!(matches!(error, Error::UnknownEnvironment(_)), "{error}");
 }
 
 async fn environments_are_upserted_listed_and_deleted_with_everything_in_them(store: Arc<dyn Store>) {
     store_estate(&*store, "staging").await;
     store_estate(&*store, "prod").await;
-    let run = store.start_sync_run(&name("prod"), CHANGED).await.unwrap();
+    let run = store.start_sync_run(&name("prod"), CHANGED, None).await.unwrap();
     store.insert_changes(&[change("prod", run.id, CHANGED, ChangeKind::Added)]).await.unwrap();
 
     let mut prod = fixtures::environment("prod");
@@ -184,9 +184,9 @@ async fn environments_are_upserted_listed_and_deleted_with_everything_in_them(st
 
 async fn sync_runs_are_started_finished_and_listed_newest_first(store: Arc<dyn Store>) {
     store.upsert_environment(&fixtures::environment("prod")).await.unwrap();
-    let first = store.start_sync_run(&name("prod"), CHANGED).await.unwrap();
+    let first = store.start_sync_run(&name("prod"), CHANGED, None).await.unwrap();
     assert_eq!(first.status, SyncStatus::Running);
-    let mut second = store.start_sync_run(&name("prod"), CHANGED + Duration::minutes(15)).await.unwrap();
+    let mut second = store.start_sync_run(&name("prod"), CHANGED + Duration::minutes(15), None).await.unwrap();
     assert_ne!(first.id, second.id);
 
     second.status = SyncStatus::Partial;
@@ -207,12 +207,26 @@ async fn sync_runs_are_started_finished_and_listed_newest_first(store: Arc<dyn S
     second.id = SyncRunId(second.id.0 + 1_000);
     assert!(matches!(store.finish_sync_run(&second).await, Err(Error::UnknownSyncRun(_))));
 
-    // A later run marks the earlier runs still `running` failed: only those, only of its environment.
+    // A later run marks the earlier runs still `running` interrupted: only those, only of its environment, and
+    // only those whose holder does not hold the environment's sync lease.
     store.upsert_environment(&fixtures::environment("staging")).await.unwrap();
-    let other = store.start_sync_run(&name("staging"), CHANGED).await.unwrap();
-    let third = store.start_sync_run(&name("prod"), CHANGED + Duration::minutes(30)).await.unwrap();
+    let other = store.start_sync_run(&name("staging"), CHANGED, None).await.unwrap();
+    let live = store.start_sync_run(&name("prod"), CHANGED + Duration::minutes(20), Some("replica-a")).await.unwrap();
+    let ttl = std::time::Duration::from_secs(60);
+    let now = CHANGED + Duration::minutes(30);
+    store.acquire_lease("sync/prod", "replica-a", now, ttl).await.unwrap();
+    let third = store.start_sync_run(&name("prod"), now, Some("replica-b")).await.unwrap();
     let interrupted = SyncError { scope: "run".to_owned(), message: "interrupted".to_owned() };
-    assert_eq!(store.fail_unfinished_sync_runs(&name("prod"), third.id, &interrupted).await.unwrap(), 1);
+    let prod = name("prod");
+    let abandoned = |at| store.interrupt_abandoned_sync_runs(&prod, third.id, "sync/prod", &interrupted, at);
+    assert_eq!(abandoned(now).await.unwrap(), 1, "replica-a's run is left alone while its lease lives");
+    // Once replica-a's lease has run out, its run is interrupted too.
+    assert_eq!(abandoned(now + Duration::minutes(2)).await.unwrap(), 1);
+    let stored = store.list_sync_runs(&name("prod"), 10).await.unwrap();
+    assert_eq!(
+        stored.iter().find(|run| run.id == live.id).and_then(|run| run.holder.clone()).as_deref(),
+        Some("replica-a")
+    );
     let runs = store.list_sync_runs(&name("prod"), 10).await.unwrap();
     let statuses: Vec<_> = runs.iter().map(|run| (run.id, run.status.clone(), run.errors.clone())).collect();
     second.id = SyncRunId(second.id.0 - 1_000);
@@ -220,13 +234,20 @@ async fn sync_runs_are_started_finished_and_listed_newest_first(store: Arc<dyn S
         statuses,
         vec![
             (third.id, SyncStatus::Running, Vec::new()),
+            (live.id, SyncStatus::Interrupted, vec![interrupted.clone()]),
             (second.id, SyncStatus::Partial, second.errors.clone()),
-            (first.id, SyncStatus::Failed, vec![interrupted.clone()]),
+            (first.id, SyncStatus::Interrupted, vec![interrupted.clone()]),
         ]
     );
-    assert_eq!(runs[2].finished_at, None, "when it ended is unknown");
+    assert_eq!(runs[3].finished_at, None, "when it ended is unknown");
     assert_eq!(store.list_sync_runs(&name("staging"), 1).await.unwrap(), vec![other]);
-    assert_eq!(store.fail_unfinished_sync_runs(&name("prod"), third.id, &interrupted).await.unwrap(), 0);
+    assert_eq!(abandoned(now + Duration::minutes(2)).await.unwrap(), 0);
+
+    // A holder that gives its run up marks it interrupted, with the time it did.
+    let gave_up = now + Duration::minutes(3);
+    assert_eq!(store.interrupt_sync_runs(&name("prod"), "replica-b", &interrupted, gave_up).await.unwrap(), 1);
+    let third = store.list_sync_runs(&name("prod"), 1).await.unwrap().remove(0);
+    assert_eq!((third.status, third.finished_at), (SyncStatus::Interrupted, Some(gave_up)));
 }
 
 fn change(environment: &str, run_id: SyncRunId, observed_at: time::OffsetDateTime, kind: ChangeKind) -> Change {
@@ -250,8 +271,8 @@ fn change(environment: &str, run_id: SyncRunId, observed_at: time::OffsetDateTim
 async fn changes_are_appended_and_queried_by_environment_time_and_kind(store: Arc<dyn Store>) {
     store.upsert_environment(&fixtures::environment("prod")).await.unwrap();
     store.upsert_environment(&fixtures::environment("staging")).await.unwrap();
-    let run = store.start_sync_run(&name("prod"), CHANGED).await.unwrap();
-    let staging_run = store.start_sync_run(&name("staging"), CHANGED).await.unwrap();
+    let run = store.start_sync_run(&name("prod"), CHANGED, None).await.unwrap();
+    let staging_run = store.start_sync_run(&name("staging"), CHANGED, None).await.unwrap();
 
     // Whole seconds and fractions on both sides of the boundary: text timestamps must still order by time.
     let boundary = datetime!(2026-02-01 10:00:00 UTC);
@@ -344,7 +365,7 @@ async fn migrations_of_both_dialects_define_the_same_schema() {
 
 async fn a_sync_outcome_is_applied_in_one_transaction(store: Arc<dyn Store>) {
     let estate = store_estate(&*store, "prod").await;
-    let mut run = store.start_sync_run(&name("prod"), CHANGED).await.unwrap();
+    let mut run = store.start_sync_run(&name("prod"), CHANGED, None).await.unwrap();
     let mut changed = fixtures::human("300", "100");
     changed.state = UserState::Inactive;
     let added = fixtures::machine("303", "101");
@@ -372,7 +393,7 @@ async fn a_sync_outcome_is_applied_in_one_transaction(store: Arc<dyn Store>) {
 async fn a_failed_apply_leaves_the_previous_state(store: Arc<dyn Store>) {
     store_estate(&*store, "prod").await;
     let before = store.load_snapshot(&name("prod")).await.unwrap();
-    let run = store.start_sync_run(&name("prod"), CHANGED).await.unwrap();
+    let run = store.start_sync_run(&name("prod"), CHANGED, None).await.unwrap();
     let upserts = Snapshot { users: vec![fixtures::machine("399", "100")], ..Snapshot::default() };
     let removals = vec![(ResourceKind::User, "300".to_owned())];
     // The last statement fails: the run to finish does not exist.

@@ -384,7 +384,7 @@ async fn a_run_that_would_remove_most_users_holds_every_removal_until_accepted(s
     assert_eq!(held.run.counts[&ResourceKind::User], before.users.len() as u64);
 
     // An operator who checked accepts them: every removal is recorded.
-    let accept = SyncOptions { removal_guard: None };
+    let accept = SyncOptions { removal_guard: None, ..SyncOptions::default() };
     let at = NOW + time::Duration::minutes(30);
     let accepted = sync_once(&environment(&sim), &client, &*store, accept, at).await.unwrap();
     assert_eq!(accepted.run.status, SyncStatus::Ok, "{:?}", accepted.run.errors);

@@ -34,19 +34,36 @@ pub(super) async fn enqueue<D: Dialect>(
     Ok(())
 }
 
-pub(super) async fn due<D: Dialect>(
+/// Claims up to `limit` pending notifications that are due and not claimed by anyone else (or whose claim ran
+/// out) for `claimant` until `claimed_until`, in one statement; on PostgreSQL rows another replica is claiming at
+/// the same moment are skipped, not waited for (`FOR UPDATE SKIP LOCKED`).
+pub(super) async fn claim_due<D: Dialect>(
     pool: &Pool<D>,
+    claimant: &str,
     now: OffsetDateTime,
+    claimed_until: OffsetDateTime,
     limit: u32,
 ) -> Result<Vec<Notification>, Error> {
     let mut builder = statement::<D>(
         &format!(
-            "SELECT {NOTIFICATION_COLUMNS} FROM notification_delivery WHERE status = ? AND next_attempt_at <= ? \
-             ORDER BY next_attempt_at, id LIMIT ?"
+            "UPDATE notification_delivery SET claimed_by = ?, claimed_until = ? WHERE id IN (\
+             SELECT id FROM notification_delivery WHERE status = ? AND next_attempt_at <= ? \
+             AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY next_attempt_at, id LIMIT ?{}) \
+             RETURNING {NOTIFICATION_COLUMNS}",
+            D::SKIP_LOCKED
         ),
-        vec![text(DeliveryStatus::Pending.as_str()), time(now), SqlValue::Integer(i64::from(limit))],
+        vec![
+            text(claimant),
+            time(claimed_until),
+            text(DeliveryStatus::Pending.as_str()),
+            time(now),
+            time(now),
+            SqlValue::Integer(i64::from(limit)),
+        ],
     );
-    fetch_all(pool, &mut builder, "notification_delivery", decode_notification).await
+    let mut claimed = fetch_all(pool, &mut builder, "notification_delivery", decode_notification).await?;
+    claimed.sort_by(|a, b| a.next_attempt_at.cmp(&b.next_attempt_at).then(a.id.cmp(&b.id)));
+    Ok(claimed)
 }
 
 pub(super) async fn record_delivery<D: Dialect>(
@@ -58,7 +75,7 @@ pub(super) async fn record_delivery<D: Dialect>(
     let delivered_at = (attempt.status == DeliveryStatus::Delivered).then_some(now);
     let mut builder = statement::<D>(
         "UPDATE notification_delivery SET status = ?, attempts = attempts + 1, next_attempt_at = ?, \
-         last_status = ?, last_error = ?, delivered_at = ? WHERE id = ?",
+         last_status = ?, last_error = ?, delivered_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?",
         vec![
             text(attempt.status.as_str()),
             time(attempt.next_attempt_at),

@@ -93,8 +93,14 @@ impl<D: Dialect> GovernanceStore for SqlStore<D> {
         notifications::enqueue(&self.pool, notifications, now).await
     }
 
-    async fn due_notifications(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Notification>, Error> {
-        notifications::due(&self.pool, now, limit).await
+    async fn claim_due_notifications(
+        &self,
+        claimant: &str,
+        now: OffsetDateTime,
+        claimed_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Notification>, Error> {
+        notifications::claim_due(&self.pool, claimant, now, claimed_until, limit).await
     }
 
     async fn record_delivery(&self, id: i64, attempt: &DeliveryAttempt, now: OffsetDateTime) -> Result<(), Error> {

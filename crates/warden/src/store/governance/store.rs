@@ -143,8 +143,16 @@ pub trait GovernanceStore: Send + Sync {
     async fn alert_events(&self, id: i64) -> Result<Vec<AlertEvent>, Error>;
 
     async fn enqueue_notifications(&self, notifications: &[NewNotification], now: OffsetDateTime) -> Result<(), Error>;
-    /// Pending notifications whose next attempt is due, oldest first.
-    async fn due_notifications(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Notification>, Error>;
+    /// Claims for `claimant` until `claimed_until` at most `limit` pending notifications whose next attempt is due
+    /// and that nobody else has claimed (or whose claim ran out), oldest first: each is attempted by one process.
+    async fn claim_due_notifications(
+        &self,
+        claimant: &str,
+        now: OffsetDateTime,
+        claimed_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Notification>, Error>;
+    /// Records an attempt's outcome and ends the claim on the notification.
     async fn record_delivery(&self, id: i64, attempt: &DeliveryAttempt, now: OffsetDateTime) -> Result<(), Error>;
     /// The delivery log: every notification (of one alert, if given), newest first.
     async fn list_notifications(&self, alert: Option<i64>) -> Result<Vec<Notification>, Error>;

@@ -556,7 +556,7 @@ pub(crate) fn decode_environment(row: &RowView<'_>) -> Result<Environment, Error
 
 /// `id` first; inserts leave it to the database.
 pub(crate) const SYNC_RUN_COLUMNS: &[&str] =
-    &["id", "environment", "started_at", "finished_at", "status", "counts", "errors", "requests", "retries"];
+    &["id", "environment", "started_at", "finished_at", "status", "counts", "errors", "requests", "retries", "holder"];
 
 /// A run's errors as stored in `sync_run.errors` (read back by [`decode_sync_run`]).
 pub(crate) fn sync_errors_value(errors: &[SyncError]) -> SqlValue {
@@ -577,6 +577,7 @@ pub(crate) fn sync_run_values(run: &SyncRun) -> Vec<SqlValue> {
         sync_errors_value(&run.errors),
         SqlValue::Integer(clamp(run.requests)),
         SqlValue::Integer(clamp(run.retries)),
+        SqlValue::NullableText(run.holder.clone()),
     ]
 }
 
@@ -599,6 +600,7 @@ pub(crate) fn decode_sync_run(row: &RowView<'_>) -> Result<SyncRun, Error> {
         errors: errors.into_iter().map(|error| SyncError { scope: error.scope, message: error.message }).collect(),
         requests: row.unsigned("requests")?,
         retries: row.unsigned("retries")?,
+        holder: row.optional_text("holder")?,
     })
 }
 

@@ -10,7 +10,7 @@ use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKi
 
 use crate::store::observed::objects::{self, Page, unknown_environment_on_foreign_key};
 use crate::store::observed::rows;
-use crate::store::sql::{Dialect, On, SqlValue, execute, fetch_all, fetch_one, fetch_optional, push_binds};
+use crate::store::sql::{Dialect, On, SqlValue, execute, fetch_all, fetch_one, fetch_optional, push_binds, statement};
 use crate::store::sql_store::SqlStore;
 use crate::store::{ChangeQuery, Error, Store, SyncWrites};
 
@@ -127,6 +127,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         &self,
         environment: &EnvironmentName,
         started_at: OffsetDateTime,
+        holder: Option<&str>,
     ) -> Result<SyncRun, Error> {
         let mut run = SyncRun {
             id: SyncRunId(0),
@@ -138,6 +139,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             errors: Vec::new(),
             requests: 0,
             retries: 0,
+            holder: holder.map(str::to_owned),
         };
         let mut builder = QueryBuilder::<D>::new(format!(
             "INSERT INTO sync_run ({}) VALUES (",
@@ -156,22 +158,50 @@ impl<D: Dialect> Store for SqlStore<D> {
         update_sync_run::<D>(&self.pool, run).await
     }
 
-    async fn fail_unfinished_sync_runs(
+    async fn interrupt_abandoned_sync_runs(
         &self,
         environment: &EnvironmentName,
         before: SyncRunId,
+        lease: &str,
         error: &SyncError,
+        now: OffsetDateTime,
     ) -> Result<u64, Error> {
-        let mut builder = QueryBuilder::<D>::new("UPDATE sync_run SET status = ");
-        D::bind(&mut builder, SqlValue::text(SyncStatus::Failed.as_str()));
-        builder.push(", errors = ");
-        D::bind(&mut builder, rows::sync_errors_value(std::slice::from_ref(error)));
-        builder.push(" WHERE environment = ");
-        D::bind(&mut builder, SqlValue::text(environment.as_str()));
-        builder.push(" AND status = ");
-        D::bind(&mut builder, SqlValue::text(SyncStatus::Running.as_str()));
-        builder.push(" AND id < ");
-        D::bind(&mut builder, SqlValue::Integer(before.0));
+        let mut builder = statement::<D>(
+            "UPDATE sync_run SET status = ?, errors = ? WHERE environment = ? AND status = ? AND id < ? \
+             AND NOT EXISTS (SELECT 1 FROM lease WHERE lease.name = ? AND lease.holder = sync_run.holder \
+             AND lease.expires_at > ?)",
+            vec![
+                SqlValue::text(SyncStatus::Interrupted.as_str()),
+                rows::sync_errors_value(std::slice::from_ref(error)),
+                SqlValue::text(environment.as_str()),
+                SqlValue::text(SyncStatus::Running.as_str()),
+                SqlValue::Integer(before.0),
+                SqlValue::text(lease),
+                SqlValue::Time(Some(now)),
+            ],
+        );
+        execute(&self.pool, &mut builder).await
+    }
+
+    async fn interrupt_sync_runs(
+        &self,
+        environment: &EnvironmentName,
+        holder: &str,
+        error: &SyncError,
+        now: OffsetDateTime,
+    ) -> Result<u64, Error> {
+        let mut builder = statement::<D>(
+            "UPDATE sync_run SET status = ?, errors = ?, finished_at = ? \
+             WHERE environment = ? AND status = ? AND holder = ?",
+            vec![
+                SqlValue::text(SyncStatus::Interrupted.as_str()),
+                rows::sync_errors_value(std::slice::from_ref(error)),
+                SqlValue::Time(Some(now)),
+                SqlValue::text(environment.as_str()),
+                SqlValue::text(SyncStatus::Running.as_str()),
+                SqlValue::text(holder),
+            ],
+        );
         execute(&self.pool, &mut builder).await
     }
 

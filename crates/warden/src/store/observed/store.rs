@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, SyncRunId};
 use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncError, SyncRun};
 
-use crate::store::{Error, GovernanceStore, ScimStore};
+use crate::store::{Error, GovernanceStore, LeaseStore, MaintenanceStore, ScimStore};
 
 /// Which changes to list, newest first.
 #[derive(Debug, Clone, Default)]
@@ -22,7 +22,7 @@ pub struct ChangeQuery {
 
 /// Everything warden stores; SCIM provisioning is the [`ScimStore`] supertrait.
 #[async_trait]
-pub trait Store: GovernanceStore + ScimStore + Send + Sync {
+pub trait Store: GovernanceStore + ScimStore + LeaseStore + MaintenanceStore + Send + Sync {
     /// `postgres` or `sqlite`.
     fn dialect(&self) -> &'static str;
 
@@ -95,18 +95,35 @@ pub trait Store: GovernanceStore + ScimStore + Send + Sync {
 
     // Sync runs.
 
-    /// Records a new run in status `running` and returns it with its id.
-    async fn start_sync_run(&self, environment: &EnvironmentName, started_at: OffsetDateTime)
-    -> Result<SyncRun, Error>;
+    /// Records a new run in status `running`, run by `holder` (the process holding the environment's sync lease,
+    /// if any), and returns it with its id.
+    async fn start_sync_run(
+        &self,
+        environment: &EnvironmentName,
+        started_at: OffsetDateTime,
+        holder: Option<&str>,
+    ) -> Result<SyncRun, Error>;
     /// Stores the run's end state (status, finish time, counts, errors, request statistics).
     async fn finish_sync_run(&self, run: &SyncRun) -> Result<(), Error>;
-    /// Marks the environment's runs before `before` that are still `running` as `failed` with `error` (their
-    /// process ended without finishing them); their finish time stays unknown. Returns how many.
-    async fn fail_unfinished_sync_runs(
+    /// Marks the environment's runs before `before` that are still `running` and whose holder does not hold the
+    /// live lease `lease` at `now` (so no live process is running them) as `interrupted` with `error`; their finish
+    /// time stays unknown. Returns how many.
+    async fn interrupt_abandoned_sync_runs(
         &self,
         environment: &EnvironmentName,
         before: SyncRunId,
+        lease: &str,
         error: &SyncError,
+        now: OffsetDateTime,
+    ) -> Result<u64, Error>;
+    /// Marks the environment's runs that `holder` is still running as `interrupted` at `now`, with `error`: the
+    /// holder gave them up (a shutdown past its grace). Returns how many.
+    async fn interrupt_sync_runs(
+        &self,
+        environment: &EnvironmentName,
+        holder: &str,
+        error: &SyncError,
+        now: OffsetDateTime,
     ) -> Result<u64, Error>;
     /// The most recent runs of an environment, newest first.
     async fn list_sync_runs(&self, environment: &EnvironmentName, limit: u32) -> Result<Vec<SyncRun>, Error>;

@@ -31,6 +31,9 @@ pub(crate) trait Dialect: Database<Row: ColumnReader> {
     /// trip to the server, one implicit transaction) instead of as a transaction of statements (PostgreSQL has
     /// them; for SQLite, in the process, a statement costs no round trip).
     const WRITES_IN_ONE_STATEMENT: bool;
+    /// Appended to a subquery that picks rows to claim: on PostgreSQL ` FOR UPDATE SKIP LOCKED`, so that replicas
+    /// claiming at once take different rows without waiting for each other; SQLite has one writer at a time.
+    const SKIP_LOCKED: &'static str;
     /// Run after every SCIM connection write so that every process's connection cache drops what it holds
     /// (PostgreSQL `NOTIFY`); `None` where there are no notifications.
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str>;
@@ -52,6 +55,18 @@ pub(crate) trait Dialect: Database<Row: ColumnReader> {
     ) -> impl Future<Output = Result<Vec<Self::Row>, sqlx::Error>> + Send + 'c;
 
     fn migrate(pool: &Pool<Self>) -> impl Future<Output = Result<(), sqlx::migrate::MigrateError>> + Send + '_;
+
+    /// An SQL expression for the UTC calendar day of a timestamp column (comparable with another such expression).
+    fn utc_day(column: &str) -> String;
+
+    /// Gathers planner statistics where warden's tables changed a lot since the last time; returns the tables.
+    fn refresh_statistics(pool: &Pool<Self>) -> impl Future<Output = Result<Vec<String>, sqlx::Error>> + Send + '_;
+
+    /// Whether a migration this build knows has not been applied to the database.
+    fn migrations_behind(pool: &Pool<Self>) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + '_;
+
+    /// What the database should do before the process ends (SQLite: fold the write-ahead log into the file).
+    fn close(pool: &Pool<Self>) -> impl Future<Output = Result<(), sqlx::Error>> + Send + '_;
 
     /// `(table, column)` pairs of warden's tables, sorted.
     fn describe_schema(
