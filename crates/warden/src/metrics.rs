@@ -187,6 +187,35 @@ impl Metrics {
         }
     }
 
+    /// Creates the series every configured environment will have, at zero, so that a family is exposed (and a
+    /// rate can be taken) before its first event.
+    pub fn register_environments(&self, environments: &[String]) {
+        for environment in environments {
+            for status in ["ok", "partial", "failed", "interrupted"] {
+                let labels = SyncLabels { environment: environment.clone(), status: status.to_owned() };
+                self.sync_runs.get_or_create(&labels);
+                self.sync_duration.get_or_create(&labels);
+            }
+            for outcome in ["ok", "client_error", "server_error", "transport_error"] {
+                let labels = ZitadelLabels { environment: environment.clone(), outcome: outcome.to_owned() };
+                self.zitadel_requests.get_or_create(&labels);
+            }
+            self.zitadel_retries.get_or_create(&EnvironmentLabels { environment: environment.clone() });
+            self.lease_takeovers.get_or_create(&JobLabels { job: "sync".to_owned() });
+        }
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            self.scim_duration.get_or_create(&MethodLabels { method: method.to_owned() });
+            for status_class in ["2xx", "4xx", "5xx"] {
+                let labels = ScimLabels { method: method.to_owned(), status_class: status_class.to_owned() };
+                self.scim_requests.get_or_create(&labels);
+            }
+        }
+        for outcome in ["delivered", "retrying", "failed"] {
+            self.notification_deliveries.get_or_create(&OutcomeLabels { outcome: outcome.to_owned() });
+        }
+        self.lease_takeovers.get_or_create(&JobLabels { job: "retention".to_owned() });
+    }
+
     /// A finished sync run: its duration and status, what the store holds, and its requests to ZITADEL.
     pub fn record_sync(&self, run: &SyncRun, duration: Duration, requests: ZitadelRequests) {
         let environment = run.environment.to_string();

@@ -94,6 +94,9 @@ struct Inner {
 
 impl App {
     pub fn new(settings: Settings, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> App {
+        let metrics = Metrics::new();
+        let environments: Vec<String> = settings.environment_names().iter().map(ToString::to_string).collect();
+        metrics.register_environments(&environments);
         App {
             inner: Arc::new(Inner {
                 store,
@@ -101,7 +104,7 @@ impl App {
                 clock,
                 zitadel_clients: Mutex::default(),
                 webhook_client: OnceLock::new(),
-                metrics: Metrics::new(),
+                metrics,
                 holder: holder_id(),
                 scheduler_running: Mutex::new(None),
             }),

@@ -93,6 +93,10 @@ async fn sync_loop(app: App, environment: EnvironmentName, mut stopping: watch::
         let wait = match sync_if_due(&app, &environment).await {
             Ok(ScheduledSync::Ran(synced)) => {
                 tracing::info!(run = synced.outcome.run.id.0, status = %synced.outcome.run.status, "scheduled sync");
+                // What governance just queued goes out now, not at the next delivery round.
+                if synced.governed.as_ref().is_some_and(|governed| governed.notifications_queued > 0) {
+                    deliver_notifications(&app).await;
+                }
                 Duration::ZERO
             }
             Ok(ScheduledSync::NotDue { next_at }) => until(&app, next_at) + jitter(&app, &environment),

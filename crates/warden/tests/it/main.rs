@@ -23,6 +23,7 @@ mod scim_okta;
 mod scim_protocol;
 mod scim_store;
 mod scim_support;
+mod serve;
 mod store_contract;
 mod support;
 mod sync;
