@@ -193,27 +193,27 @@ impl Metrics {
         for environment in environments {
             for status in ["ok", "partial", "failed", "interrupted"] {
                 let labels = SyncLabels { environment: environment.clone(), status: status.to_owned() };
-                self.sync_runs.get_or_create(&labels);
-                self.sync_duration.get_or_create(&labels);
+                let _ = self.sync_runs.get_or_create(&labels);
+                let _ = self.sync_duration.get_or_create(&labels);
             }
             for outcome in ["ok", "client_error", "server_error", "transport_error"] {
                 let labels = ZitadelLabels { environment: environment.clone(), outcome: outcome.to_owned() };
-                self.zitadel_requests.get_or_create(&labels);
+                let _ = self.zitadel_requests.get_or_create(&labels);
             }
-            self.zitadel_retries.get_or_create(&EnvironmentLabels { environment: environment.clone() });
-            self.lease_takeovers.get_or_create(&JobLabels { job: "sync".to_owned() });
+            let _ = self.zitadel_retries.get_or_create(&EnvironmentLabels { environment: environment.clone() });
+            let _ = self.lease_takeovers.get_or_create(&JobLabels { job: "sync".to_owned() });
         }
         for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
-            self.scim_duration.get_or_create(&MethodLabels { method: method.to_owned() });
+            let _ = self.scim_duration.get_or_create(&MethodLabels { method: method.to_owned() });
             for status_class in ["2xx", "4xx", "5xx"] {
                 let labels = ScimLabels { method: method.to_owned(), status_class: status_class.to_owned() };
-                self.scim_requests.get_or_create(&labels);
+                let _ = self.scim_requests.get_or_create(&labels);
             }
         }
         for outcome in ["delivered", "retrying", "failed"] {
-            self.notification_deliveries.get_or_create(&OutcomeLabels { outcome: outcome.to_owned() });
+            let _ = self.notification_deliveries.get_or_create(&OutcomeLabels { outcome: outcome.to_owned() });
         }
-        self.lease_takeovers.get_or_create(&JobLabels { job: "retention".to_owned() });
+        let _ = self.lease_takeovers.get_or_create(&JobLabels { job: "retention".to_owned() });
     }
 
     /// A finished sync run: its duration and status, what the store holds, and its requests to ZITADEL.
@@ -221,11 +221,11 @@ impl Metrics {
         let environment = run.environment.to_string();
         let labels = SyncLabels { environment: environment.clone(), status: run.status.as_str().to_owned() };
         self.sync_duration.get_or_create(&labels).observe(duration.as_secs_f64());
-        self.sync_runs.get_or_create(&labels).inc();
+        let _ = self.sync_runs.get_or_create(&labels).inc();
         for kind in ResourceKind::ALL {
             if let Some(count) = run.counts.get(&kind) {
                 let labels = ObjectLabels { environment: environment.clone(), kind: kind.as_str().to_owned() };
-                self.stored_objects.get_or_create(&labels).set(i64::try_from(*count).unwrap_or(i64::MAX));
+                let _ = self.stored_objects.get_or_create(&labels).set(i64::try_from(*count).unwrap_or(i64::MAX));
             }
         }
         let failed = requests.client_errors + requests.server_errors + requests.transport_errors;
@@ -236,9 +236,9 @@ impl Metrics {
             ("transport_error", requests.transport_errors),
         ] {
             let labels = ZitadelLabels { environment: environment.clone(), outcome: outcome.to_owned() };
-            self.zitadel_requests.get_or_create(&labels).inc_by(count);
+            let _ = self.zitadel_requests.get_or_create(&labels).inc_by(count);
         }
-        self.zitadel_retries.get_or_create(&EnvironmentLabels { environment }).inc_by(requests.retries);
+        let _ = self.zitadel_retries.get_or_create(&EnvironmentLabels { environment }).inc_by(requests.retries);
     }
 
     /// One SCIM request answered with `status` after `elapsed`.
@@ -255,7 +255,7 @@ impl Metrics {
             _ => "5xx",
         };
         let labels = ScimLabels { method: method.to_owned(), status_class: status_class.to_owned() };
-        self.scim_requests.get_or_create(&labels).inc();
+        let _ = self.scim_requests.get_or_create(&labels).inc();
         self.scim_duration.get_or_create(&MethodLabels { method: method.to_owned() }).observe(elapsed.as_secs_f64());
     }
 
@@ -264,7 +264,7 @@ impl Metrics {
         for severity in [Severity::Low, Severity::Medium, Severity::High] {
             let count = counts.iter().filter(|(of, _)| *of == severity).map(|(_, count)| *count).sum::<u64>();
             let labels = SeverityLabels { severity: severity.as_str().to_owned() };
-            self.open_alerts.get_or_create(&labels).set(i64::try_from(count).unwrap_or(i64::MAX));
+            let _ = self.open_alerts.get_or_create(&labels).set(i64::try_from(count).unwrap_or(i64::MAX));
         }
     }
 
@@ -274,13 +274,13 @@ impl Metrics {
             [("delivered", outcome.delivered), ("retrying", outcome.retrying), ("failed", outcome.failed)]
         {
             let labels = OutcomeLabels { outcome: label.to_owned() };
-            self.notification_deliveries.get_or_create(&labels).inc_by(count as u64);
+            let _ = self.notification_deliveries.get_or_create(&labels).inc_by(count as u64);
         }
     }
 
     /// A job taken over from a holder whose lease expired.
     pub fn record_lease_takeover(&self, job: &str) {
-        self.lease_takeovers.get_or_create(&JobLabels { job: job.to_owned() }).inc();
+        let _ = self.lease_takeovers.get_or_create(&JobLabels { job: job.to_owned() }).inc();
     }
 
     /// The exposition text.
