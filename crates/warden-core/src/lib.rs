@@ -5,6 +5,7 @@
 
 pub mod access_history;
 pub mod governance;
+pub mod health;
 pub mod id;
 pub mod inventory;
 pub mod model;
