@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod govern;
+pub mod probe;
 pub mod scim;
 pub mod store;
 pub mod sync;
