@@ -7,6 +7,7 @@
 mod governance;
 mod kept_connections;
 mod postgres;
+mod probes;
 mod records;
 mod scim;
 mod sql;
@@ -26,6 +27,7 @@ pub use governance::{
     AuditEvent, DeliveryAttempt, DeliveryStatus, GovernanceStore, NewNotification, Notification, WARDEN_OPERATOR,
 };
 pub use postgres::{create_scratch_database, drop_scratch_database};
+pub use probes::ProbeStore;
 pub use scim::{
     ScimCondition, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember,
     ScimKind, ScimPage, ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup,
@@ -75,9 +77,9 @@ pub struct ChangeQuery {
     pub limit: Option<u32>,
 }
 
-/// Everything warden stores; SCIM provisioning is the [`ScimStore`] supertrait.
+/// Everything warden stores; SCIM provisioning is the [`ScimStore`] supertrait, provider health [`ProbeStore`].
 #[async_trait]
-pub trait Store: GovernanceStore + ScimStore + Send + Sync {
+pub trait Store: GovernanceStore + ScimStore + ProbeStore + Send + Sync {
     /// `postgres` or `sqlite`.
     fn dialect(&self) -> &'static str;
 

@@ -13,6 +13,7 @@ mod governance_cli;
 mod governance_store;
 mod history_cli;
 mod posture;
+mod probe_store;
 mod scim_bulk;
 mod scim_cli;
 mod scim_entra;
