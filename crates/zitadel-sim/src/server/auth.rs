@@ -131,11 +131,8 @@ fn issue_token(
         }
     };
     let lifetime = shared.access_token_lifetime;
-    let token = if shared.jwt_access_tokens {
-        jwt_access_token(shared, &user_id, lifetime)?
-    } else {
-        random_token(shared, 48)
-    };
+    let token =
+        if shared.jwt_access_tokens { jwt_access_token(shared, &user_id, lifetime)? } else { random_token(shared, 48) };
     let api_audience = scope.split_whitespace().any(|part| part == API_AUDIENCE_SCOPE);
     lock(&shared.access_tokens).insert(
         token.clone(),

@@ -99,8 +99,14 @@ pub(crate) fn install(estate: &mut Estate, base_url: &str, ldap: std::net::Socke
                 base_dn: "dc=example,dc=com".to_string(),
             },
         ),
-        ("GitHub", IdpConfig::Github { client_id: "Iv1.5im0000000000000".to_string(), scopes: vec!["user:email".into()] }),
-        ("GitLab", IdpConfig::Gitlab { client_id: "sim-gitlab-application-id".to_string(), scopes: vec!["openid".into()] }),
+        (
+            "GitHub",
+            IdpConfig::Github { client_id: "Iv1.5im0000000000000".to_string(), scopes: vec!["user:email".into()] },
+        ),
+        (
+            "GitLab",
+            IdpConfig::Gitlab { client_id: "sim-gitlab-application-id".to_string(), scopes: vec!["openid".into()] },
+        ),
         (
             "Apple",
             IdpConfig::Apple {
