@@ -6,6 +6,7 @@
 pub mod access_history;
 pub mod fields;
 pub mod governance;
+pub mod health;
 pub mod id;
 pub mod inventory;
 pub mod model;

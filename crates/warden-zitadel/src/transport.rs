@@ -206,15 +206,18 @@ impl Transport {
         }
     }
 
-    /// A bearer token, exchanging the credential when there is no fresh one.
-    async fn bearer(&self, operation: &str) -> Result<SecretString, Error> {
-        if let Some(token) = self.tokens.current().await {
-            return Ok(token);
+    /// Exchanges the credential at the token endpoint now, leaving the cache alone: whether warden can still get a
+    /// token (a health probe). `None` for a personal access token, which is not exchanged.
+    pub(crate) async fn issue_token(&self) -> Result<Option<SecretString>, Error> {
+        if !self.tokens.is_exchanged() {
+            return Ok(None);
         }
-        let mut cached = self.tokens.renewal_lock().await;
-        if let Some(fresh) = cached.as_ref().filter(|cached| cached.is_fresh()) {
-            return Ok(fresh.token());
-        }
+        let token = self.exchange("issue an access token").await?;
+        Ok(Some(SecretString::from(token.access_token)))
+    }
+
+    /// One exchange of the credential at `/oauth/v2/token`.
+    async fn exchange(&self, operation: &str) -> Result<TokenResponse, Error> {
         let request = self.tokens.token_request(&self.base_url)?;
         let url = format!("{}/oauth/v2/token", self.base_url);
         self.stats.token_exchanges.fetch_add(1, Ordering::Relaxed);
@@ -238,6 +241,19 @@ impl Transport {
         }
         let token: TokenResponse = serde_json::from_slice(&response.body)
             .map_err(|error| Error::Token { message: format!("unexpected token response: {error}") })?;
+        Ok(token)
+    }
+
+    /// A bearer token, exchanging the credential when there is no fresh one.
+    async fn bearer(&self, operation: &str) -> Result<SecretString, Error> {
+        if let Some(token) = self.tokens.current().await {
+            return Ok(token);
+        }
+        let mut cached = self.tokens.renewal_lock().await;
+        if let Some(fresh) = cached.as_ref().filter(|cached| cached.is_fresh()) {
+            return Ok(fresh.token());
+        }
+        let token = self.exchange(operation).await?;
         let fresh = CachedToken::from_response(token);
         let token = fresh.token();
         *cached = Some(fresh);

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod govern;
 pub mod metrics;
+pub mod probe;
 pub mod scheduler;
 pub mod scim;
 pub mod server;

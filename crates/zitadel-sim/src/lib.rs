@@ -19,4 +19,6 @@ pub use estate::{
     SeededAnomaly, User, UserGrant, UserKind, UserMetadata, UserState,
 };
 pub use json::format_timestamp;
-pub use server::{ApiSupport, Control, Fault, FaultKind, Simulator, SimulatorOptions};
+pub use server::{
+    AZURE_TENANT, ApiSupport, Control, Fault, FaultKind, ProbeProviders, ProviderEndpoint, Simulator, SimulatorOptions,
+};

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! zitadel-sim --port 8080 --estate seed --pat TOKEN [--exchange-log FILE] [--latency-ms N] [--v1-only]
+//!     [--probe-providers] [--jwt-access-tokens]
 //! ```
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -11,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, ValueEnum};
 use time::OffsetDateTime;
-use zitadel_sim::{ApiSupport, Estate, Simulator, SimulatorOptions};
+use zitadel_sim::{ApiSupport, Estate, ProbeProviders, Simulator, SimulatorOptions};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum EstateKind {
@@ -51,6 +52,12 @@ struct Args {
     /// Where to write the service-account key file (default: the temp directory).
     #[arg(long)]
     key_file: Option<PathBuf>,
+    /// Federate one identity provider of each kind with local endpoints that behave well and badly (health probes).
+    #[arg(long)]
+    probe_providers: bool,
+    /// Issue access tokens as JWTs signed with the instance key.
+    #[arg(long)]
+    jwt_access_tokens: bool,
 }
 
 #[allow(clippy::disallowed_methods, reason = "the binary's entry point reads the clock once to anchor the estate")]
@@ -73,6 +80,8 @@ async fn main() -> anyhow::Result<()> {
     options.exchange_log = args.exchange_log.clone();
     options.latency = Duration::from_millis(args.latency_ms);
     options.api = if args.v1_only { ApiSupport::V1Only } else { ApiSupport::V1AndV2 };
+    options.probe_providers = args.probe_providers.then(ProbeProviders::default);
+    options.jwt_access_tokens = args.jwt_access_tokens;
     let simulator =
         Simulator::start(options, SocketAddr::new(args.bind, args.port)).await.context("starting the simulator")?;
     let control = simulator.control().clone();

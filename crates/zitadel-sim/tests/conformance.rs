@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use common::{ADMIN_PAT, NOW, call, get, post, start};
 use reqwest::Method;
 use serde_json::{Value, json};
-use zitadel_sim::{Estate, MembershipScope, SimulatorOptions};
+use zitadel_sim::{Estate, MembershipScope, ProbeProviders, SimulatorOptions};
 
 fn temp_path(name: &str) -> PathBuf {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
@@ -89,6 +89,8 @@ async fn every_route_conforms_to_zitadel_schemas() {
     let log = temp_path("exchange.jsonl");
     let mut options = SimulatorOptions::new(Estate::seed(NOW), ADMIN_PAT);
     options.exchange_log = Some(log.clone());
+    // The providers to probe render every other kind of identity provider.
+    options.probe_providers = Some(ProbeProviders::default());
     let sim = start(options).await;
     let ids = sim.control().with_estate(|estate| pick_ids(estate));
     let p = Some(ids.platform.as_str());

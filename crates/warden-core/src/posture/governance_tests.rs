@@ -6,17 +6,20 @@ use std::collections::BTreeSet;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
+use crate::health::{
+    Certificate, CertificateUse, Check, HealthPolicy, ProbeResult, ProviderHealth, Target, TargetKind, evaluate_all,
+};
 use crate::id::{
     EnvironmentName, GroupRoleMappingId, IdpId, OrgId, ProjectId, RoleKey, ScimGroupId, UserGrantId, UserId,
 };
 use crate::model::{
     AccessTokenType, GrantState, HumanProfile, IdpOwner, MachineProfile, Org, OrgState, Project, ProjectRole,
-    ProjectState, ResourceKind, Snapshot, User, UserGrant, UserKind, UserState,
+    ProjectState, ProviderType, ResourceKind, Snapshot, User, UserGrant, UserKind, UserState,
 };
 use crate::posture::{
-    ALL_RULES, Finding, GroupMember, GroupRoleMapping, OidcProviderProbe, Policy, RULES, SamlSigningCertificate,
-    ScimGroup, Severity, SubjectKind, idp_certificate_expiring, idp_unreachable, machine_role_accumulation,
-    mapping_gap, rule, service_account_growth, ungoverned_grant, unmapped_group,
+    ALL_RULES, Finding, GroupMember, GroupRoleMapping, Policy, RULES, ScimGroup, Severity, SubjectKind,
+    idp_certificate_expiring, idp_unreachable, machine_role_accumulation, mapping_gap, rule, service_account_growth,
+    ungoverned_grant, unmapped_group,
 };
 use crate::trend::TrendPoint;
 
@@ -371,54 +374,98 @@ fn service_account_growth_names_the_org_and_takes_thresholds_from_the_policy() {
 
 // ---------------------------------------------------------------- idp-unreachable, idp-certificate-expiring
 
-/// `(provider id, minutes before NOW, discovery ok, jwks ok)`.
-type ProbeRow = (&'static str, i64, bool, bool);
+fn provider_target(id: &str, owner: IdpOwner) -> Target {
+    Target {
+        environment: prod(),
+        name: format!("idp {id}"),
+        kind: TargetKind::IdentityProvider { id: IdpId::parse(id).unwrap(), provider_type: ProviderType::Oidc, owner },
+    }
+}
 
-fn probes(rows: &[ProbeRow]) -> Vec<OidcProviderProbe> {
-    rows.iter()
-        .map(|(id, minutes_ago, discovery_ok, jwks_ok)| OidcProviderProbe {
-            idp_id: IdpId::parse(*id).unwrap(),
-            name: format!("idp {id}"),
-            owner: IdpOwner::Org(org("1")),
+/// `(provider id, minutes before NOW, probe ok)`: the history, evaluated with the default health policy.
+type ProbeRow = (&'static str, i64, bool);
+
+fn healths(rows: &[ProbeRow]) -> Vec<ProviderHealth> {
+    let mut ids: Vec<&str> = rows.iter().map(|(id, _, _)| *id).collect();
+    ids.dedup();
+    let targets: Vec<Target> = ids.iter().map(|id| provider_target(id, IdpOwner::Org(org("1")))).collect();
+    let history: Vec<ProbeResult> = rows
+        .iter()
+        .map(|(id, minutes_ago, ok)| ProbeResult {
+            target: provider_target(id, IdpOwner::Org(org("1"))),
             probed_at: NOW - Duration::minutes(*minutes_ago),
-            discovery_ok: *discovery_ok,
-            jwks_ok: *jwks_ok,
-            error: (!discovery_ok || !jwks_ok).then(|| "connection refused".to_owned()),
+            checks: vec![
+                Check::passed("discovery", "ok"),
+                if *ok { Check::passed("jwks", "2 usable keys") } else { Check::failed("jwks", "connection refused") },
+            ],
+            certificates: Vec::new(),
+            keys: None,
         })
-        .collect()
+        .collect();
+    evaluate_all(&targets, &history, &HealthPolicy::default(), NOW)
 }
 
 #[test]
-fn idp_unreachable_judges_the_latest_probe_of_each_provider() {
+fn idp_unreachable_fires_for_providers_that_are_down() {
     let cases: [(&str, &[ProbeRow], &[&str]); 6] = [
-        ("healthy", &[("a", 0, true, true)], &[]),
-        ("discovery fails", &[("a", 0, false, false)], &["idp-unreachable a"]),
-        ("discovery fine, JWKS invalid", &[("a", 0, true, false)], &["idp-unreachable a"]),
-        ("recovered: the latest probe is fine", &[("a", 10, false, false), ("a", 0, true, true)], &[]),
-        ("broke since", &[("a", 0, true, false), ("a", 10, true, true)], &["idp-unreachable a"]),
-        ("per provider", &[("a", 0, true, true), ("b", 0, false, true)], &["idp-unreachable b"]),
+        ("healthy", &[("a", 0, true)], &[]),
+        ("never answered", &[("a", 0, false)], &["idp-unreachable a"]),
+        ("one failure after successes is not down", &[("a", 0, false), ("a", 5, true), ("a", 10, true)], &[]),
+        (
+            "the last three failed",
+            &[("a", 0, false), ("a", 5, false), ("a", 10, false), ("a", 15, true)],
+            &["idp-unreachable a"],
+        ),
+        (
+            "recovered: the newest succeeded",
+            &[("a", 0, true), ("a", 5, false), ("a", 10, false), ("a", 15, false)],
+            &[],
+        ),
+        ("per provider", &[("a", 0, true), ("b", 0, false)], &["idp-unreachable b"]),
     ];
     for (name, rows, expected) in cases {
-        check(name, &idp_unreachable(&prod(), &probes(rows)), expected);
+        check(name, &idp_unreachable(&prod(), &healths(rows)), expected);
     }
-    let findings = idp_unreachable(&prod(), &probes(&[("a", 0, true, false)]));
-    assert!(findings[0].evidence.contains(&("error".to_owned(), "connection refused".to_owned())));
+    let findings = idp_unreachable(&prod(), &healths(&[("a", 0, false)]));
+    assert!(findings[0].evidence.contains(&("jwks".to_owned(), "connection refused".to_owned())));
+    assert!(findings[0].evidence.contains(&("failed probes".to_owned(), "1 of 1".to_owned())));
+    assert_eq!(findings[0].message, "identity provider idp a is down: jwks failed");
     assert_eq!(findings[0].subject.org_id, Some(org("1")));
+
+    let zitadel = Target { environment: prod(), name: "ZITADEL".to_owned(), kind: TargetKind::Zitadel };
+    let down = evaluate_all(&[zitadel], &[], &HealthPolicy::default(), NOW);
+    assert!(idp_unreachable(&prod(), &down).is_empty(), "ZITADEL itself is not an identity provider");
 }
 
-/// `(provider id, certificate, hours from NOW to its not-after)`.
+/// `(provider id, certificate subject, hours from NOW to its not-after)`.
 type CertificateRow = (&'static str, &'static str, i64);
 
-fn certificates(rows: &[CertificateRow]) -> Vec<SamlSigningCertificate> {
-    rows.iter()
-        .map(|(id, certificate, hours)| SamlSigningCertificate {
-            idp_id: IdpId::parse(*id).unwrap(),
-            name: format!("saml {id}"),
-            owner: IdpOwner::Instance,
-            certificate: (*certificate).to_owned(),
-            not_after: NOW + Duration::hours(*hours),
+fn with_certificates(rows: &[CertificateRow]) -> Vec<ProviderHealth> {
+    let mut ids: Vec<&str> = rows.iter().map(|(id, _, _)| *id).collect();
+    ids.dedup();
+    let targets: Vec<Target> = ids.iter().map(|id| provider_target(id, IdpOwner::Instance)).collect();
+    let history: Vec<ProbeResult> = ids
+        .iter()
+        .map(|id| ProbeResult {
+            target: provider_target(id, IdpOwner::Instance),
+            probed_at: NOW,
+            checks: vec![Check::passed("metadata", "ok")],
+            certificates: rows
+                .iter()
+                .filter(|(provider, _, _)| provider == id)
+                .map(|(_, subject, hours)| Certificate {
+                    usage: CertificateUse::SamlSigning,
+                    source: "metadata".to_owned(),
+                    subject: (*subject).to_owned(),
+                    fingerprint: "00".to_owned(),
+                    not_before: NOW - Duration::days(400),
+                    not_after: NOW + Duration::hours(*hours),
+                })
+                .collect(),
+            keys: None,
         })
-        .collect()
+        .collect();
+    evaluate_all(&targets, &history, &HealthPolicy::default(), NOW)
 }
 
 #[test]
@@ -443,21 +490,25 @@ fn idp_certificate_expiring_is_high_below_14_days_and_medium_below_30() {
         ),
     ];
     for (name, rows, expected) in cases {
-        check(name, &idp_certificate_expiring(&prod(), &certificates(rows), &Policy::default(), NOW), expected);
+        check(name, &idp_certificate_expiring(&prod(), &with_certificates(rows), &Policy::default(), NOW), expected);
     }
     let findings = idp_certificate_expiring(
         &prod(),
-        &certificates(&[("s", "c1", 20 * day), ("s", "c2", 5 * day)]),
+        &with_certificates(&[("s", "c1", 20 * day), ("s", "c2", 5 * day)]),
         &Policy::default(),
         NOW,
     );
     let evidence: Vec<&str> = findings[0].evidence.iter().map(|(fact, _)| fact.as_str()).collect();
-    assert_eq!(evidence, ["certificate c2", "certificate c1"], "soonest first");
+    assert_eq!(evidence, ["signing certificate c2 (metadata)", "signing certificate c1 (metadata)"], "soonest first");
+    assert_eq!(
+        findings[0].message,
+        "identity provider idp s: signing certificate c2 (metadata) expires 2026-11-06 (in 5 days)"
+    );
     let strict =
         Policy { certificate_expiring_high_days: 60, certificate_expiring_medium_days: 90, ..Policy::default() };
     check(
         "thresholds from the policy",
-        &idp_certificate_expiring(&prod(), &certificates(&[("s", "c", 50 * day)]), &strict, NOW),
+        &idp_certificate_expiring(&prod(), &with_certificates(&[("s", "c", 50 * day)]), &strict, NOW),
         &["idp-certificate-expiring s"],
     );
 }

@@ -8,7 +8,7 @@
 //! - an environment's synced state: [`evaluate`] (the snapshot rules, [`RULES`]) and [`machine_role_accumulation`];
 //! - several environments: [`environment_role_drift`];
 //! - trend points (history): [`service_account_growth`];
-//! - provider probes and certificates: [`idp_unreachable`], [`idp_certificate_expiring`];
+//! - provider health (`crate::health`): [`idp_unreachable`], [`idp_certificate_expiring`];
 //! - SCIM groups and group-role mappings: [`mapping_gap`], [`unmapped_group`], [`ungoverned_grant`].
 
 mod accumulation;
@@ -32,10 +32,7 @@ pub use mappings::{
     GroupMember, GroupRoleMapping, MAPPING_GAP, ScimGroup, UNGOVERNED_GRANT, UNMAPPED_GROUP, mapping_gap,
     ungoverned_grant, unmapped_group,
 };
-pub use providers::{
-    IDP_CERTIFICATE_EXPIRING, IDP_UNREACHABLE, OidcProviderProbe, SamlSigningCertificate, idp_certificate_expiring,
-    idp_unreachable,
-};
+pub use providers::{IDP_CERTIFICATE_EXPIRING, IDP_UNREACHABLE, idp_certificate_expiring, idp_unreachable};
 pub use rules::RULES;
 
 /// Every rule of the design, in the order `docs/rules.md` documents them. A rule whose severity depends on the
@@ -120,7 +117,7 @@ pub struct Policy {
     pub growth_min_baseline: u64,
     /// The window `service-account-growth` looks back over.
     pub growth_window_days: i64,
-    /// `idp-certificate-expiring` is high when a signing certificate expires in less than this many days ...
+    /// `idp-certificate-expiring` is high when a provider's certificate expires in less than this many days ...
     pub certificate_expiring_high_days: i64,
     /// ... and medium when it expires in less than this many.
     pub certificate_expiring_medium_days: i64,

@@ -1,10 +1,13 @@
-//! Identity-provider rules: `idp-unreachable` (from OIDC probes) and `idp-certificate-expiring` (from SAML signing
-//! certificates). The probes themselves are I/O and live in the binary; these rules only judge their outcomes.
+//! Identity-provider rules over the evaluated provider health (`crate::health`): `idp-unreachable` (a provider is
+//! down) and `idp-certificate-expiring` (a certificate its probes saw expires soon). The probes themselves are I/O
+//! and live in the binary; these rules only judge their outcomes. ZITADEL itself is not an identity provider: its
+//! health is reported, but these rules skip it.
 
 use std::collections::BTreeMap;
 
 use time::{Duration, OffsetDateTime};
 
+use crate::health::{Certificate, HealthStatus, ProviderHealth, TargetKind};
 use crate::id::{EnvironmentName, IdpId};
 use crate::model::{IdpOwner, ResourceKind};
 use crate::posture::{Finding, Policy, Rule, Severity, Subject, date_text};
@@ -12,43 +15,18 @@ use crate::posture::{Finding, Policy, Rule, Severity, Subject, date_text};
 pub const IDP_UNREACHABLE: Rule = Rule {
     id: "idp-unreachable",
     severity: Severity::High,
-    remediation: "Check the provider's issuer URL and that its discovery document and JWKS are served (and valid) \
-                  from where ZITADEL runs; until they are, nobody can log in through this provider.",
+    remediation: "Check the provider's issuer URL and that its discovery document and JWKS (or its metadata, or its \
+                  servers) are served, and valid, from where ZITADEL runs; until they are, nobody can log in \
+                  through this provider.",
 };
 
 /// High below `certificate_expiring_high_days`, medium below `certificate_expiring_medium_days`.
 pub const IDP_CERTIFICATE_EXPIRING: Rule = Rule {
     id: "idp-certificate-expiring",
     severity: Severity::High,
-    remediation: "Ask the provider's owner for the new signing certificate (or new metadata) and update the provider \
+    remediation: "Ask the provider's owner for the new certificate (for SAML, new metadata) and update the provider \
                   in ZITADEL before the old certificate expires; logins through it fail from that moment.",
 };
-
-/// The outcome of probing one OIDC provider: its discovery document and its JWKS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OidcProviderProbe {
-    pub idp_id: IdpId,
-    pub name: String,
-    pub owner: IdpOwner,
-    pub probed_at: OffsetDateTime,
-    /// `.well-known/openid-configuration` was fetched and is valid.
-    pub discovery_ok: bool,
-    /// The `jwks_uri` was fetched and holds at least one usable key.
-    pub jwks_ok: bool,
-    /// What went wrong, as the probe reports it.
-    pub error: Option<String>,
-}
-
-/// One signing certificate of a SAML provider, read from its metadata.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SamlSigningCertificate {
-    pub idp_id: IdpId,
-    pub name: String,
-    pub owner: IdpOwner,
-    /// How to recognise the certificate (its subject or fingerprint), for the evidence.
-    pub certificate: String,
-    pub not_after: OffsetDateTime,
-}
 
 fn subject(idp_id: &IdpId, name: &str, owner: &IdpOwner) -> Subject {
     Subject {
@@ -62,42 +40,36 @@ fn subject(idp_id: &IdpId, name: &str, owner: &IdpOwner) -> Subject {
     }
 }
 
-/// OIDC providers whose latest probe (per provider, by `probed_at`) could not fetch or validate the discovery
-/// document or the JWKS.
-pub fn idp_unreachable(environment: &EnvironmentName, probes: &[OidcProviderProbe]) -> Vec<Finding> {
-    let mut latest: BTreeMap<&IdpId, &OidcProviderProbe> = BTreeMap::new();
-    for probe in probes {
-        match latest.get(&probe.idp_id) {
-            Some(kept) if kept.probed_at > probe.probed_at => {}
-            _ => {
-                latest.insert(&probe.idp_id, probe);
+/// The identity providers among `health`, with their id and owner (ZITADEL itself is skipped).
+fn providers(health: &[ProviderHealth]) -> impl Iterator<Item = (&ProviderHealth, &IdpId, &IdpOwner)> {
+    health.iter().filter_map(|health| match &health.target.kind {
+        TargetKind::Zitadel => None,
+        TargetKind::IdentityProvider { id, owner, .. } => Some((health, id, owner)),
+    })
+}
+
+/// Identity providers whose status is `down`: their newest probes all failed (`crate::health::evaluate`).
+/// Evidence: how many probes failed, the newest probe's time and each of its failed checks.
+pub fn idp_unreachable(environment: &EnvironmentName, health: &[ProviderHealth]) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = providers(health)
+        .filter(|(health, _, _)| health.status == HealthStatus::Down)
+        .map(|(health, id, owner)| {
+            let mut evidence = vec![("failed probes".to_owned(), format!("{} of {}", health.failures, health.probes))];
+            let mut failed = Vec::new();
+            if let Some(latest) = &health.latest {
+                evidence.push(("probed at".to_owned(), latest.probed_at.to_string()));
+                for check in latest.failed_checks() {
+                    evidence.push((check.name.clone(), check.detail.clone()));
+                    failed.push(check.name.as_str());
+                }
             }
-        }
-    }
-    let mut findings: Vec<Finding> = latest
-        .into_values()
-        .filter(|probe| !probe.discovery_ok || !probe.jwks_ok)
-        .map(|probe| {
-            let failed = match (probe.discovery_ok, probe.jwks_ok) {
-                (false, false) => "discovery and JWKS",
-                (false, true) => "discovery",
-                _ => "JWKS",
-            };
-            let ok = |ok: bool| if ok { "ok" } else { "failed" }.to_owned();
-            let mut evidence = vec![
-                ("probed at".to_owned(), probe.probed_at.to_string()),
-                ("discovery".to_owned(), ok(probe.discovery_ok)),
-                ("jwks".to_owned(), ok(probe.jwks_ok)),
-            ];
-            if let Some(error) = &probe.error {
-                evidence.push(("error".to_owned(), error.clone()));
-            }
+            let what = if failed.is_empty() { "probes".to_owned() } else { failed.join(", ") };
             Finding {
                 rule: IDP_UNREACHABLE.id,
                 severity: IDP_UNREACHABLE.severity,
                 environment: environment.clone(),
-                subject: subject(&probe.idp_id, &probe.name, &probe.owner),
-                message: format!("identity provider {}: {failed} cannot be fetched or is invalid", probe.name),
+                subject: subject(id, &health.target.name, owner),
+                message: format!("identity provider {} is down: {what} failed", health.target.name),
                 evidence,
                 remediation: IDP_UNREACHABLE.remediation,
             }
@@ -107,29 +79,34 @@ pub fn idp_unreachable(environment: &EnvironmentName, probes: &[OidcProviderProb
     findings
 }
 
-/// SAML providers with a signing certificate that expires (or has expired) within the policy's thresholds: high
-/// when less than `certificate_expiring_high_days` remain, medium when less than
-/// `certificate_expiring_medium_days`. One finding per provider, at the severity of its most urgent certificate,
-/// with every such certificate as evidence.
+/// Identity providers with a certificate (a SAML signing certificate, or the TLS certificate of an endpoint the
+/// probes reached) that expires, or has expired, within the policy's thresholds: high when less than
+/// `certificate_expiring_high_days` remain, medium when less than `certificate_expiring_medium_days`. One finding
+/// per provider, at the severity of its most urgent certificate, with every such certificate as evidence. The
+/// certificates are those of the newest probe that saw any ([`ProviderHealth::certificates`]).
 pub fn idp_certificate_expiring(
     environment: &EnvironmentName,
-    certificates: &[SamlSigningCertificate],
+    health: &[ProviderHealth],
     policy: &Policy,
     now: OffsetDateTime,
 ) -> Vec<Finding> {
     let high = now + Duration::days(policy.certificate_expiring_high_days);
     let medium = now + Duration::days(policy.certificate_expiring_medium_days);
-    let mut by_provider: BTreeMap<&IdpId, Vec<&SamlSigningCertificate>> = BTreeMap::new();
-    for certificate in certificates.iter().filter(|certificate| certificate.not_after < medium) {
-        by_provider.entry(&certificate.idp_id).or_default().push(certificate);
+    let mut by_provider: BTreeMap<&IdpId, (&ProviderHealth, &IdpOwner, Vec<&Certificate>)> = BTreeMap::new();
+    for (health, id, owner) in providers(health) {
+        let expiring: Vec<&Certificate> =
+            health.certificates.iter().filter(|certificate| certificate.not_after < medium).collect();
+        if !expiring.is_empty() {
+            by_provider.insert(id, (health, owner, expiring));
+        }
     }
     let mut findings: Vec<Finding> = by_provider
-        .into_values()
-        .filter_map(|mut expiring| {
+        .into_iter()
+        .filter_map(|(id, (health, owner, mut expiring))| {
             expiring.sort_by_key(|certificate| certificate.not_after);
             let soonest = *expiring.first()?;
             let severity = if soonest.not_after < high { Severity::High } else { Severity::Medium };
-            let when = |certificate: &SamlSigningCertificate| {
+            let when = |certificate: &Certificate| {
                 if certificate.not_after <= now {
                     format!("expired {}", date_text(certificate.not_after))
                 } else {
@@ -137,16 +114,16 @@ pub fn idp_certificate_expiring(
                     format!("expires {} (in {days} days)", date_text(certificate.not_after))
                 }
             };
+            let name = |certificate: &Certificate| {
+                format!("{} certificate {} ({})", certificate.usage.as_str(), certificate.subject, certificate.source)
+            };
             Some(Finding {
                 rule: IDP_CERTIFICATE_EXPIRING.id,
                 severity,
                 environment: environment.clone(),
-                subject: subject(&soonest.idp_id, &soonest.name, &soonest.owner),
-                message: format!("identity provider {}: signing certificate {}", soonest.name, when(soonest)),
-                evidence: expiring
-                    .iter()
-                    .map(|certificate| (format!("certificate {}", certificate.certificate), when(certificate)))
-                    .collect(),
+                subject: subject(id, &health.target.name, owner),
+                message: format!("identity provider {}: {} {}", health.target.name, name(soonest), when(soonest)),
+                evidence: expiring.iter().map(|certificate| (name(certificate), when(certificate))).collect(),
                 remediation: IDP_CERTIFICATE_EXPIRING.remediation,
             })
         })

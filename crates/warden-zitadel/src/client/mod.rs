@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Method;
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use warden_core::id::OrgId;
@@ -133,6 +134,12 @@ impl ZitadelClient {
 
     pub fn base_url(&self) -> &str {
         self.inner.transport.base_url()
+    }
+
+    /// Exchanges warden's credential for a new access token now, bypassing (and leaving) the token cache: the health
+    /// probe's "can warden still get a token?". `None` for a personal access token, which is used as it is.
+    pub async fn issue_access_token(&self) -> Result<Option<SecretString>, Error> {
+        self.inner.transport.issue_token().await
     }
 
     /// Requests, retries and token exchanges so far.

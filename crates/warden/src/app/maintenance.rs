@@ -13,6 +13,7 @@ pub struct RetentionOutcome {
     pub sync_runs: u64,
     pub changes: u64,
     pub audit_events: u64,
+    pub provider_probes: u64,
     /// `true` when another process was applying retention, so this one did nothing.
     pub skipped: bool,
 }
@@ -30,6 +31,7 @@ pub async fn apply_retention(app: &App) -> Result<RetentionOutcome, Error> {
         sync_runs: now - retention.sync_runs,
         changes: retention.changes.map(|keep| now - keep),
         audit_events: retention.audit_events.map(|keep| now - keep),
+        provider_probes: now - retention.provider_probes,
     };
     let pruned = app.store().apply_retention(&cutoffs).await;
     lease.release().await;
@@ -39,6 +41,7 @@ pub async fn apply_retention(app: &App) -> Result<RetentionOutcome, Error> {
         sync_runs: pruned.sync_runs,
         changes: pruned.changes,
         audit_events: pruned.audit_events,
+        provider_probes: pruned.provider_probes,
         skipped: false,
     };
     if outcome != RetentionOutcome::default() {

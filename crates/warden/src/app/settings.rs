@@ -38,6 +38,7 @@ pub struct RetentionSettings {
     pub changes: Option<time::Duration>,
     /// `None`: for ever.
     pub audit_events: Option<time::Duration>,
+    pub provider_probes: time::Duration,
 }
 
 /// One `[[environments]]` entry.
@@ -106,6 +107,7 @@ impl Settings {
                 sync_runs: config.retention.sync_runs.as_time(),
                 changes: config.retention.changes.map(ConfigDuration::as_time),
                 audit_events: config.retention.audit_events.map(ConfigDuration::as_time),
+                provider_probes: config.retention.provider_probes.as_time(),
             },
         })
     }

@@ -62,6 +62,9 @@ pub struct RetentionConfig {
     /// The audit log of operators' actions; unset: kept for ever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_events: Option<ConfigDuration>,
+    /// Provider probes (each target's status history is kept).
+    #[serde(default = "RetentionConfig::default_provider_probes")]
+    pub provider_probes: ConfigDuration,
 }
 
 impl RetentionConfig {
@@ -70,6 +73,9 @@ impl RetentionConfig {
     }
     fn default_sync_runs() -> ConfigDuration {
         ConfigDuration::from_secs(90 * 86_400)
+    }
+    fn default_provider_probes() -> ConfigDuration {
+        ConfigDuration::from_secs(30 * 86_400)
     }
 }
 
@@ -80,6 +86,7 @@ impl Default for RetentionConfig {
             sync_runs: RetentionConfig::default_sync_runs(),
             changes: None,
             audit_events: None,
+            provider_probes: RetentionConfig::default_provider_probes(),
         }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! One folder per aggregate, each in the same shape: `observed` (environments, observed objects, sync runs,
 //! changes: [`Store`], the supertrait of the others), `governance` ([`GovernanceStore`]), `scim` ([`ScimStore`]),
-//! `leases` ([`LeaseStore`]: which process runs a job) and `maintenance` ([`MaintenanceStore`]: retention, planner
-//! statistics). Below them, `sql` holds the SQL machinery they share, written once over a `Dialect`; `postgres`
+//! `leases` ([`LeaseStore`]: which process runs a job), `maintenance` ([`MaintenanceStore`]: retention, planner
+//! statistics) and `probes` ([`ProbeStore`]: provider health). Below them, `sql` holds the SQL machinery they share, written once over a `Dialect`; `postgres`
 //! (the primary store that replicas share) and `sqlite` (the embedded default) implement it, each with its own
 //! migrations with the same numbering. This file only declares the modules and re-exports what callers use.
 
@@ -14,6 +14,7 @@ mod maintenance;
 mod observed;
 mod open;
 mod postgres;
+mod probes;
 mod scim;
 mod sql;
 mod sql_store;
@@ -28,6 +29,7 @@ pub use maintenance::{MaintenanceStore, RetentionCutoffs, RetentionPruned};
 pub use observed::{ChangeQuery, Store, SyncWrites};
 pub use open::{SingleServer, claim_single_server, open, open_and_migrate};
 pub use postgres::{create_scratch_database, drop_scratch_database};
+pub use probes::ProbeStore;
 pub use scim::{
     ScimCondition, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember,
     ScimKind, ScimPage, ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup,

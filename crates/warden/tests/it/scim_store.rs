@@ -574,6 +574,7 @@ async fn request_logs_tell_each_connections_activity_and_are_pruned_oldest_first
         sync_runs: ago(day * 10_000),
         changes: None,
         audit_events: None,
+        provider_probes: ago(day * 10_000),
     };
     assert_eq!(store.apply_retention(&cutoffs).await.unwrap().scim_request_log, 5_001);
     assert_eq!(store.scim_connection_activity(ago(day)).await.unwrap()[2], activity("c3", None, [0, 0, 0]));

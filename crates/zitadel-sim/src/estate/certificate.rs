@@ -13,6 +13,9 @@ const SHA256_WITH_RSA: &[u8] = &[0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D,
 /// OID 2.5.4.3 (commonName), encoded.
 const COMMON_NAME: &[u8] = &[0x06, 0x03, 0x55, 0x04, 0x03];
 
+/// The validity of one signing certificate: `(serial, not_before, not_after)`.
+pub(crate) type CertificateValidity = (u64, OffsetDateTime, OffsetDateTime);
+
 /// SAML IdP metadata XML with one signing certificate valid from `not_before` to `not_after`.
 pub(crate) fn saml_idp_metadata(
     entity_id: &str,
@@ -22,7 +25,31 @@ pub(crate) fn saml_idp_metadata(
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
 ) -> String {
-    let certificate = STANDARD.encode(self_signed_certificate(common_name, serial, not_before, not_after));
+    saml_idp_metadata_rotating(entity_id, sso_url, common_name, &[(serial, not_before, not_after)])
+}
+
+/// SAML IdP metadata XML listing several signing certificates (during a rotation: the current and the next), with
+/// single sign-on over the Redirect and POST bindings.
+pub(crate) fn saml_idp_metadata_rotating(
+    entity_id: &str,
+    sso_url: &str,
+    common_name: &str,
+    certificates: &[CertificateValidity],
+) -> String {
+    let key_descriptors: String = certificates
+        .iter()
+        .map(|(serial, not_before, not_after)| {
+            let certificate = STANDARD.encode(self_signed_certificate(common_name, *serial, *not_before, *not_after));
+            format!(
+                concat!(
+                    "    <md:KeyDescriptor use=\"signing\">\n",
+                    "      <ds:KeyInfo><ds:X509Data><ds:X509Certificate>{certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>\n",
+                    "    </md:KeyDescriptor>\n",
+                ),
+                certificate = certificate
+            )
+        })
+        .collect();
     format!(
         concat!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
@@ -30,17 +57,17 @@ pub(crate) fn saml_idp_metadata(
             "xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" entityID=\"{entity}\">\n",
             "  <md:IDPSSODescriptor WantAuthnRequestsSigned=\"false\" ",
             "protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\n",
-            "    <md:KeyDescriptor use=\"signing\">\n",
-            "      <ds:KeyInfo><ds:X509Data><ds:X509Certificate>{certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>\n",
-            "    </md:KeyDescriptor>\n",
+            "{keys}",
             "    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>\n",
             "    <md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" ",
+            "Location=\"{sso}\"/>\n",
+            "    <md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" ",
             "Location=\"{sso}\"/>\n",
             "  </md:IDPSSODescriptor>\n",
             "</md:EntityDescriptor>\n"
         ),
         entity = entity_id,
-        certificate = certificate,
+        keys = key_descriptors,
         sso = sso_url,
     )
 }

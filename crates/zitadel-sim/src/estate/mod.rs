@@ -12,6 +12,8 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 pub use model::*;
 pub use mutations::{EstateError, EstateErrorKind, NewHumanUser};
 
+pub(crate) use certificate::saml_idp_metadata_rotating;
+
 /// PEM of the fixed RSA test key pair of the `warden` service account (PKCS#1 private key).
 pub const SERVICE_ACCOUNT_PRIVATE_KEY_PEM: &str = include_str!("../../keys/service-account.key");
 /// PEM of the public half of [`SERVICE_ACCOUNT_PRIVATE_KEY_PEM`] (SubjectPublicKeyInfo).

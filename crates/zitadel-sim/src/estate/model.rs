@@ -464,10 +464,55 @@ pub enum IdpConfig {
     },
     /// SAML.
     Saml {
-        /// IdP metadata XML (holds the signing certificate).
+        /// IdP metadata XML (holds the signing certificates).
         metadata_xml: String,
-        /// Not-after of the signing certificate inside the metadata.
+        /// Not-after of the signing certificate inside the metadata (the soonest, during a rotation).
         certificate_not_after: OffsetDateTime,
+    },
+    /// Generic JWT.
+    Jwt {
+        /// Issuer of the JWTs.
+        issuer: String,
+        /// Where the user gets the JWT.
+        jwt_endpoint: String,
+        /// The JWKS of the signing keys.
+        keys_endpoint: String,
+        /// Header carrying the JWT.
+        header_name: String,
+    },
+    /// LDAP.
+    Ldap {
+        /// `ldap://host:port` or `ldaps://host:port`.
+        servers: Vec<String>,
+        /// StartTLS on `ldap://`.
+        start_tls: bool,
+        /// Base DN.
+        base_dn: String,
+    },
+    /// GitHub.
+    Github {
+        /// Client id.
+        client_id: String,
+        /// Scopes.
+        scopes: Vec<String>,
+    },
+    /// GitLab.
+    Gitlab {
+        /// Client id.
+        client_id: String,
+        /// Scopes.
+        scopes: Vec<String>,
+    },
+    /// Sign in with Apple.
+    Apple {
+        /// Client (services) id.
+        client_id: String,
+        /// Team id.
+        team_id: String,
+        /// Key id.
+        key_id: String,
+        /// Scopes.
+        scopes: Vec<String>,
     },
 }
 

@@ -13,14 +13,15 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use rand::Rng as _;
 use serde_json::json;
 
 use super::routes::percent_decode;
 use super::{IssuedToken, Shared, lock};
 use crate::error::ApiError;
-use crate::estate::UserState;
+use crate::estate::{SERVICE_ACCOUNT_PRIVATE_KEY_PEM, UserState};
 
 const API_AUDIENCE_SCOPE: &str = "urn:zitadel:iam:org:project:id:zitadel:aud";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -44,6 +45,23 @@ pub(crate) async fn discovery(State(shared): State<Arc<Shared>>) -> Json<serde_j
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post", "private_key_jwt"],
     }))
+}
+
+/// The `kid` of the instance key that signs JWT access tokens.
+const INSTANCE_KEY_ID: &str = "sim-instance-1";
+
+/// The public half of the instance's signing key (the fixed test key) as a JWK, without `kid`.
+pub(crate) fn instance_jwk() -> serde_json::Value {
+    EncodingKey::from_rsa_pem(SERVICE_ACCOUNT_PRIVATE_KEY_PEM.as_bytes())
+        .and_then(|key| Jwk::from_encoding_key(&key, Algorithm::RS256))
+        .ok()
+        .and_then(|jwk| serde_json::to_value(jwk).ok())
+        .unwrap_or_else(|| json!({}))
+}
+
+/// `GET /oauth/v2/keys`: the instance's signing key.
+pub(crate) async fn keys(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    Json(json!({"keys": [shared.signing_key(INSTANCE_KEY_ID)]}))
 }
 
 struct OAuthError {
@@ -112,8 +130,9 @@ fn issue_token(
             ));
         }
     };
-    let token = random_token(shared, 48);
     let lifetime = shared.access_token_lifetime;
+    let token =
+        if shared.jwt_access_tokens { jwt_access_token(shared, &user_id, lifetime)? } else { random_token(shared, 48) };
     let api_audience = scope.split_whitespace().any(|part| part == API_AUDIENCE_SCOPE);
     lock(&shared.access_tokens).insert(
         token.clone(),
@@ -129,6 +148,24 @@ fn issue_token(
         body["id_token"] = json!(format!("sim.{}.id-token", random_token(shared, 24)));
     }
     Ok(body)
+}
+
+/// An access token as a JWT signed with the instance key.
+fn jwt_access_token(shared: &Shared, user_id: &str, lifetime: std::time::Duration) -> Result<String, OAuthError> {
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = json!({
+        "iss": shared.base_url,
+        "sub": user_id,
+        "aud": [shared.base_url],
+        "iat": now,
+        "exp": now + lifetime.as_secs(),
+        "jti": random_token(shared, 16),
+    });
+    let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
+    header.kid = Some(INSTANCE_KEY_ID.to_string());
+    EncodingKey::from_rsa_pem(SERVICE_ACCOUNT_PRIVATE_KEY_PEM.as_bytes())
+        .and_then(|key| jsonwebtoken::encode(&header, &claims, &key))
+        .map_err(|error| OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", error.to_string()))
 }
 
 fn random_token(shared: &Shared, length: usize) -> String {

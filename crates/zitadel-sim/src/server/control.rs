@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::{ApiSupport, FaultSlot, Shared, lock};
+use super::{ApiSupport, FaultSlot, ProviderEndpoint, Shared, lock};
 use crate::estate::{EstateCounts, SeededAnomaly};
 
 /// Control handle of a running [`Simulator`](super::Simulator); cheap to clone, usable from any thread.
@@ -56,6 +56,11 @@ pub enum FaultKind {
 }
 
 impl Control {
+    /// Changes how a simulated identity provider's issuer (`healthy`, `slow`, `no-keys`, `jwt`) answers from now on.
+    pub fn set_provider_endpoint(&self, name: &str, endpoint: ProviderEndpoint) {
+        lock(&self.shared.provider_endpoints).insert(name.to_string(), endpoint);
+    }
+
     /// Runs `mutate` with exclusive access to the estate (requests wait meanwhile).
     pub fn with_estate<R>(&self, mutate: impl FnOnce(&mut crate::Estate) -> R) -> R {
         let mut estate = lock(&self.shared.estate);

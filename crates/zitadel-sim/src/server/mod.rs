@@ -6,6 +6,7 @@ mod control;
 mod dispatch;
 mod events;
 mod paging;
+mod providers;
 mod reads_v1;
 mod reads_v2;
 mod render;
@@ -30,6 +31,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use control::{Control, Fault, FaultKind};
+pub use providers::{AZURE_TENANT, ProbeProviders, ProviderEndpoint};
 
 use crate::estate::Estate;
 
@@ -58,10 +60,15 @@ pub struct SimulatorOptions {
     pub latency: Duration,
     /// Lifetime of access tokens issued by `/oauth/v2/token`.
     pub access_token_lifetime: Duration,
+    /// Federate one identity provider of each kind with real local endpoints, for health probes.
+    pub probe_providers: Option<ProbeProviders>,
+    /// Issue access tokens as JWTs signed with the instance key (in `/oauth/v2/keys`), as ZITADEL does for
+    /// applications set to JWT tokens; otherwise they are opaque.
+    pub jwt_access_tokens: bool,
 }
 
 impl SimulatorOptions {
-    /// Options with defaults: no exchange log, v1 and v2, no latency, 12 h token lifetime.
+    /// Options with defaults: no exchange log, v1 and v2, no latency, 12 h opaque tokens, no providers to probe.
     pub fn new(estate: Estate, admin_pat: impl Into<String>) -> Self {
         Self {
             estate,
@@ -70,6 +77,8 @@ impl SimulatorOptions {
             api: ApiSupport::V1AndV2,
             latency: Duration::ZERO,
             access_token_lifetime: Duration::from_secs(12 * 3600),
+            probe_providers: None,
+            jwt_access_tokens: false,
         }
     }
 }
@@ -89,6 +98,15 @@ impl Simulator {
         let local = listener.local_addr()?;
         let host = if local.ip().is_unspecified() { "127.0.0.1".to_string() } else { local.ip().to_string() };
         let base_url = format!("http://{host}:{}", local.port());
+        let mut options = options;
+        let mut ldap_listener = None;
+        if options.probe_providers.is_some() {
+            let ldap = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            // A port that was free a moment ago and has no listener: connections to it are refused.
+            let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await?.local_addr()?.port();
+            providers::install(&mut options.estate, &base_url, ldap.local_addr()?, closed);
+            ldap_listener = Some(ldap);
+        }
         let exchange_log = match &options.exchange_log {
             Some(path) => Some(Mutex::new(BufWriter::new(OpenOptions::new().create(true).append(true).open(path)?))),
             None => None,
@@ -109,7 +127,16 @@ impl Simulator {
             base_url,
             access_token_lifetime: options.access_token_lifetime,
             shutdown_signal: shutdown_signal.clone(),
+            provider_endpoints: Mutex::new(
+                providers::ISSUERS.iter().map(|(name, endpoint)| ((*name).to_string(), *endpoint)).collect(),
+            ),
+            slow_provider_latency: options.probe_providers.as_ref().map_or(Duration::ZERO, |probe| probe.slow_latency),
+            signing_jwk: auth::instance_jwk(),
+            jwt_access_tokens: options.jwt_access_tokens,
         });
+        if let Some(ldap) = ldap_listener {
+            tokio::spawn(providers::serve_ldap(ldap, Arc::clone(&shared)));
+        }
         let router = router(Arc::clone(&shared));
         let mut signal = shutdown_signal;
         let server = tokio::spawn(async move {
@@ -181,6 +208,12 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     pub(crate) access_token_lifetime: Duration,
     pub(crate) shutdown_signal: watch::Receiver<bool>,
+    /// How each simulated identity provider's issuer answers (`providers`).
+    pub(crate) provider_endpoints: Mutex<BTreeMap<String, ProviderEndpoint>>,
+    pub(crate) slow_provider_latency: Duration,
+    /// The public half of the instance's signing key as a JWK, without `kid`.
+    pub(crate) signing_jwk: serde_json::Value,
+    pub(crate) jwt_access_tokens: bool,
 }
 
 impl Shared {
@@ -197,6 +230,14 @@ impl Shared {
         if let Err(error) = written {
             tracing::warn!(%error, "could not write the exchange log");
         }
+    }
+
+    /// The instance's public signing key as a JWK with this `kid`.
+    pub(crate) fn signing_key(&self, key_id: &str) -> serde_json::Value {
+        let mut key = self.signing_jwk.clone();
+        key["kid"] = serde_json::Value::from(key_id);
+        key["use"] = serde_json::Value::from("sig");
+        key
     }
 
     /// Resolves when the simulator shuts down.
@@ -216,9 +257,10 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/debug/healthz", get(|| async { "ok" }))
         .route("/debug/ready", get(|| async { "\"ok\"" }))
         .route("/.well-known/openid-configuration", get(auth::discovery))
-        .route("/oauth/v2/keys", get(|| async { axum::Json(serde_json::json!({"keys": []})) }))
+        .route("/oauth/v2/keys", get(auth::keys))
         .route("/oauth/v2/token", post(auth::token_endpoint))
         .nest("/__sim", sim_api::router())
+        .nest("/__idp", providers::router())
         .fallback(dispatch::api_request)
         .with_state(shared)
 }

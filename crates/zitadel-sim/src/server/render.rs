@@ -548,6 +548,52 @@ pub(crate) fn provider_v1(estate: &Estate, idp: &IdentityProvider) -> Value {
                     .enumeration("nameIdFormat", Some("SAML_NAME_ID_FORMAT_EMAIL_ADDRESS")),
             ),
         ),
+        IdpConfig::Jwt { issuer, jwt_endpoint, keys_endpoint, header_name } => (
+            "PROVIDER_TYPE_JWT",
+            config.object(
+                "jwt",
+                Obj::new()
+                    .string("jwtEndpoint", jwt_endpoint)
+                    .string("issuer", issuer)
+                    .string("keysEndpoint", keys_endpoint)
+                    .string("headerName", header_name),
+            ),
+        ),
+        IdpConfig::Ldap { servers, start_tls, base_dn } => (
+            "PROVIDER_TYPE_LDAP",
+            config.object(
+                "ldap",
+                Obj::new()
+                    .strings("servers", servers)
+                    .flag("startTls", *start_tls)
+                    .string("baseDn", base_dn)
+                    .string("bindDn", &format!("cn=zitadel,{base_dn}"))
+                    .string("userBase", "uid")
+                    .strings("userObjectClasses", &["inetOrgPerson".to_string()])
+                    .strings("userFilters", &["uid".to_string(), "mail".to_string()])
+                    .string("timeout", "10s")
+                    .object("attributes", Obj::new().string("idAttribute", "uid").string("emailAttribute", "mail")),
+            ),
+        ),
+        IdpConfig::Github { client_id, scopes } => (
+            "PROVIDER_TYPE_GITHUB",
+            config.object("github", Obj::new().string("clientId", client_id).strings("scopes", scopes)),
+        ),
+        IdpConfig::Gitlab { client_id, scopes } => (
+            "PROVIDER_TYPE_GITLAB",
+            config.object("gitlab", Obj::new().string("clientId", client_id).strings("scopes", scopes)),
+        ),
+        IdpConfig::Apple { client_id, team_id, key_id, scopes } => (
+            "PROVIDER_TYPE_APPLE",
+            config.object(
+                "apple",
+                Obj::new()
+                    .string("clientId", client_id)
+                    .string("teamId", team_id)
+                    .string("keyId", key_id)
+                    .strings("scopes", scopes),
+            ),
+        ),
     };
     let state = match idp.state {
         IdpState::Active => "IDP_STATE_ACTIVE",

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use crate::store::maintenance::{MaintenanceStore, RetentionCutoffs, RetentionPruned};
 use crate::store::sql::{Dialect, SqlValue, execute, statement};
 use crate::store::sql_store::SqlStore;
-use crate::store::{Error, ScimStore};
+use crate::store::{Error, ProbeStore, ScimStore};
 
 /// Rows one delete statement removes at most.
 const BATCH: u32 = 5_000;
@@ -67,6 +67,7 @@ impl<D: Dialect> MaintenanceStore for SqlStore<D> {
              ORDER BY r.id LIMIT ?)"
         );
         pruned.sync_runs = delete_in_batches(self, &sync_runs, cutoffs.sync_runs).await?;
+        pruned.provider_probes = self.prune_probes(cutoffs.provider_probes).await?;
         Ok(pruned)
     }
 

@@ -13,6 +13,8 @@ pub struct RetentionCutoffs {
     pub sync_runs: OffsetDateTime,
     pub changes: Option<OffsetDateTime>,
     pub audit_events: Option<OffsetDateTime>,
+    /// Provider probes (their status history stays).
+    pub provider_probes: OffsetDateTime,
 }
 
 /// How many rows one retention pass deleted.
@@ -22,6 +24,7 @@ pub struct RetentionPruned {
     pub sync_runs: u64,
     pub changes: u64,
     pub audit_events: u64,
+    pub provider_probes: u64,
 }
 
 #[async_trait]
