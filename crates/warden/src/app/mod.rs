@@ -9,11 +9,14 @@
 //! - `history`: the change log, access at a point in time, trends, cross-environment comparison, exports.
 //! - `alerts`: tracked findings, suppressions, alerts and the audit log: what operators act on.
 //! - `scim_admin`: SCIM connections: create, rotate, disable, their activity and request log.
+//! - `health`: provider health: probing ZITADEL and its identity providers, their status and its changes.
+//! - `maintenance`: retention and planner statistics. `lease`: how one process at a time runs a job.
 //!
 //! `settings` parses the configuration once; `clock` is the one place the time is read.
 
 pub mod alerts;
 pub mod clock;
+pub mod health;
 pub mod history;
 pub mod lease;
 pub mod maintenance;
@@ -33,6 +36,7 @@ use warden_zitadel::{ClientOptions, ZitadelClient};
 
 use crate::config::CredentialError;
 use crate::metrics::Metrics;
+use crate::probe::Prober;
 use crate::store::{self, Store};
 
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -61,6 +65,9 @@ pub enum Error {
     /// A renewal found the job's lease taken by another holder; the job stopped.
     #[error("lost the lease {lease} to another holder; the job stopped")]
     LeaseLost { lease: String },
+    /// Probing cannot be set up (its HTTP clients or trusted roots).
+    #[error("cannot probe: {0}")]
+    Probe(String),
     /// An argument the operation refuses (an empty reason, a reserved operator name, ...).
     #[error("{0}")]
     Invalid(String),
@@ -85,6 +92,8 @@ struct Inner {
     zitadel_clients: Mutex<HashMap<EnvironmentName, Arc<ZitadelClient>>>,
     /// The HTTP client webhooks are delivered with, built on first use.
     webhook_client: OnceLock<reqwest::Client>,
+    /// Probes providers with one set of clients (and roots), built on first use.
+    prober: OnceLock<Prober>,
     metrics: Metrics,
     /// Names this process in leases and in the runs it starts: host, process id and a random suffix.
     holder: String,
@@ -104,6 +113,7 @@ impl App {
                 clock,
                 zitadel_clients: Mutex::default(),
                 webhook_client: OnceLock::new(),
+                prober: OnceLock::new(),
                 metrics,
                 holder: holder_id(),
                 scheduler_running: Mutex::new(None),
@@ -210,6 +220,16 @@ impl App {
     pub fn use_zitadel_client(&self, environment: EnvironmentName, client: ZitadelClient) {
         let mut clients = self.inner.zitadel_clients.lock().unwrap_or_else(PoisonError::into_inner);
         clients.insert(environment, Arc::new(client));
+    }
+
+    /// The prober of provider health, built on first use from `[probes]`.
+    pub fn prober(&self) -> Result<Prober, Error> {
+        if let Some(prober) = self.inner.prober.get() {
+            return Ok(prober.clone());
+        }
+        let prober =
+            Prober::new(self.inner.settings.probes.clone()).map_err(|error| Error::Probe(error.to_string()))?;
+        Ok(self.inner.prober.get_or_init(|| prober).clone())
     }
 
     /// The client webhooks are delivered with; `None` (logged) when no HTTP client can be built here.

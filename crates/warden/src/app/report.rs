@@ -7,13 +7,14 @@ use std::time::Instant;
 
 use time::OffsetDateTime;
 use warden_core::governance::{Suppression, dedupe_key, suppressed_by};
+use warden_core::health::ProviderHealth;
 use warden_core::id::EnvironmentName;
 use warden_core::inventory::{ServiceAccount, service_account_inventory};
 use warden_core::model::{SyncRun, SyncStatus};
 use warden_core::posture::{self, Finding, Severity};
 
 use crate::app::{App, Error};
-use crate::govern::{history_findings, snapshot_findings};
+use crate::govern::{history_findings, provider_health, snapshot_findings};
 
 /// Everything a report shows, gathered once and rendered in any format.
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct Report {
     pub suppressed: Vec<(ReportedFinding, Suppression)>,
     /// Every environment's machine users, riskiest first.
     pub service_accounts: Vec<ServiceAccount>,
+    /// ZITADEL and every identity provider of each environment, as its stored probes judge it.
+    pub providers: Vec<ProviderHealth>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,11 +74,16 @@ pub async fn report(app: &App, only: Option<&str>) -> Result<Report, Error> {
 pub async fn report_on(app: &App, environments: &[EnvironmentName]) -> Result<Report, Error> {
     let store = &**app.store();
     let governance = &app.settings().governance;
-    let (policy, compared_with) = (&governance.policy, &governance.environments);
+    let policy = &governance.policy;
     let now = app.now();
     let suppressions = store.list_suppressions().await?;
-    let mut report =
-        Report { environments: Vec::new(), findings: Vec::new(), suppressed: Vec::new(), service_accounts: Vec::new() };
+    let mut report = Report {
+        environments: Vec::new(),
+        findings: Vec::new(),
+        suppressed: Vec::new(),
+        service_accounts: Vec::new(),
+        providers: Vec::new(),
+    };
     let mut findings = Vec::new();
     for environment in environments {
         let recent = store.list_sync_runs(environment, RECENT_RUNS).await?;
@@ -89,7 +97,7 @@ pub async fn report_on(app: &App, environments: &[EnvironmentName]) -> Result<Re
         let snapshot = store.load_kinds(environment, &posture::KINDS_READ).await?;
         let loaded = started.elapsed();
         findings.extend(snapshot_findings(environment, &snapshot, policy, now));
-        findings.extend(history_findings(environment, &snapshot, store, policy, compared_with, now).await?);
+        findings.extend(history_findings(environment, &snapshot, store, governance, now).await?);
         let evaluated = started.elapsed();
         report.service_accounts.extend(service_account_inventory(environment, &snapshot, policy, now));
         tracing::debug!(
@@ -99,6 +107,7 @@ pub async fn report_on(app: &App, environments: &[EnvironmentName]) -> Result<Re
             inventory_ms = (started.elapsed() - evaluated).as_millis(),
             "environment reported"
         );
+        report.providers.extend(provider_health(environment, store, &governance.health, now).await?);
         let machine_users = snapshot.users.iter().filter(|user| user.is_machine()).count();
         report.environments.push(ReportedEnvironment {
             name: environment.clone(),

@@ -6,8 +6,11 @@ use std::net::SocketAddr;
 use warden_core::id::EnvironmentName;
 use warden_core::model::Environment;
 
-use crate::config::{self, Config, ConfigDuration, CredentialSource, DatabaseUrl};
+use warden_core::health::HealthPolicy;
+
+use crate::config::{self, Config, ConfigDuration, CredentialSource, DatabaseUrl, ProbesConfig};
 use crate::govern::GovernanceSettings;
+use crate::probe::ProbeSettings;
 use crate::scim::ScimSettings;
 
 /// Everything the operations are configured with.
@@ -27,6 +30,8 @@ pub struct Settings {
     pub governance: GovernanceSettings,
     pub scim: ScimSettings,
     pub retention: RetentionSettings,
+    /// How providers are probed, and their status judged.
+    pub probes: ProbeSettings,
 }
 
 /// How long what warden records is kept (`[retention]`).
@@ -50,6 +55,8 @@ pub struct EnvironmentSettings {
     pub credential: CredentialSource,
     /// How often `warden serve` syncs it, start to start.
     pub sync_interval: time::Duration,
+    /// How often `warden serve` probes its ZITADEL and identity providers.
+    pub probe_interval: time::Duration,
     /// Parallel requests to this ZITADEL.
     pub concurrency: usize,
     /// Requests per second; 0: unlimited.
@@ -63,6 +70,26 @@ pub struct EnvironmentSettings {
 impl EnvironmentSettings {
     pub fn name(&self) -> &EnvironmentName {
         &self.environment.name
+    }
+}
+
+fn probe_settings(config: &ProbesConfig) -> ProbeSettings {
+    ProbeSettings {
+        probe_timeout: config.timeout.get(),
+        request_timeout: config.request_timeout.get(),
+        max_redirects: config.max_redirects,
+        max_response_bytes: config.max_response_bytes,
+        concurrency: config.concurrency,
+        allow_private: config.allow_private,
+        azure_authority: config.azure_authority.trim_end_matches('/').to_owned(),
+        policy: HealthPolicy {
+            window: config.window,
+            down_after: config.down_after,
+            latency_threshold: config.latency_threshold.get(),
+            failure_rate_percent: config.failure_rate_percent,
+            certificate_warning_days: config.certificate_warning_days,
+        },
+        ..ProbeSettings::default()
     }
 }
 
@@ -82,13 +109,16 @@ impl Settings {
                 environment,
                 credential,
                 sync_interval: entry.sync_interval.as_time(),
+                probe_interval: entry.probe_interval.as_time(),
                 concurrency: usize::from(entry.concurrency),
                 rate_limit: entry.rate_limit,
                 page_size: entry.page_size,
                 removal_guard_percent: entry.removal_guard_percent,
             });
         }
+        let probes = probe_settings(&config.probes);
         let governance = GovernanceSettings {
+            health: probes.policy.clone(),
             policy: config.governance.policy.policy(),
             alert_min_severity: config.governance.alert_min_severity.severity(),
             webhooks: config.governance.webhooks.clone(),
@@ -109,6 +139,7 @@ impl Settings {
                 audit_events: config.retention.audit_events.map(ConfigDuration::as_time),
                 provider_probes: config.retention.provider_probes.as_time(),
             },
+            probes,
         })
     }
 

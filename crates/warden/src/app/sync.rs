@@ -164,7 +164,7 @@ async fn pipeline(app: &App, environment: &EnvironmentName, request: SyncRequest
     let governed = if outcome.run.status == SyncStatus::Failed {
         None
     } else {
-        match govern_once(environment, outcome.run.id, &**store, &app.settings().governance, now).await {
+        match govern_once(environment, Some(outcome.run.id), &**store, &app.settings().governance, now).await {
             Ok(governed) => Some(governed),
             Err(error) => {
                 tracing::error!(%environment, %error, "cannot evaluate findings");

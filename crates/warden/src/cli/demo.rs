@@ -9,12 +9,14 @@ use anyhow::Context;
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
 use time::Duration;
+use warden_core::health::ProviderHealth;
 use warden_core::id::{EnvironmentName, OrgId};
 use warden_core::model::{ChangeKind, ResourceKind};
 use warden_core::posture;
 use warden_zitadel::{ClientOptions, Credential, ZitadelClient};
-use zitadel_sim::{Estate, NO_EXPIRY, Simulator, SimulatorOptions};
+use zitadel_sim::{Estate, NO_EXPIRY, ProbeProviders, Simulator, SimulatorOptions};
 
+use crate::app::health::probe_environment;
 use crate::app::history::changes as list_changes;
 use crate::app::report::{Report, report_on};
 use crate::app::scim_admin::issue_connection;
@@ -45,7 +47,10 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let now = clock.now();
     let estate = Estate::seed(now);
     let counts = estate.counts();
-    let sim = Simulator::start(SimulatorOptions::new(estate, DEMO_PAT), "127.0.0.1:0".parse()?).await?;
+    let mut options = SimulatorOptions::new(estate, DEMO_PAT);
+    // Identity providers of every kind whose endpoints the simulator serves: healthy, slow, broken, expiring.
+    options.probe_providers = Some(ProbeProviders { slow_latency: std::time::Duration::from_millis(400) });
+    let sim = Simulator::start(options, "127.0.0.1:0".parse()?).await?;
     let directory = tempfile::tempdir()?;
     let url = match &args.database {
         Some(url) => DatabaseUrl::new(url.clone()),
@@ -85,7 +90,16 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     out!("{}", outcome_table(&second.outcome))?;
     print_changes(&app, &second.outcome).await?;
 
-    outln!("\n4. Findings: what an identity team should act on (rules in docs/rules.md).")?;
+    outln!("\n4. Provider health: ZITADEL and the identity providers it federates, probed now.")?;
+    // Probes talk to live endpoints (ZITADEL's clock among them): from here on the demo runs in real time.
+    let app = App::new(app.settings().clone(), app.store().clone(), Arc::new(SystemClock));
+    let mut options = ClientOptions::new(sim.base_url(), Credential::PersonalAccessToken(SecretString::from(DEMO_PAT)));
+    options.rate_limit = 0;
+    app.use_zitadel_client(environment.clone(), ZitadelClient::new(options)?);
+    let round = probe_environment(&app, &environment).await?;
+    out!("{}", providers_table(&round.providers))?;
+
+    outln!("\n5. Findings: what an identity team should act on (rules in docs/rules.md).")?;
     let report = report_on(&app, std::slice::from_ref(&environment)).await?;
     out!("{}", findings_summary(&report))?;
     outln!(
@@ -96,15 +110,11 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         (governed.alerts_opened + regoverned.alerts_opened).saturating_sub(regoverned.alerts_resolved),
     )?;
 
-    outln!("\n5. The riskiest service accounts (score 0-100, formula in docs/risk-score.md):")?;
+    outln!("\n6. The riskiest service accounts (score 0-100, formula in docs/risk-score.md):")?;
     out!("{}", riskiest_accounts(&report, 5))?;
 
     match args.listen {
-        Some(listen) => {
-            // From here on the demo runs in real time.
-            let serving = App::new(app.settings().clone(), app.store().clone(), Arc::new(SystemClock));
-            serve_demo(&serving, &sim, listen).await?;
-        }
+        Some(listen) => serve_demo(&app, &sim, listen).await?,
         None => outln!(
             "\nNext: `warden demo --listen 127.0.0.1:8080` serves this store (SCIM with a demo connection).\n\
              Against a real ZITADEL: put an [[environments]] entry in warden.toml (see warden.example.toml), then run\n\
@@ -123,6 +133,9 @@ fn demo_config(database: DatabaseUrl, simulator_url: String) -> Config {
     let mut config = Config::default();
     config.database.url = database;
     config.governance.alert_min_severity = SeverityName::High;
+    // The simulated providers live on 127.0.0.1, and its Entra ID tenant under the simulator.
+    config.probes.allow_private = true;
+    config.probes.azure_authority = format!("{simulator_url}/__idp/azure");
     let mut environment: EnvironmentConfig = EnvironmentConfig::new(DEMO_ENVIRONMENT, simulator_url);
     environment.credential = CredentialConfig { pat_env: Some("WARDEN_DEMO_PAT".to_owned()), ..Default::default() };
     environment.rate_limit = 0;
@@ -251,6 +264,23 @@ async fn print_changes(app: &App, outcome: &SyncOutcome) -> anyhow::Result<()> {
         outln!("   ... and {} more (warden changes lists them all)", recorded.len() - shown)?;
     }
     Ok(())
+}
+
+/// Each probed target's status, and why when it is not healthy.
+fn providers_table(providers: &[ProviderHealth]) -> String {
+    let rows: Vec<Vec<String>> = providers
+        .iter()
+        .map(|provider| {
+            vec![
+                provider.status.as_str().to_owned(),
+                provider.target.name.clone(),
+                provider.target.type_name().to_owned(),
+                provider.reasons.first().cloned().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let table = table::render(&["status", "target", "type", "why"], &rows);
+    table.lines().map(|line| format!("   {line}\n")).collect()
 }
 
 /// Findings per rule, highest severity first, with an example subject and what to do.

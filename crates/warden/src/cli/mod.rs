@@ -6,6 +6,7 @@ mod compare;
 mod demo;
 mod export;
 mod governance;
+mod health;
 mod output;
 mod report;
 mod runs;
@@ -32,7 +33,7 @@ const EXIT_CODES: &str = "Exit codes:
   0  success
   1  a sync was partial: some lists could not be read (their stored state was kept)
   2  invalid configuration, unreachable database, a failed sync, or another error
-  3  warden report --fail-on SEVERITY found a finding of that severity or higher
+  3  warden report (or warden health) --fail-on SEVERITY found a finding of that severity or higher
   4  warden sync: another process (warden serve, or another warden sync) is syncing the environment";
 
 /// Identity governance for ZITADEL: sync, posture, SCIM provisioning.
@@ -62,6 +63,9 @@ pub enum Command {
     Runs(runs::RunsArgs),
     /// Findings and service accounts of the synced environments (exit 3 with --fail-on when one is met)
     Report(report::ReportArgs),
+    /// Probe ZITADEL and its identity providers now and print each one's status (exit 3 with --fail-on when a
+    /// provider finding is met)
+    Health(health::HealthArgs),
     /// Counts of service accounts, humans, grants and findings over time (by sync, day or week)
     Trends(trends::TrendsArgs),
     /// Projects and their role keys side by side across environments (only differences unless --all)
@@ -148,6 +152,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Changes(args) => with_app(&config, async |app| changes::run(app, &args).await).await,
         Command::Runs(args) => with_app(&config, async |app| runs::run(app, &args).await).await,
         Command::Report(args) => with_app(&config, async |app| report::run(app, &args).await).await,
+        Command::Health(args) => with_app(&config, async |app| health::run(app, &args).await).await,
         Command::Trends(args) => with_app(&config, async |app| trends::run(app, &args).await).await,
         Command::Compare(args) => with_app(&config, async |app| compare::run(app, &args).await).await,
         Command::Access(command) => with_app(&config, async |app| access::run(app, &command).await).await,

@@ -42,6 +42,106 @@ pub struct Config {
     pub scim: ScimConfig,
     #[serde(default)]
     pub retention: RetentionConfig,
+    #[serde(default)]
+    pub probes: ProbesConfig,
+}
+
+/// How identity providers and ZITADEL itself are probed (`[probes]`), and how their status is judged. The URLs
+/// probed come from ZITADEL's configuration, which an organization's administrator can edit: every probe is bounded.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbesConfig {
+    /// Probe private, loopback and link-local addresses too (providers on an internal network, tests, the demo).
+    #[serde(default)]
+    pub allow_private: bool,
+    /// Targets probed at once.
+    #[serde(default = "ProbesConfig::default_concurrency")]
+    pub concurrency: usize,
+    /// The whole probe of one target.
+    #[serde(default = "ProbesConfig::default_timeout")]
+    pub timeout: ConfigDuration,
+    /// One HTTP exchange (redirects and body included) or TLS handshake.
+    #[serde(default = "ProbesConfig::default_request_timeout")]
+    pub request_timeout: ConfigDuration,
+    /// Redirects followed at most.
+    #[serde(default = "ProbesConfig::default_max_redirects")]
+    pub max_redirects: usize,
+    /// A response body larger than this many bytes is abandoned.
+    #[serde(default = "ProbesConfig::default_max_response_bytes")]
+    pub max_response_bytes: usize,
+    /// Where Azure AD (Entra ID) tenants live; sovereign clouds have their own.
+    #[serde(default = "ProbesConfig::default_azure_authority")]
+    pub azure_authority: String,
+    /// A target's status is judged from its newest this many probes.
+    #[serde(default = "ProbesConfig::default_window")]
+    pub window: usize,
+    /// Down when this many newest probes all failed.
+    #[serde(default = "ProbesConfig::default_down_after")]
+    pub down_after: usize,
+    /// Degraded when the median latency of successful probes is over this.
+    #[serde(default = "ProbesConfig::default_latency_threshold")]
+    pub latency_threshold: ConfigDuration,
+    /// Degraded when more than this percentage of the window's probes failed.
+    #[serde(default = "ProbesConfig::default_failure_rate_percent")]
+    pub failure_rate_percent: u32,
+    /// Degraded when a certificate expires within this many days.
+    #[serde(default = "ProbesConfig::default_certificate_warning_days")]
+    pub certificate_warning_days: i64,
+}
+
+impl ProbesConfig {
+    fn default_concurrency() -> usize {
+        32
+    }
+    fn default_timeout() -> ConfigDuration {
+        ConfigDuration::from_secs(20)
+    }
+    fn default_request_timeout() -> ConfigDuration {
+        ConfigDuration::from_secs(5)
+    }
+    fn default_max_redirects() -> usize {
+        3
+    }
+    fn default_max_response_bytes() -> usize {
+        1_048_576
+    }
+    fn default_azure_authority() -> String {
+        "https://login.microsoftonline.com".to_owned()
+    }
+    fn default_window() -> usize {
+        10
+    }
+    fn default_down_after() -> usize {
+        3
+    }
+    fn default_latency_threshold() -> ConfigDuration {
+        ConfigDuration::from_secs(2)
+    }
+    fn default_failure_rate_percent() -> u32 {
+        20
+    }
+    fn default_certificate_warning_days() -> i64 {
+        30
+    }
+}
+
+impl Default for ProbesConfig {
+    fn default() -> ProbesConfig {
+        ProbesConfig {
+            allow_private: false,
+            concurrency: ProbesConfig::default_concurrency(),
+            timeout: ProbesConfig::default_timeout(),
+            request_timeout: ProbesConfig::default_request_timeout(),
+            max_redirects: ProbesConfig::default_max_redirects(),
+            max_response_bytes: ProbesConfig::default_max_response_bytes(),
+            azure_authority: ProbesConfig::default_azure_authority(),
+            window: ProbesConfig::default_window(),
+            down_after: ProbesConfig::default_down_after(),
+            latency_threshold: ProbesConfig::default_latency_threshold(),
+            failure_rate_percent: ProbesConfig::default_failure_rate_percent(),
+            certificate_warning_days: ProbesConfig::default_certificate_warning_days(),
+        }
+    }
 }
 
 /// How long `warden serve` keeps what it records (`[retention]`). Changes and the audit log are kept for ever unless
@@ -214,6 +314,9 @@ pub struct EnvironmentConfig {
     /// How often `warden serve` syncs: `30s`, `15m`, `1h`, `1h30m`.
     #[serde(default = "EnvironmentConfig::default_sync_interval")]
     pub sync_interval: ConfigDuration,
+    /// How often `warden serve` probes ZITADEL and the identity providers it federates.
+    #[serde(default = "EnvironmentConfig::default_probe_interval")]
+    pub probe_interval: ConfigDuration,
     /// `auto`, `v1` or `v2`.
     #[serde(default = "EnvironmentConfig::default_api")]
     pub api: String,
@@ -244,6 +347,7 @@ impl EnvironmentConfig {
             credential: CredentialConfig::default(),
             orgs: Vec::new(),
             sync_interval: EnvironmentConfig::default_sync_interval(),
+            probe_interval: EnvironmentConfig::default_probe_interval(),
             api: EnvironmentConfig::default_api(),
             concurrency: EnvironmentConfig::default_concurrency(),
             rate_limit: EnvironmentConfig::default_rate_limit(),
@@ -255,6 +359,9 @@ impl EnvironmentConfig {
 
     fn default_sync_interval() -> ConfigDuration {
         ConfigDuration::from_secs(15 * 60)
+    }
+    fn default_probe_interval() -> ConfigDuration {
+        ConfigDuration::from_secs(5 * 60)
     }
     fn default_api() -> String {
         "auto".to_owned()
@@ -351,6 +458,22 @@ impl Config {
             if value == 0 {
                 return Err(invalid(key.to_owned(), "must be at least 1".to_owned()));
             }
+        }
+        for (key, value) in [
+            ("probes.concurrency", self.probes.concurrency),
+            ("probes.window", self.probes.window),
+            ("probes.down_after", self.probes.down_after),
+            ("probes.max_response_bytes", self.probes.max_response_bytes),
+        ] {
+            if value == 0 {
+                return Err(invalid(key.to_owned(), "must be at least 1".to_owned()));
+            }
+        }
+        if self.probes.failure_rate_percent > 100 {
+            return Err(invalid(
+                "probes.failure_rate_percent".to_owned(),
+                format!("{} is not a percentage (0 to 100)", self.probes.failure_rate_percent),
+            ));
         }
         let mut names = HashSet::new();
         for (index, environment) in self.environments.iter().enumerate() {

@@ -4,10 +4,13 @@
 
 pub mod notify;
 
+use std::collections::BTreeSet;
+
 use time::{Duration, OffsetDateTime};
 use warden_core::governance::{Alert, plan_alerts};
-use warden_core::id::{EnvironmentName, SyncRunId};
-use warden_core::model::{ResourceKind, Snapshot};
+use warden_core::health::{HealthPolicy, ProviderHealth, Target, TargetKind, evaluate_all};
+use warden_core::id::{EnvironmentName, IdpId, SyncRunId};
+use warden_core::model::{ObjectBatch, ResourceKind, Snapshot};
 use warden_core::posture::{self, Finding, Policy, Severity};
 use warden_core::trend;
 
@@ -18,6 +21,8 @@ use crate::store::{self, NewNotification, Store};
 #[derive(Debug, Clone)]
 pub struct GovernanceSettings {
     pub policy: Policy,
+    /// How provider probes are judged (`idp-unreachable`, `idp-certificate-expiring`).
+    pub health: HealthPolicy,
     pub alert_min_severity: Severity,
     pub webhooks: Vec<WebhookConfig>,
     /// Every configured environment: `environment-role-drift` compares an environment with the others.
@@ -36,10 +41,11 @@ pub struct GovernOutcome {
     pub notifications_queued: usize,
 }
 
-/// Evaluates `environment` as stored after sync run `run`, at `now`.
+/// Evaluates `environment` as stored at `now`: after sync run `run` (whose trend point it records), or after a round
+/// of provider probes (`None`: no trend point, the state did not change).
 pub async fn govern_once(
     environment: &EnvironmentName,
-    run: SyncRunId,
+    run: Option<SyncRunId>,
     store: &dyn Store,
     settings: &GovernanceSettings,
     now: OffsetDateTime,
@@ -47,8 +53,10 @@ pub async fn govern_once(
     let policy = &settings.policy;
     let snapshot = store.load_kinds(environment, &posture::KINDS_READ).await?;
     let mut findings = snapshot_findings(environment, &snapshot, policy, now);
-    store.insert_trend_points(run, &trend::trend_points(environment, &snapshot, &findings, now)).await?;
-    findings.extend(history_findings(environment, &snapshot, store, policy, &settings.environments, now).await?);
+    if let Some(run) = run {
+        store.insert_trend_points(run, &trend::trend_points(environment, &snapshot, &findings, now)).await?;
+    }
+    findings.extend(history_findings(environment, &snapshot, store, settings, now).await?);
     drop(snapshot);
     posture::sort_findings(&mut findings);
 
@@ -96,16 +104,17 @@ pub fn snapshot_findings(
     findings
 }
 
-/// The findings that need more than the state: growth over the recorded trend points, and role drift against the
-/// other `environments` (only their organizations, projects and roles are read).
+/// The findings that need more than the state: growth over the recorded trend points, role drift against the
+/// other configured environments (only their organizations, projects and roles are read), and the identity
+/// providers' health from their stored probes.
 pub async fn history_findings(
     environment: &EnvironmentName,
     snapshot: &Snapshot,
     store: &dyn Store,
-    policy: &Policy,
-    environments: &[EnvironmentName],
+    settings: &GovernanceSettings,
     now: OffsetDateTime,
 ) -> Result<Vec<Finding>, store::Error> {
+    let (policy, environments) = (&settings.policy, &settings.environments);
     // Growth compares with the count at the window's start, so read a window's worth of history before it too.
     let since = now - Duration::days(2 * policy.growth_window_days.max(1));
     let history = store.list_trend_points(environment, Some(since)).await?;
@@ -124,7 +133,42 @@ pub async fn history_findings(
                 .filter(|finding| &finding.environment == environment),
         );
     }
+    let health = provider_health(environment, store, &settings.health, now).await?;
+    findings.extend(posture::idp_unreachable(environment, &health));
+    findings.extend(posture::idp_certificate_expiring(environment, &health, policy, now));
     Ok(findings)
+}
+
+/// The health of every target of `environment` from its stored probes: ZITADEL itself and each identity provider
+/// the store still holds (one removed from ZITADEL leaves its probes behind, and no longer counts).
+pub async fn provider_health(
+    environment: &EnvironmentName,
+    store: &dyn Store,
+    policy: &HealthPolicy,
+    now: OffsetDateTime,
+) -> Result<Vec<ProviderHealth>, store::Error> {
+    let window = u32::try_from(policy.window).unwrap_or(u32::MAX);
+    let history = store.latest_probes(environment, window).await?;
+    if history.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ObjectBatch::IdentityProviders(providers) =
+        store.list_objects(environment, ResourceKind::IdentityProvider).await?
+    else {
+        return Ok(Vec::new());
+    };
+    let current: BTreeSet<IdpId> = providers.into_iter().map(|provider| provider.id).collect();
+    let mut targets: Vec<Target> = Vec::new();
+    for probe in &history {
+        let still_there = match &probe.target.kind {
+            TargetKind::Zitadel => true,
+            TargetKind::IdentityProvider { id, .. } => current.contains(id),
+        };
+        if still_there && !targets.iter().any(|target| target.key() == probe.target.key()) {
+            targets.push(probe.target.clone());
+        }
+    }
+    Ok(evaluate_all(&targets, &history, policy, now))
 }
 
 /// An environment's organizations, projects and roles as stored (what role drift compares), the other kinds left

@@ -1,5 +1,6 @@
 //! The background work of `warden serve`: each job is one step of the application layer (`app::sync::sync_if_due`,
-//! `app::sync::deliver_notifications`, `app::maintenance::apply_retention`, `app::maintenance::refresh_statistics`),
+//! `app::health::probe_if_due`, `app::sync::deliver_notifications`, `app::maintenance::apply_retention`,
+//! `app::maintenance::refresh_statistics`),
 //! and the loops here only wait between steps. Jobs that must run once across replicas take a lease inside their
 //! step; delivery claims each notification instead.
 //!
@@ -16,6 +17,7 @@ use tracing::Instrument;
 use warden_core::id::EnvironmentName;
 
 use crate::app::App;
+use crate::app::health::{ScheduledProbe, needs_attention, probe_if_due};
 use crate::app::maintenance;
 use crate::app::sync::{ScheduledSync, abandon, deliver_notifications, sync_if_due};
 
@@ -45,7 +47,9 @@ impl Scheduler {
         let mut jobs = JoinSet::new();
         for environment in app.settings().environment_names() {
             let span = tracing::info_span!("job", job = "sync", %environment);
-            jobs.spawn(sync_loop(app.clone(), environment, stopping.clone()).instrument(span));
+            jobs.spawn(sync_loop(app.clone(), environment.clone(), stopping.clone()).instrument(span));
+            let span = tracing::info_span!("job", job = "probe", %environment);
+            jobs.spawn(probe_loop(app.clone(), environment, stopping.clone()).instrument(span));
         }
         jobs.spawn(every(app.clone(), "notifications", NOTIFICATION_INTERVAL, stopping.clone(), |app| async move {
             deliver_notifications(&app).await;
@@ -106,6 +110,34 @@ async fn sync_loop(app: App, environment: EnvironmentName, mut stopping: watch::
             }
             Err(error) => {
                 tracing::error!(%error, "scheduled sync failed");
+                FAILURE_RETRY
+            }
+        };
+        if !wait.is_zero() && tokio::time::timeout(wait, stopping.wait_for(|stop| *stop)).await.is_ok() {
+            return;
+        }
+    }
+}
+
+/// Probes `environment`'s ZITADEL and identity providers whenever they are due, until stopped.
+async fn probe_loop(app: App, environment: EnvironmentName, mut stopping: watch::Receiver<bool>) {
+    loop {
+        if *stopping.borrow() {
+            return;
+        }
+        let wait = match probe_if_due(&app, &environment).await {
+            Ok(ScheduledProbe::Ran(round)) => {
+                let attention = round.providers.iter().filter(|provider| needs_attention(provider.status)).count();
+                tracing::info!(targets = round.providers.len(), attention, changes = round.changes.len(), "probed");
+                if round.governed.as_ref().is_some_and(|governed| governed.notifications_queued > 0) {
+                    deliver_notifications(&app).await;
+                }
+                Duration::ZERO
+            }
+            Ok(ScheduledProbe::NotDue { next_at }) => until(&app, next_at),
+            Ok(ScheduledProbe::Busy) => BUSY_RETRY,
+            Err(error) => {
+                tracing::error!(%error, "scheduled probes failed");
                 FAILURE_RETRY
             }
         };

@@ -99,10 +99,10 @@ fn a_bad_value_names_the_environment_field_and_the_file() {
     let run = warden(directory.path(), &["config", "check"], &[("ZITADEL_PROD_PAT", "x")]);
     assert!(assert_one_line_failure(&run).contains("environments[0].removal_guard_percent"));
 
-    write_config(directory.path(), &format!("[scim]\nrequest_log_retention = \"a month\"\n{PROD}"));
+    write_config(directory.path(), &format!("[retention]\nscim_request_log = \"a month\"\n{PROD}"));
     let run = warden(directory.path(), &["config", "check"], &[("ZITADEL_PROD_PAT", "x")]);
     let line = assert_one_line_failure(&run);
-    assert!(line.contains("scim.request_log_retention") && line.contains("a month"), "{line}");
+    assert!(line.contains("retention.scim_request_log") && line.contains("a month"), "{line}");
 }
 
 #[test]
@@ -143,7 +143,7 @@ fn the_example_config_is_valid_as_shipped() {
     let variables = [("ZITADEL_PROD_PAT", "x"), ("WARDEN_SECOPS_WEBHOOK_URL", "https://hooks.example/secops")];
     let run = warden(directory.path(), &["config", "check"], &variables);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert!(run.stdout.contains("request_log_retention = \"30d\""), "{}", run.stdout);
+    assert!(run.stdout.contains("scim_request_log = \"30d\""), "{}", run.stdout);
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod cli;
 mod fixtures;
 mod governance_cli;
 mod governance_store;
+mod health_cli;
 mod history_cli;
 mod posture;
 mod probe_certificates;

@@ -54,12 +54,16 @@ async fn the_rules_find_exactly_the_anomalies_the_seed_planted() {
         // They read only the kinds the rules need.
         let snapshot = store.load_kinds(&environment.name, &warden_core::posture::KINDS_READ).await.unwrap();
         let policy = Policy::default();
-        let environments = [environment.name.clone()];
+        let settings = warden::govern::GovernanceSettings {
+            policy: policy.clone(),
+            health: Default::default(),
+            alert_min_severity: warden_core::posture::Severity::High,
+            webhooks: Vec::new(),
+            environments: vec![environment.name.clone()],
+        };
         let mut tracked = warden::govern::snapshot_findings(&environment.name, &snapshot, &policy, now);
         tracked.extend(
-            warden::govern::history_findings(&environment.name, &snapshot, &*store, &policy, &environments, now)
-                .await
-                .unwrap(),
+            warden::govern::history_findings(&environment.name, &snapshot, &*store, &settings, now).await.unwrap(),
         );
         let every_planted: BTreeSet<(String, String)> = sim
             .control()

@@ -27,14 +27,14 @@ pub(super) enum ReportFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(super) enum FailOn {
+pub(in crate::cli) enum FailOn {
     Low,
     Medium,
     High,
 }
 
 impl FailOn {
-    fn severity(self) -> Severity {
+    pub(in crate::cli) fn severity(self) -> Severity {
         match self {
             FailOn::Low => Severity::Low,
             FailOn::Medium => Severity::Medium,

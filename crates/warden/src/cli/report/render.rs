@@ -7,6 +7,7 @@ use warden_core::model::MembershipScope;
 use warden_core::posture::Severity;
 
 use crate::app::report::{Report, ReportedFinding};
+use crate::cli::health::provider_json;
 use crate::cli::{table, time_text};
 use crate::govern::notify::subject_json;
 
@@ -173,6 +174,7 @@ pub(super) fn report_json(report: &Report) -> Value {
             "max_risk_score": report.service_accounts.iter().map(|account| account.risk.score).max().unwrap_or(0),
         },
         "findings": report.findings.iter().map(finding_json).collect::<Vec<_>>(),
+        "providers": report.providers.iter().map(provider_json).collect::<Vec<_>>(),
         "suppressed": report.suppressed.iter().map(|(reported, suppression)| {
             let mut value = finding_json(reported);
             value["suppression"] = suppression_json(suppression);
@@ -195,6 +197,24 @@ fn summary_line(report: &Report) -> String {
         report.count(Severity::Low),
         report.service_accounts.len(),
     )
+}
+
+const PROVIDER_HEADER: [&str; 5] = ["environment", "provider", "type", "status", "certificate expires"];
+
+fn provider_rows(report: &Report) -> Vec<Vec<String>> {
+    report
+        .providers
+        .iter()
+        .map(|provider| {
+            vec![
+                provider.target.environment.to_string(),
+                provider.target.name.clone(),
+                provider.target.type_name().to_owned(),
+                provider.status.as_str().to_owned(),
+                provider.certificate_expires_at().map(time_text).unwrap_or_default(),
+            ]
+        })
+        .collect()
 }
 
 /// Per environment, the run the state comes from and any run still going.
@@ -283,6 +303,10 @@ pub(super) fn report_table(report: &Report) -> String {
     out.push_str(&table::render(&FINDING_HEADER, &finding_rows(report)));
     out.push('\n');
     out.push_str(&table::render(&ACCOUNT_HEADER, &account_rows(report)));
+    if !report.providers.is_empty() {
+        out.push('\n');
+        out.push_str(&table::render(&PROVIDER_HEADER, &provider_rows(report)));
+    }
     if !report.suppressed.is_empty() {
         out.push_str(&format!(
             "\n{} suppressed findings are not shown (`warden findings` and --format json list them)\n",
@@ -303,11 +327,12 @@ fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 pub(super) fn report_markdown(report: &Report) -> String {
     format!(
-        "# warden report\n\n{}\n\n{}\n## Findings\n\n{}\n## Service accounts\n\n{}",
+        "# warden report\n\n{}\n\n{}\n## Findings\n\n{}\n## Service accounts\n\n{}\n## Identity providers\n\n{}",
         summary_line(report),
         runs_lines(report),
         markdown_table(&FINDING_HEADER, &finding_rows(report)),
-        markdown_table(&ACCOUNT_HEADER, &account_rows(report))
+        markdown_table(&ACCOUNT_HEADER, &account_rows(report)),
+        markdown_table(&PROVIDER_HEADER, &provider_rows(report))
     )
 }
 
