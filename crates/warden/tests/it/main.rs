@@ -9,6 +9,7 @@
 mod app_sync;
 mod architecture;
 mod cli;
+mod deploy_docs;
 mod fixtures;
 mod governance_cli;
 mod governance_store;
