@@ -6,7 +6,7 @@
 //! - [`schema`]: attribute definitions, the User / Enterprise User / Group schemas, the [`SchemaRegistry`] and
 //!   the `/Schemas`, `/ResourceTypes` and `/ServiceProviderConfig` documents.
 //! - [`filter`]: the filter grammar (a public AST the server can translate to SQL), its printer and evaluator.
-//! - [`path`]: attribute paths and PATCH paths.
+//! - [`path`]: attribute paths (PATCH paths, which add a value filter, are [`filter::PatchPath`]).
 //! - [`patch`]: the PATCH engine, accepting the Okta and Entra ID dialects.
 //! - [`projection`]: `attributes` / `excludedAttributes` and the `returned` characteristic.
 //! - [`list`]: list and search parameters and the ListResponse body.
@@ -64,6 +64,6 @@ pub mod resource;
 pub mod schema;
 
 pub use error::ScimError;
-pub use filter::Filter;
-pub use path::{AttributePath, PatchPath};
+pub use filter::{Filter, PatchPath};
+pub use path::AttributePath;
 pub use schema::SchemaRegistry;

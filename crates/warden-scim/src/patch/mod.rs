@@ -39,9 +39,9 @@ mod apply;
 use serde_json::{Map, Value};
 
 use crate::error::ScimError;
+use crate::filter::PatchPath;
 use crate::json::{find_key, get_ignore_case};
 use crate::normalize::is_unassigned;
-use crate::path::PatchPath;
 use crate::schema::{ResourceType, SchemaRegistry};
 
 use apply::{AttributeTarget, apply_to_attribute};
