@@ -24,7 +24,8 @@
 //! let users = registry.resource_type("User").ok_or_else(|| ScimError::NotFound("User".into()))?;
 //!
 //! // POST /Users (Okta): normalize the body, then store it with an id and meta.
-//! let body = json!({"userName": "bjensen", "active": "True", "password": "placeholder", "groups": []});
+//! let body = json!({"schemas": [warden_scim::schema::USER_SCHEMA], "userName": "bjensen", "active": "True",
+//!     "password": "placeholder", "groups": []});
 //! let mut stored = resource::normalize_for_create(&body, &registry, users)?;
 //! stored["id"] = json!("2819c223");
 //!

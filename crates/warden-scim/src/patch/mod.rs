@@ -38,8 +38,8 @@
 //!   was present is `mutability` (RFC 7644 section 3.5.2.2).
 //! - **Dialects.** `op` is case-insensitive; string booleans are accepted for boolean attributes; path-less
 //!   values may use dotted keys (`name.givenName`), URN-qualified keys, filtered keys and extension objects;
-//!   unknown members of an operation (Entra's `name`) are ignored; a `schemas` member, when present, must list
-//!   [`PATCH_OP_SCHEMA`].
+//!   unknown members of an operation (Entra's `name`) are ignored. The body's `schemas` must be
+//!   `[`[`PATCH_OP_SCHEMA`]`]` (RFC 7644 section 3.5.2; Okta and Entra ID send it).
 
 mod apply;
 mod values;
@@ -89,19 +89,13 @@ pub struct PatchOperation {
 }
 
 /// Reads a PatchOp body into its operations. Errors are [`ScimError::InvalidSyntax`] (not an object, no
-/// `Operations` array, an unknown `op`, a non-string `path`, a wrong `schemas`) or [`ScimError::TooMany`].
+/// `Operations` array, an unknown `op`, a non-string `path`, a missing or wrong `schemas`) or
+/// [`ScimError::TooMany`].
 pub fn parse_patch_request(request: &Value) -> Result<Vec<PatchOperation>, ScimError> {
     if !request.is_object() {
         return Err(ScimError::InvalidSyntax("a PATCH body must be a JSON object".to_owned()));
     }
-    if let Some(schemas) = get_ignore_case(request, "schemas") {
-        let listed = schemas.as_array().is_some_and(|schemas| {
-            schemas.iter().any(|urn| urn.as_str().is_some_and(|urn| urn.eq_ignore_ascii_case(PATCH_OP_SCHEMA)))
-        });
-        if !listed {
-            return Err(ScimError::InvalidSyntax(format!("schemas must contain {PATCH_OP_SCHEMA}")));
-        }
-    }
+    crate::list::check_message_schemas(request, PATCH_OP_SCHEMA, "a PATCH body")?;
     let Some(Value::Array(operations)) = get_ignore_case(request, "Operations") else {
         return Err(ScimError::InvalidSyntax("a PATCH body needs an \"Operations\" array".to_owned()));
     };

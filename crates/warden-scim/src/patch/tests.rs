@@ -573,6 +573,9 @@ fn malformed_requests() {
         (json!([]), "not an object"),
         (json!({"schemas": [PATCH_OP_SCHEMA]}), "no Operations"),
         (json!({"schemas": ["urn:wrong"], "Operations": []}), "wrong schema"),
+        (json!({"Operations": []}), "no schemas"),
+        (json!({"schemas": [PATCH_OP_SCHEMA, "urn:wrong"], "Operations": []}), "another schema too"),
+        (json!({"schemas": PATCH_OP_SCHEMA, "Operations": []}), "schemas not an array"),
         (body(json!([{"op": "move", "path": "a"}])), "unknown op"),
         (body(json!([{"path": "a"}])), "no op"),
         (body(json!([{"op": "add", "path": 7, "value": 1}])), "numeric path"),
@@ -602,8 +605,8 @@ fn malformed_requests() {
 }
 
 #[test]
-fn parses_operations_with_any_op_case_and_lenient_schemas() {
-    let operations = parse_patch_request(&json!({"Operations": [
+fn parses_operations_with_any_op_case_and_member_case() {
+    let operations = parse_patch_request(&json!({"Schemas": [PATCH_OP_SCHEMA.to_uppercase()], "Operations": [
         {"op": "ADD", "path": "", "value": {"a": 1}},
         {"OP": "Remove", "Path": "members"}
     ]}))
