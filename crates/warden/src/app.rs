@@ -29,7 +29,7 @@ pub struct App {
 /// Every route warden serves: `/healthz`, `/readyz` and the SCIM server. Call within a Tokio runtime (it starts
 /// the request-log writer).
 pub fn build(config: &Config, store: Arc<dyn Store>) -> App {
-    let settings = ScimSettings::from_config(&config.scim);
+    let settings = ScimSettings::from_config(config);
     let request_log_retention = settings.request_log_retention;
     let scim_state = ScimState::new(store.clone(), settings);
     let request_log = scim_state.request_log.clone();

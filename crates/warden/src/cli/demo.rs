@@ -154,7 +154,9 @@ async fn serve_demo(
         tracing::warn!("stdout is closed; serving anyway");
     }
     drop(stdout);
-    let config = Config::default();
+    let mut config = Config::default();
+    // The URLs the SCIM server hands out name the address it listens on.
+    config.server.listen = address;
     app::serve(listener, app::build(&config, shared), serve::shutdown_signal()).await.context("the server failed")?;
     Ok(())
 }

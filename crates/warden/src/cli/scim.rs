@@ -113,7 +113,7 @@ pub(super) async fn run(config: &Config, command: &ScimCommand) -> anyhow::Resul
 }
 
 fn base_url(config: &Config, org: &OrgId) -> String {
-    format!("http://{}/scim/v2/{org}", config.server.listen)
+    format!("{}/scim/v2/{org}", config.server.public_base_url())
 }
 
 fn print_token(format: OutputFormat, base_url: &str, token: &str, note: &str) -> std::io::Result<()> {

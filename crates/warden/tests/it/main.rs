@@ -16,6 +16,8 @@ mod posture;
 mod scim_bulk;
 mod scim_cli;
 mod scim_entra;
+mod scim_fairness;
+mod scim_input;
 mod scim_isolation;
 mod scim_membership;
 mod scim_okta;
