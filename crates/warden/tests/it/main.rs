@@ -21,6 +21,7 @@ mod scim_input;
 mod scim_isolation;
 mod scim_membership;
 mod scim_okta;
+mod scim_properties;
 mod scim_protocol;
 mod scim_store;
 mod scim_support;
