@@ -359,7 +359,7 @@ async fn snapshot(server: &TestServer) -> Vec<Value> {
 async fn pick_id(server: &TestServer, endpoint: &str, pick: usize) -> String {
     let list = server.a(Method::GET, &format!("{endpoint}?count=200"), None).await.expect(200);
     let resources = list.body["Resources"].as_array().unwrap();
-    if resources.is_empty() || pick % 6 == 0 {
+    if resources.is_empty() || pick.is_multiple_of(6) {
         let unknown = ["does-not-exist", "a%00b", "%FF%FE", "..%2F..%2Fetc", &"x".repeat(300)];
         return unknown[pick / 6 % unknown.len()].to_owned();
     }
