@@ -6,7 +6,7 @@
 //! - [`schema`]: attribute definitions, the User / Enterprise User / Group schemas, the [`SchemaRegistry`] and
 //!   the `/Schemas`, `/ResourceTypes` and `/ServiceProviderConfig` documents.
 //! - [`filter`]: the filter grammar (a public AST the server can translate to SQL), its printer and evaluator.
-//! - [`path`]: attribute paths and PATCH paths.
+//! - [`path`]: attribute paths (PATCH paths, which add a value filter, are [`filter::PatchPath`]).
 //! - [`patch`]: the PATCH engine, accepting the Okta and Entra ID dialects.
 //! - [`projection`]: `attributes` / `excludedAttributes` and the `returned` characteristic.
 //! - [`list`]: list and search parameters and the ListResponse body.
@@ -24,7 +24,8 @@
 //! let users = registry.resource_type("User").ok_or_else(|| ScimError::NotFound("User".into()))?;
 //!
 //! // POST /Users (Okta): normalize the body, then store it with an id and meta.
-//! let body = json!({"userName": "bjensen", "active": "True", "password": "placeholder", "groups": []});
+//! let body = json!({"schemas": [warden_scim::schema::USER_SCHEMA], "userName": "bjensen", "active": "True",
+//!     "password": "placeholder", "groups": []});
 //! let mut stored = resource::normalize_for_create(&body, &registry, users)?;
 //! stored["id"] = json!("2819c223");
 //!
@@ -64,6 +65,6 @@ pub mod resource;
 pub mod schema;
 
 pub use error::ScimError;
-pub use filter::Filter;
-pub use path::{AttributePath, PatchPath};
+pub use filter::{Filter, PatchPath};
+pub use path::AttributePath;
 pub use schema::SchemaRegistry;

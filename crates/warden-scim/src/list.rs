@@ -96,21 +96,12 @@ impl ListParameters {
 
     /// Reads a `POST /.search` body (RFC 7644 section 3.4.3). Member names are case-insensitive; `attributes`
     /// may be an array of strings or one comma-separated string; `startIndex` and `count` may be numbers or
-    /// numeric strings. A `schemas` member, when present, must list [`SEARCH_REQUEST_SCHEMA`].
+    /// numeric strings. Its `schemas` must be `[`[`SEARCH_REQUEST_SCHEMA`]`]`.
     pub fn from_search_request(body: &Value, limits: &ListLimits) -> Result<Self, ScimError> {
         let Some(object) = body.as_object() else {
             return Err(ScimError::InvalidSyntax("a search request must be a JSON object".to_owned()));
         };
-        if let Some(schemas) = get_ignore_case(body, "schemas") {
-            let listed = schemas.as_array().is_some_and(|schemas| {
-                schemas
-                    .iter()
-                    .any(|urn| urn.as_str().is_some_and(|urn| urn.eq_ignore_ascii_case(SEARCH_REQUEST_SCHEMA)))
-            });
-            if !listed {
-                return Err(ScimError::InvalidSyntax(format!("schemas must contain {SEARCH_REQUEST_SCHEMA}")));
-            }
-        }
+        check_message_schemas(body, SEARCH_REQUEST_SCHEMA, "a search request")?;
         let mut parameters = ListParameters::new(limits);
         for (name, value) in object {
             let Some(parameter) = Parameter::from_name(name) else { continue };
@@ -134,6 +125,16 @@ impl ListParameters {
     pub fn offset(&self) -> u64 {
         self.start_index.saturating_sub(1)
     }
+}
+
+/// The `schemas` of a protocol message (PatchOp, SearchRequest, BulkRequest): required, an array naming `urn` and
+/// nothing else (compared case-insensitively). Otherwise [`ScimError::InvalidSyntax`]; `what` names the message.
+pub fn check_message_schemas(message: &Value, urn: &str, what: &str) -> Result<(), ScimError> {
+    let listed = get_ignore_case(message, "schemas").and_then(Value::as_array).is_some_and(|schemas| {
+        !schemas.is_empty()
+            && schemas.iter().all(|listed| listed.as_str().is_some_and(|listed| listed.eq_ignore_ascii_case(urn)))
+    });
+    if listed { Ok(()) } else { Err(ScimError::InvalidSyntax(format!("{what} needs \"schemas\": [\"{urn}\"]"))) }
 }
 
 /// A list response: one page of resources plus the paging numbers, rendered as JSON integers.
@@ -368,8 +369,18 @@ mod tests {
             Err(ScimError::InvalidSyntax(_))
         ));
         assert!(ListParameters::from_search_request(&json!([]), &LIMITS).is_err());
-        assert_eq!(ListParameters::from_search_request(&json!({"count": 1e9}), &LIMITS).unwrap_err().status(), 400);
-        assert_eq!(ListParameters::from_search_request(&json!({"count": 5000}), &LIMITS).unwrap().count, 200);
+        let search = |extra: Value| {
+            let mut body = json!({"schemas": [SEARCH_REQUEST_SCHEMA]});
+            for (key, value) in extra.as_object().unwrap() {
+                body[key] = value.clone();
+            }
+            ListParameters::from_search_request(&body, &LIMITS)
+        };
+        assert_eq!(search(json!({"count": 1e9})).unwrap_err().status(), 400);
+        assert_eq!(search(json!({"count": 5000})).unwrap().count, 200);
+        for unnamed in [json!({"count": 1}), json!({"schemas": SEARCH_REQUEST_SCHEMA}), json!({"schemas": []})] {
+            assert!(matches!(ListParameters::from_search_request(&unnamed, &LIMITS), Err(ScimError::InvalidSyntax(_))));
+        }
     }
 
     #[test]

@@ -1,9 +1,9 @@
-//! Attribute paths (RFC 7644 section 3.10) and PATCH paths (RFC 7644 section 3.5.2).
+//! Attribute paths (RFC 7644 section 3.10). PATCH paths, which add a value filter, are parsed with the filter
+//! grammar: [`crate::filter::PatchPath`].
 
 use std::fmt;
 
 use crate::error::ScimError;
-use crate::filter::Filter;
 
 /// An attribute path: an optional schema URN, an attribute name and an optional sub-attribute, as in `userName`,
 /// `name.givenName` or `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value`.
@@ -71,41 +71,6 @@ impl fmt::Display for AttributePath {
             write!(formatter, ".{sub}")?;
         }
         Ok(())
-    }
-}
-
-/// A PATCH operation's `path`: an attribute path plus an optional value filter, as in `members[value eq "2819"]`
-/// or `emails[type eq "work"].value` (the sub-attribute after the filter is `attribute.sub_attribute`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PatchPath {
-    /// The attribute and, when given, the sub-attribute to operate on.
-    pub attribute: AttributePath,
-    /// The filter selecting values of a multi-valued attribute.
-    pub value_filter: Option<Filter>,
-}
-
-impl PatchPath {
-    /// Parses a PATCH path. Errors are [`ScimError::InvalidPath`].
-    pub fn parse(text: &str) -> Result<Self, ScimError> {
-        crate::filter::parse_patch_path(text)
-    }
-}
-
-impl fmt::Display for PatchPath {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.value_filter {
-            None => write!(formatter, "{}", self.attribute),
-            Some(filter) => {
-                if let Some(urn) = &self.attribute.urn {
-                    write!(formatter, "{urn}:")?;
-                }
-                write!(formatter, "{}[{filter}]", self.attribute.name)?;
-                if let Some(sub) = &self.attribute.sub_attribute {
-                    write!(formatter, ".{sub}")?;
-                }
-                Ok(())
-            }
-        }
     }
 }
 

@@ -122,9 +122,11 @@ pub fn extension_attribute<'a>(resource: &'a Value, schema_urn: &str, name: &str
 
 /// Normalizes a POST body into a resource to store (without `id` and `meta`, which the server assigns).
 ///
-/// Keys take the schema's spelling, values are normalized as in PATCH (string booleans, `$ref: null`, ...),
-/// `id`, `meta`, readOnly attributes (`groups`) and unknown attributes are dropped, `schemas` is rebuilt from the
-/// core schema and the extensions present, and missing required attributes are [`ScimError::InvalidValue`].
+/// The body's `schemas` must list the resource type's core schema and name no schema it does not have (else
+/// `invalidSyntax` / `invalidValue`). Keys take the schema's spelling, values are normalized and checked as in PATCH
+/// (types, lengths, string booleans, `$ref: null`, ...), `id`, `meta`, readOnly attributes (`groups`) and unknown
+/// attributes are dropped, `schemas` is rebuilt from the core schema and the extensions present, and missing or
+/// blank required attributes are [`ScimError::InvalidValue`].
 pub fn normalize_for_create(
     body: &Value,
     registry: &SchemaRegistry,
@@ -197,6 +199,7 @@ fn normalize_body(
     let Some(object) = body.as_object() else {
         return Err(ScimError::InvalidSyntax("a resource must be a JSON object".to_owned()));
     };
+    check_schemas(object, registry, resource_type)?;
     let core = registry
         .schema(&resource_type.schema)
         .ok_or_else(|| ScimError::InvalidValue(format!("unknown schema {}", resource_type.schema)))?;
@@ -217,6 +220,9 @@ fn normalize_body(
         if ["id", "meta", "schemas"].iter().any(|skipped| key.eq_ignore_ascii_case(skipped)) {
             continue;
         }
+        if is_urn(key) {
+            return Err(unknown_schema(key, resource_type));
+        }
         let single = Map::from_iter([(key.clone(), value.clone())]);
         let members = normalize_members(core, Some(registry.common_attributes()), &single)?;
         for (name, value) in members {
@@ -233,6 +239,47 @@ fn normalize_body(
         }
     }
     Ok(normalized)
+}
+
+/// A resource body names its schemas (RFC 7643 section 3): `schemas` is an array listing the resource type's core
+/// schema, and it and the keys of the body name no schema the resource type does not have. No client warden serves
+/// omits it or sends schemas it did not discover, so both are refused rather than guessed at.
+fn check_schemas(
+    object: &Map<String, Value>,
+    registry: &SchemaRegistry,
+    resource_type: &ResourceType,
+) -> Result<(), ScimError> {
+    let expected = || format!("\"schemas\": [\"{}\", ...]", resource_type.schema);
+    let Some(schemas) = find_key(object, "schemas").and_then(|key| object.get(&key)) else {
+        return Err(ScimError::InvalidSyntax(format!("a {} needs {}", resource_type.name, expected())));
+    };
+    let Some(urns) = schemas.as_array().and_then(|urns| urns.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
+    else {
+        return Err(ScimError::InvalidSyntax(format!("schemas must be an array of schema URNs: {}", expected())));
+    };
+    for urn in &urns {
+        if !urn.eq_ignore_ascii_case(&resource_type.schema) && registry.extension_of(resource_type, urn).is_none() {
+            return Err(unknown_schema(urn, resource_type));
+        }
+    }
+    if !urns.iter().any(|urn| urn.eq_ignore_ascii_case(&resource_type.schema)) {
+        return Err(ScimError::InvalidValue(format!("schemas must list {}", resource_type.schema)));
+    }
+    Ok(())
+}
+
+fn is_urn(key: &str) -> bool {
+    key.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("urn:"))
+}
+
+fn unknown_schema(urn: &str, resource_type: &ResourceType) -> ScimError {
+    let mut known = vec![resource_type.schema.as_str()];
+    known.extend(resource_type.schema_extensions.iter().map(|extension| extension.schema.as_str()));
+    ScimError::InvalidValue(format!(
+        "{urn} is not a schema of a {} (its schemas: {})",
+        resource_type.name,
+        known.join(", ")
+    ))
 }
 
 /// Normalizes the writable attributes of one schema (plus the common ones, for the core schema).
@@ -328,11 +375,43 @@ mod tests {
         assert_eq!(created["schemas"], json!([USER_SCHEMA, ENTERPRISE_USER_SCHEMA]));
         assert_eq!(created[ENTERPRISE_USER_SCHEMA], json!({"manager": {"value": "42"}}));
         assert_eq!(created["password"], "1mz050nq");
-        let missing = normalize_for_create(&json!({"displayName": "x"}), &registry, user_type);
+        let missing =
+            normalize_for_create(&json!({"schemas": [USER_SCHEMA], "displayName": "x"}), &registry, user_type);
         assert!(matches!(missing, Err(ScimError::InvalidValue(_))));
         let group_type = registry.resource_type("Group").unwrap();
-        let group = normalize_for_create(&json!({"displayName": "G", "members": []}), &registry, group_type).unwrap();
+        let group = normalize_for_create(
+            &json!({"schemas": [GROUP_SCHEMA], "displayName": "G", "members": []}),
+            &registry,
+            group_type,
+        )
+        .unwrap();
         assert_eq!(group, json!({"schemas": [GROUP_SCHEMA], "displayName": "G"}));
+    }
+
+    #[test]
+    fn bodies_name_their_schemas() {
+        let registry = SchemaRegistry::standard();
+        let user_type = registry.resource_type("User").unwrap();
+        let syntax =
+            |body: Value| matches!(normalize_for_create(&body, &registry, user_type), Err(ScimError::InvalidSyntax(_)));
+        let value =
+            |body: Value| matches!(normalize_for_create(&body, &registry, user_type), Err(ScimError::InvalidValue(_)));
+        assert!(syntax(json!({"userName": "a"})));
+        assert!(syntax(json!({"schemas": USER_SCHEMA, "userName": "a"})));
+        assert!(syntax(json!({"schemas": [USER_SCHEMA, 1], "userName": "a"})));
+        assert!(value(json!({"schemas": [GROUP_SCHEMA], "userName": "a"})));
+        assert!(value(json!({"schemas": [USER_SCHEMA, "urn:example:custom:2.0:User"], "userName": "a"})));
+        assert!(value(json!({"schemas": [USER_SCHEMA], "userName": "a", "urn:example:custom:2.0:User": {"x": "y"}})));
+        assert!(value(json!({"schemas": [], "userName": "a"})));
+        // Case-insensitively, and an extension listed without its object (or the other way round) is fine.
+        let lenient = json!({"Schemas": [USER_SCHEMA.to_uppercase(), ENTERPRISE_USER_SCHEMA], "userName": "a"});
+        assert!(normalize_for_create(&lenient, &registry, user_type).is_ok());
+        let object_only =
+            json!({"schemas": [USER_SCHEMA], "userName": "a", ENTERPRISE_USER_SCHEMA: {"department": "D"}});
+        assert_eq!(
+            normalize_for_create(&object_only, &registry, user_type).unwrap()["schemas"],
+            json!([USER_SCHEMA, ENTERPRISE_USER_SCHEMA])
+        );
     }
 
     #[test]
@@ -345,7 +424,7 @@ mod tests {
         });
         let replaced = normalize_for_replace(
             &existing,
-            &json!({"userName": "b", "id": "other", "groups": []}),
+            &json!({"schemas": [USER_SCHEMA], "userName": "b", "id": "other", "groups": []}),
             &registry,
             user_type,
         )

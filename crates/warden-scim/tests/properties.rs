@@ -1,10 +1,11 @@
-//! Property tests: the filter printer round-trips, and no input makes the parser, evaluator, PATCH engine or
-//! projection panic.
+//! Property tests: the filter printer round-trips, no input makes the parser, evaluator, PATCH engine or
+//! projection panic, and a PATCH request does what its operations do one request at a time.
 
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value, json};
+use warden_scim::ScimError;
 use warden_scim::filter::{self, CompareOperator, CompareValue, Filter};
 use warden_scim::patch::{PATCH_OP_SCHEMA, apply_patch};
 use warden_scim::projection::project;
@@ -192,6 +193,104 @@ fn sample_resource() -> impl Strategy<Value = Value> {
     ]
 }
 
+/// One value of a multi-valued attribute, from a small domain so that values often collide (same `value` in
+/// another case, another or no `type`, `primary` on several).
+fn colliding_value(case_exact: bool) -> impl Strategy<Value = Value> {
+    let value = if case_exact {
+        proptest::sample::select(vec!["a", "b", "c"]).boxed()
+    } else {
+        proptest::sample::select(vec!["a@x", "A@X", "b@x", "c@x"]).boxed()
+    };
+    (
+        proptest::option::of(value),
+        proptest::option::of(proptest::sample::select(vec!["work", "Work", "home", "other"])),
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(proptest::sample::select(vec!["d1", "d2"])),
+    )
+        .prop_map(|(value, kind, primary, display)| {
+            let mut object = Map::new();
+            if let Some(value) = value {
+                object.insert("value".to_owned(), json!(value));
+            }
+            if let Some(kind) = kind {
+                object.insert("type".to_owned(), json!(kind));
+            }
+            if let Some(primary) = primary {
+                object.insert("primary".to_owned(), json!(primary));
+            }
+            if let Some(display) = display {
+                object.insert("display".to_owned(), json!(display));
+            }
+            if object.is_empty() {
+                object.insert("display".to_owned(), json!("d0"));
+            }
+            Value::Object(object)
+        })
+}
+
+/// Operations on one multi-valued attribute (`emails` of a user, `members` of a group), in every form the engine
+/// indexes (whole attribute, removal by value, `value eq` filters) and some it scans.
+fn multi_valued_operation(attribute: &'static str, case_exact: bool) -> impl Strategy<Value = Value> {
+    let filters = if case_exact {
+        vec![
+            "value eq \"a\"",
+            "value eq \"b\" and type eq \"work\"",
+            "type eq \"home\"",
+            "display eq \"d1\"",
+            "value eq \"A\"",
+            "not (value eq \"c\")",
+            "primary eq true",
+        ]
+    } else {
+        vec![
+            "value eq \"a@x\"",
+            "value eq \"B@X\" and type eq \"work\"",
+            "type eq \"home\"",
+            "display eq \"d1\"",
+            "value co \"x\"",
+            "not (value eq \"c@x\")",
+            "primary eq true",
+        ]
+    };
+    let sub_attributes = if case_exact { vec!["display", "type"] } else { vec!["display", "type", "primary", "value"] };
+    let op = proptest::sample::select(vec!["add", "replace", "remove"]);
+    let values = proptest::collection::vec(colliding_value(case_exact), 0..4).prop_map(Value::Array);
+    let path = prop_oneof![
+        Just(attribute.to_owned()),
+        proptest::sample::select(filters.clone()).prop_map(move |filter| format!("{attribute}[{filter}]")),
+        (proptest::sample::select(filters), proptest::sample::select(sub_attributes.clone()))
+            .prop_map(move |(filter, sub)| format!("{attribute}[{filter}].{sub}")),
+        proptest::sample::select(sub_attributes).prop_map(move |sub| format!("{attribute}.{sub}")),
+    ];
+    let scalar = prop_oneof![
+        proptest::sample::select(vec!["d3", "work", "home", "a@x"]).prop_map(|text| json!(text)),
+        any::<bool>().prop_map(|flag| json!(flag)),
+    ];
+    (op, path, prop_oneof![values, colliding_value(case_exact), scalar, Just(Value::Null)]).prop_map(
+        |(op, path, value)| {
+            let mut operation = json!({"op": op, "path": path});
+            if !(op == "remove" && value.is_null()) {
+                operation["value"] = value;
+            }
+            operation
+        },
+    )
+}
+
+fn one_at_a_time(
+    resource: &Value,
+    operations: &[Value],
+    registry: &SchemaRegistry,
+    resource_type: &warden_scim::schema::ResourceType,
+) -> Result<Value, ScimError> {
+    let mut current = resource.clone();
+    for operation in operations {
+        let request = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]});
+        current = apply_patch(&current, &request, registry, resource_type)?;
+    }
+    Ok(current)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -264,6 +363,33 @@ proptest! {
             let projected = project(resource.clone(), &attributes, &excluded, &registry, resource_type);
             if resource_type.name == "User" {
                 prop_assert!(projected.get("password").is_none());
+            }
+        }
+    }
+
+    #[test]
+    fn one_request_does_what_its_operations_do_one_at_a_time(
+        emails in proptest::collection::vec(colliding_value(false), 0..6),
+        members in proptest::collection::vec(colliding_value(true), 0..6),
+        email_operations in proptest::collection::vec(multi_valued_operation("emails", false), 1..8),
+        member_operations in proptest::collection::vec(multi_valued_operation("members", true), 1..8),
+    ) {
+        let registry = SchemaRegistry::standard();
+        let cases = [
+            (json!({"schemas": [USER_SCHEMA], "id": "1", "userName": "u", "emails": emails}), "User", email_operations),
+            (json!({"schemas": [GROUP_SCHEMA], "id": "g", "displayName": "G", "members": members}), "Group", member_operations),
+        ];
+        for (resource, type_name, operations) in cases {
+            let resource_type = registry.resource_type(type_name).unwrap();
+            let together = apply_patch(
+                &resource,
+                &json!({"schemas": [PATCH_OP_SCHEMA], "Operations": operations}),
+                &registry,
+                resource_type,
+            );
+            // One at a time, each request must also keep required attributes; one request only at its end.
+            if let Ok(separately) = one_at_a_time(&resource, &operations, &registry, resource_type) {
+                prop_assert_eq!(together.as_ref().ok(), Some(&separately), "{}", json!(operations));
             }
         }
     }

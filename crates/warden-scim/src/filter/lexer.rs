@@ -60,6 +60,10 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, String> {
                 let literal = &text[offset..end];
                 let decoded: String = serde_json::from_str(literal)
                     .map_err(|error| format!("invalid string literal at byte {offset}: {error}"))?;
+                // No attribute can hold it (the store refuses it too), so a filter naming it is a mistake.
+                if decoded.contains('\0') {
+                    return Err(format!("the string literal at byte {offset} contains the NUL character (U+0000)"));
+                }
                 while chars.peek().is_some_and(|&(position, _)| position < end) {
                     chars.next();
                 }
@@ -168,5 +172,7 @@ mod tests {
         assert!(tokenize("1.2.3").is_err());
         assert!(tokenize("\"trailing backslash\\").is_err());
         assert!(tokenize("1e400").is_err());
+        assert!(tokenize(r#"userName eq "a\u0000b""#).is_err());
+        assert!(tokenize("userName eq \"a\u{0}b\"").is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! The filter grammar of RFC 7644 section 3.4.2.2: a public AST, a bounded recursive-descent parser, a printer
+//! The filter grammar of RFC 7644 section 3.4.2.2 (and the PATCH paths built from it, [`PatchPath`]): a public AST, a bounded recursive-descent parser, a printer
 //! whose output parses back to the same AST, and an evaluator over JSON resources.
 //!
 //! ```
@@ -21,7 +21,7 @@ mod validate;
 use std::fmt;
 
 use crate::error::ScimError;
-use crate::path::{AttributePath, PatchPath};
+use crate::path::AttributePath;
 
 pub use eval::matches;
 pub(crate) use eval::{boolean_of, matches_element};
@@ -60,6 +60,42 @@ pub enum Filter {
         /// The filter over each value's sub-attributes.
         filter: Box<Filter>,
     },
+}
+
+/// A PATCH operation's `path` (RFC 7644 section 3.5.2, the `PATH` rule of its figure 1): an attribute path plus an
+/// optional value filter, as in `members[value eq "2819"]` or `emails[type eq "work"].value` (the sub-attribute
+/// after the filter is `attribute.sub_attribute`). It lives with the filter grammar that parses it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchPath {
+    /// The attribute and, when given, the sub-attribute to operate on.
+    pub attribute: AttributePath,
+    /// The filter selecting values of a multi-valued attribute.
+    pub value_filter: Option<Filter>,
+}
+
+impl PatchPath {
+    /// Parses a PATCH path. Errors are [`ScimError::InvalidPath`].
+    pub fn parse(text: &str) -> Result<Self, ScimError> {
+        parse_patch_path(text)
+    }
+}
+
+impl fmt::Display for PatchPath {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value_filter {
+            None => write!(formatter, "{}", self.attribute),
+            Some(filter) => {
+                if let Some(urn) = &self.attribute.urn {
+                    write!(formatter, "{urn}:")?;
+                }
+                write!(formatter, "{}[{filter}]", self.attribute.name)?;
+                if let Some(sub) = &self.attribute.sub_attribute {
+                    write!(formatter, ".{sub}")?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// A comparison operator (RFC 7644 table 3).

@@ -14,8 +14,8 @@
 //! parsed with loops; only parentheses, `not` and brackets recurse, and they count against `MAX_FILTER_DEPTH`.
 
 use crate::filter::lexer::{Token, TokenKind, tokenize};
-use crate::filter::{CompareOperator, CompareValue, Filter, MAX_FILTER_DEPTH, MAX_FILTER_LENGTH};
-use crate::path::{AttributePath, PatchPath, parse_attribute_path};
+use crate::filter::{CompareOperator, CompareValue, Filter, MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, PatchPath};
+use crate::path::{AttributePath, parse_attribute_path};
 
 pub(crate) fn parse_filter(text: &str) -> Result<Filter, String> {
     let mut parser = Parser::new(text)?;

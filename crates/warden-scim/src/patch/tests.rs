@@ -573,6 +573,9 @@ fn malformed_requests() {
         (json!([]), "not an object"),
         (json!({"schemas": [PATCH_OP_SCHEMA]}), "no Operations"),
         (json!({"schemas": ["urn:wrong"], "Operations": []}), "wrong schema"),
+        (json!({"Operations": []}), "no schemas"),
+        (json!({"schemas": [PATCH_OP_SCHEMA, "urn:wrong"], "Operations": []}), "another schema too"),
+        (json!({"schemas": PATCH_OP_SCHEMA, "Operations": []}), "schemas not an array"),
         (body(json!([{"op": "move", "path": "a"}])), "unknown op"),
         (body(json!([{"path": "a"}])), "no op"),
         (body(json!([{"op": "add", "path": 7, "value": 1}])), "numeric path"),
@@ -602,8 +605,8 @@ fn malformed_requests() {
 }
 
 #[test]
-fn parses_operations_with_any_op_case_and_lenient_schemas() {
-    let operations = parse_patch_request(&json!({"Operations": [
+fn parses_operations_with_any_op_case_and_member_case() {
+    let operations = parse_patch_request(&json!({"Schemas": [PATCH_OP_SCHEMA.to_uppercase()], "Operations": [
         {"op": "ADD", "path": "", "value": {"a": 1}},
         {"OP": "Remove", "Path": "members"}
     ]}))
@@ -623,4 +626,50 @@ fn sub_attribute_of_every_value_without_filter() {
         json!([{"op": "replace", "path": "emails.type", "value": "other"}]),
     );
     assert!(matches!(none, Err(ScimError::NoTarget(_))));
+}
+
+// ---- cost ----
+
+/// 10,000 operations onto 10,000 values: each operation costs what it touches (the engine held the values in a
+/// list indexed by `value`), so this runs in a fraction of a second where a scan per operation took minutes.
+#[test]
+fn large_patches_cost_what_they_touch() {
+    let stored: Vec<Value> = (0..10_000).map(|index| json!({"value": format!("old{index}@example.com")})).collect();
+    let resource = json!({"schemas": [USER_SCHEMA], "id": "1", "userName": "u", "emails": stored});
+    let adds: Vec<Value> = (0..10_000)
+        .map(|index| json!({"op": "add", "path": "emails", "value": [{"value": format!("new{index}@example.com")}]}))
+        .collect();
+    let patched = patch_user(&resource, Value::Array(adds)).unwrap();
+    assert_eq!(patched["emails"].as_array().unwrap().len(), 20_000);
+    // Adding what is there merges instead of duplicating, however many times.
+    let again: Vec<Value> = (0..10_000)
+        .map(|index| json!({"op": "add", "path": "emails", "value": [{"value": format!("NEW{index}@example.com"), "type": "work"}]}))
+        .collect();
+    let merged = patch_user(&patched, Value::Array(again)).unwrap();
+    assert_eq!(merged["emails"].as_array().unwrap().len(), 20_000);
+    assert_eq!(merged["emails"][10_000], json!({"value": "NEW0@example.com", "type": "work"}));
+
+    let members: Vec<Value> = (0..10_000).map(|index| json!({"value": format!("m{index}")})).collect();
+    let group = json!({"schemas": [GROUP_SCHEMA], "id": "g", "displayName": "G", "members": members});
+    let removals: Vec<Value> =
+        (0..10_000).map(|index| json!({"op": "remove", "path": format!("members[value eq \"m{index}\"]")})).collect();
+    assert!(patch_group(&group, Value::Array(removals)).unwrap().get("members").is_none());
+    let entra_removals: Vec<Value> = (0..9_999)
+        .map(|index| json!({"op": "Remove", "path": "members", "value": [{"value": format!("m{index}")}]}))
+        .collect();
+    assert_eq!(member_values(&patch_group(&group, Value::Array(entra_removals)).unwrap()), vec!["m9999"]);
+}
+
+#[test]
+fn value_by_value_scans_are_bounded() {
+    let members: Vec<Value> = (0..10_000).map(|index| json!({"value": format!("m{index}"), "display": "D"})).collect();
+    let group = json!({"schemas": [GROUP_SCHEMA], "id": "g", "displayName": "G", "members": members});
+    // Each of these looks at every member: 200 x 10,000 visits is more than a request may make.
+    let scans: Vec<Value> = (0..200).map(|_| json!({"op": "remove", "path": "members[display eq \"x\"]"})).collect();
+    let error = patch_group(&group, Value::Array(scans)).unwrap_err();
+    assert!(matches!(error, ScimError::TooMany(_)), "{error:?}");
+    assert_eq!(error.status(), 400);
+    // Fewer of them are fine.
+    let few: Vec<Value> = (0..50).map(|_| json!({"op": "remove", "path": "members[display eq \"x\"]"})).collect();
+    assert_eq!(member_values(&patch_group(&group, Value::Array(few)).unwrap()).len(), 10_000);
 }

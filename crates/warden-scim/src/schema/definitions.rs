@@ -1,7 +1,8 @@
 //! The standard schemas of RFC 7643 section 8.7.1 as data.
 
 use crate::schema::{
-    AttributeDefinition, AttributeType, Mutability, ResourceType, Returned, Schema, SchemaExtension, Uniqueness,
+    AttributeDefinition, AttributeType, MAX_KEY_LENGTH, Mutability, ResourceType, Returned, Schema, SchemaExtension,
+    Uniqueness,
 };
 
 /// The core User schema URN.
@@ -51,7 +52,9 @@ pub(crate) fn common_attributes() -> Schema {
                 .mutability(Mutability::ReadOnly)
                 .returned(Returned::Always)
                 .uniqueness(Uniqueness::Server),
-            string("externalId", "Identifier assigned by the provisioning client.").case_exact(),
+            string("externalId", "Identifier assigned by the provisioning client.")
+                .case_exact()
+                .max_length(MAX_KEY_LENGTH),
             AttributeDefinition::new("meta", AttributeType::Complex)
                 .description("Resource metadata.")
                 .mutability(Mutability::ReadOnly)
@@ -122,9 +125,10 @@ pub(crate) fn user_schema() -> Schema {
         attributes: vec![
             string("userName", "Unique identifier for the user, used to sign in.")
                 .required()
-                .uniqueness(Uniqueness::Server),
+                .uniqueness(Uniqueness::Server)
+                .max_length(MAX_KEY_LENGTH),
             name,
-            string("displayName", "The name of the user, suitable for display."),
+            string("displayName", "The name of the user, suitable for display.").max_length(MAX_KEY_LENGTH),
             string("nickName", "The casual way to address the user."),
             AttributeDefinition::new("profileUrl", AttributeType::Reference)
                 .description("A URI of the user's online profile.")
@@ -141,7 +145,7 @@ pub(crate) fn user_schema() -> Schema {
             multi_valued_with_value(
                 "emails",
                 "Email addresses for the user.",
-                string("value", "The email address."),
+                string("value", "The email address.").max_length(MAX_KEY_LENGTH),
                 &["work", "home", "other"],
             ),
             multi_valued_with_value(
@@ -213,12 +217,15 @@ pub(crate) fn group_schema() -> Schema {
         name: "Group".to_owned(),
         description: "Group".to_owned(),
         attributes: vec![
-            string("displayName", "A human-readable name for the group.").required(),
+            string("displayName", "A human-readable name for the group.").required().max_length(MAX_KEY_LENGTH),
             AttributeDefinition::new("members", AttributeType::Complex)
                 .multi_valued()
                 .description("The members of the group.")
                 .sub_attributes(vec![
-                    string("value", "The id of the member resource.").case_exact().mutability(Mutability::Immutable),
+                    string("value", "The id of the member resource.")
+                        .case_exact()
+                        .mutability(Mutability::Immutable)
+                        .max_length(MAX_KEY_LENGTH),
                     AttributeDefinition::new("$ref", AttributeType::Reference)
                         .description("The URI of the member resource.")
                         .mutability(Mutability::Immutable)

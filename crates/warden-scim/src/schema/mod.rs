@@ -151,7 +151,21 @@ pub struct AttributeDefinition {
     pub canonical_values: Vec<String>,
     /// For references: the resource types or `external` / `uri` it may point at.
     pub reference_types: Vec<String>,
+    /// The most characters (Unicode scalar values) a string, reference or binary value may have; advertised in the
+    /// `/Schemas` description. Values that are keys of the store's indexes (userName, externalId, displayName, an
+    /// email address, a member's id) have [`MAX_KEY_LENGTH`], other text [`MAX_TEXT_LENGTH`], binary values
+    /// [`MAX_BINARY_LENGTH`].
+    pub max_length: Option<usize>,
 }
+
+/// The longest value, in characters, of an attribute the server looks resources up by (userName, externalId,
+/// displayName, an email address, a member's id): 256 characters are at most 1,024 bytes, well inside what a
+/// database index entry may hold (PostgreSQL's btree: 2,704 bytes).
+pub const MAX_KEY_LENGTH: usize = 256;
+/// The longest value, in characters, of any other string or reference attribute.
+pub const MAX_TEXT_LENGTH: usize = 2_048;
+/// The longest value, in characters, of a binary attribute (base64; an X.509 certificate).
+pub const MAX_BINARY_LENGTH: usize = 16_384;
 
 impl AttributeDefinition {
     /// A single-valued, optional, case-insensitive, readWrite attribute returned by default; refine it with the
@@ -170,7 +184,18 @@ impl AttributeDefinition {
             sub_attributes: Vec::new(),
             canonical_values: Vec::new(),
             reference_types: Vec::new(),
+            max_length: match attribute_type {
+                AttributeType::String | AttributeType::Reference => Some(MAX_TEXT_LENGTH),
+                AttributeType::Binary => Some(MAX_BINARY_LENGTH),
+                _ => None,
+            },
         }
+    }
+
+    /// Sets the most characters a value may have.
+    pub fn max_length(mut self, max_length: usize) -> Self {
+        self.max_length = Some(max_length);
+        self
     }
 
     /// Marks the attribute multi-valued.

@@ -115,7 +115,11 @@ fn attribute_json(attribute: &AttributeDefinition) -> Value {
     object.insert("name".to_owned(), json!(attribute.name));
     object.insert("type".to_owned(), json!(attribute.attribute_type.as_str()));
     object.insert("multiValued".to_owned(), json!(attribute.multi_valued));
-    object.insert("description".to_owned(), json!(attribute.description));
+    let description = match attribute.max_length {
+        Some(max) => format!("{} Values have at most {max} characters.", attribute.description).trim_start().to_owned(),
+        None => attribute.description.clone(),
+    };
+    object.insert("description".to_owned(), json!(description));
     object.insert("required".to_owned(), json!(attribute.required));
     if attribute.attribute_type != AttributeType::Complex {
         object.insert("caseExact".to_owned(), json!(attribute.case_exact));

@@ -25,9 +25,9 @@ pub struct IssuedToken {
     pub previous_valid_until: Option<OffsetDateTime>,
 }
 
-/// The base URL a SCIM client of `org` is given.
+/// The base URL a SCIM client of `org` is given (from `[server] public_url`, else the listen address).
 pub fn base_url(app: &App, org: &OrgId) -> String {
-    format!("http://{}/scim/v2/{org}", app.settings().listen)
+    format!("{}/scim/v2/{org}", app.settings().scim.public_base_url)
 }
 
 /// Creates a connection of a SCIM client into `org` of the configured `environment`.

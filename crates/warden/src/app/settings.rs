@@ -131,7 +131,7 @@ impl Settings {
             lease_ttl: config.server.lease_ttl.get(),
             environments,
             governance,
-            scim: ScimSettings::from_config(&config.scim),
+            scim: ScimSettings::from_config(config),
             retention: RetentionSettings {
                 scim_request_log: config.retention.scim_request_log.as_time(),
                 sync_runs: config.retention.sync_runs.as_time(),

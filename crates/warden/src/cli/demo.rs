@@ -168,7 +168,12 @@ async fn serve_demo(app: &App, sim: &Simulator, listen: SocketAddr) -> anyhow::R
         tracing::warn!("stdout is closed; serving anyway");
     }
     drop(stdout);
-    server::serve(listener, server::build(app), serve::shutdown_signal()).await.context("the server failed")?;
+    // The URLs the SCIM server hands out name the address it listens on.
+    let mut settings = app.settings().clone();
+    settings.listen = address;
+    settings.scim.public_base_url = format!("http://{address}");
+    let app = App::new(settings, app.store().clone(), app.clock().clone());
+    server::serve(listener, server::build(&app), serve::shutdown_signal()).await.context("the server failed")?;
     Ok(())
 }
 

@@ -277,6 +277,11 @@ pub struct ServerConfig {
     /// after its holder died.
     #[serde(default = "ServerConfig::default_lease_ttl")]
     pub lease_ttl: ConfigDuration,
+    /// The URL clients reach warden at (`https://warden.example.com`, or with a path behind a proxy): every URL the
+    /// SCIM server hands out (`meta.location`, `Location`, `$ref`) starts with it. Without it, `http://{listen}`.
+    /// Never taken from a request's `Host` or `X-Forwarded-*` headers, which the client controls.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 impl ServerConfig {
@@ -289,15 +294,36 @@ impl ServerConfig {
     fn default_lease_ttl() -> ConfigDuration {
         ConfigDuration::from_secs(30)
     }
+
+    /// `public_url` without a trailing slash, else `http://{listen}`.
+    pub fn public_base_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
 }
 
 impl Default for ServerConfig {
     fn default() -> ServerConfig {
         ServerConfig {
             listen: ServerConfig::default_listen(),
+            public_url: None,
             shutdown_grace: ServerConfig::default_shutdown_grace(),
             lease_ttl: ServerConfig::default_lease_ttl(),
         }
+    }
+}
+
+/// An absolute http(s) URL with a host and without query or fragment, as `[server] public_url` must be.
+fn check_public_url(url: &str) -> Result<(), String> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let host = rest.map(|rest| rest.split('/').next().unwrap_or_default());
+    let plain =
+        |character: char| !character.is_whitespace() && !character.is_control() && !"?#\"<>\\^`{|}".contains(character);
+    match host {
+        Some(host) if !host.is_empty() && !host.contains('@') && url.chars().all(plain) => Ok(()),
+        _ => Err(format!("{url:?} is not an http(s) URL with a host and no query, fragment or user")),
     }
 }
 
@@ -447,6 +473,9 @@ impl Config {
                 format!("{} is not a sqlite:// or postgres:// URL", self.database.url.redacted()),
             ));
         }
+        if let Some(url) = &self.server.public_url {
+            check_public_url(url).map_err(|message| invalid("server.public_url".to_owned(), message))?;
+        }
         for (key, value) in [
             ("scim.max_results", self.scim.max_results),
             ("scim.default_page_size", self.scim.default_page_size),
@@ -548,5 +577,27 @@ mod tests {
         };
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2") && shown.contains("warden:***@db"), "{shown}");
+    }
+
+    #[test]
+    fn public_urls_are_absolute_http_urls_and_the_base_falls_back_to_the_listen_address() {
+        for good in ["https://warden.example.com", "http://10.0.0.1:8080/", "https://proxy.example/idm/warden"] {
+            assert_eq!(check_public_url(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "warden.example.com",
+            "ftp://x",
+            "https://",
+            "https://x/?a=1",
+            "https://x/#f",
+            "https://u@x",
+            "https://x y",
+        ] {
+            assert!(check_public_url(bad).is_err(), "{bad}");
+        }
+        let mut server = ServerConfig::default();
+        assert_eq!(server.public_base_url(), "http://127.0.0.1:8080");
+        server.public_url = Some("https://warden.example.com/".to_owned());
+        assert_eq!(server.public_base_url(), "https://warden.example.com");
     }
 }

@@ -4,11 +4,20 @@
 //! The request log: a write commits its row in its own transaction ([`Caller::log_entry`], then
 //! [`Caller::mark_logged`]); every other request (reads, refused or failed writes) gets its row from [`guard`] after
 //! the response is made.
+//!
+//! The timeout tells the truth ([`WriteGate`]): a request still reading or computing at its deadline is cut off and
+//! answered 503, and then writes nothing; once a write has begun (before the deadline), the request is answered
+//! with what its writes did, however long the database takes. A `/Bulk` request starts no operation after its
+//! deadline (each one not run is answered 503 inside the bulk response).
+//!
+//! Failed authentications are limited per source address, but a throttled address is refused only tokens that
+//! belong to no connection ([`FailedAuthLimiter`]): Okta and Entra ID call from shared egress addresses, and one
+//! customer's misconfigured client must not stop everyone else's provisioning.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,16 +31,62 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::scim::error::Error;
 use crate::scim::token::{hash_token, same_hash};
 use crate::scim::{ScimState, now};
-use crate::store::{ScimConnection, ScimConnectionId, ScimRequestLogEntry, ScimTenant};
+use crate::store::{ScimConnection, ScimConnectionId, ScimRequestLogEntry, ScimTenant, Store, TokenHash};
 
 /// Who is calling: the connection its token belongs to, and the tenant that connection reaches.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub connection: ScimConnectionId,
     pub tenant: ScimTenant,
-    /// `http://host/scim/v2/{orgId}`, for `meta.location` and `Location`.
+    /// `{public_url}/scim/v2/{orgId}`, for `meta.location`, `Location` and `$ref`: from the configuration, never
+    /// from the request's `Host` or `X-Forwarded-*` headers.
     pub base_url: String,
     request: LoggedRequest,
+    gate: Arc<WriteGate>,
+}
+
+/// Whether a request may still begin a write. Its deadline is the request's timeout: before it, a write may begin,
+/// and from then on the request is answered with what its writes did; after it, none may, and [`guard`] answers 503
+/// if none began.
+#[derive(Debug)]
+pub(crate) struct WriteGate {
+    deadline: Instant,
+    state: AtomicU8,
+}
+
+const NOTHING_WRITTEN: u8 = 0;
+const WRITING: u8 = 1;
+const CUT_OFF: u8 = 2;
+
+impl WriteGate {
+    fn new(deadline: Instant) -> WriteGate {
+        WriteGate { deadline, state: AtomicU8::new(NOTHING_WRITTEN) }
+    }
+
+    /// Called right before a write: `Err(Timeout)` once the deadline has passed (nothing more is written),
+    /// otherwise the request is answered with the outcome of the write, even if that comes after the deadline.
+    pub(crate) fn begin_write(&self) -> Result<(), Error> {
+        if Instant::now() >= self.deadline {
+            let _ = self.state.compare_exchange(NOTHING_WRITTEN, CUT_OFF, Ordering::AcqRel, Ordering::Acquire);
+            return Err(Error::Timeout);
+        }
+        match self.state.compare_exchange(NOTHING_WRITTEN, WRITING, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) | Err(WRITING) => Ok(()),
+            Err(_) => Err(Error::Timeout),
+        }
+    }
+
+    /// At the deadline: whether the request may be cut off (no write began; none will).
+    fn cut_off(&self) -> bool {
+        matches!(
+            self.state.compare_exchange(NOTHING_WRITTEN, CUT_OFF, Ordering::AcqRel, Ordering::Acquire),
+            Ok(_) | Err(CUT_OFF)
+        )
+    }
+
+    fn passed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
 }
 
 /// The request (or bulk operation) a write is logged as.
@@ -63,6 +118,16 @@ impl Caller {
         self.request.logged.store(true, Ordering::Release);
     }
 
+    /// Called right before each write; see [`WriteGate::begin_write`].
+    pub(crate) fn begin_write(&self) -> Result<(), Error> {
+        self.gate.begin_write()
+    }
+
+    /// Whether the request's deadline has passed (a `/Bulk` request then starts no further operation).
+    pub(crate) fn deadline_passed(&self) -> bool {
+        self.gate.passed()
+    }
+
     /// The caller of one operation of a `/Bulk` request: its writes are logged as `method` on the operation's
     /// path (`/scim/v2/{orgId}/Users/...`), each in its own transaction; the `/Bulk` request itself is logged by
     /// [`guard`].
@@ -80,19 +145,25 @@ impl Caller {
     }
 }
 
-/// Failed authentications per source address, in fixed one-minute windows.
+/// Failed authentications per source address, in fixed one-minute windows. An address over its budget is
+/// refused (429) every token that belongs to no connection, without a lookup of its own: the flood costs the
+/// database at most the re-reads of [`TokenDirectory`]. A token of a connection is served as from any address: the
+/// failures were someone else's (a shared egress address), or are ancient history for the same client.
 pub struct FailedAuthLimiter {
     per_minute: u32,
     windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    directory: TokenDirectory,
 }
 
 const WINDOW: Duration = Duration::from_secs(60);
 /// Addresses remembered before expired windows are dropped.
 const MAX_REMEMBERED_ADDRESSES: usize = 10_000;
+/// The least time between two re-reads of the connections' token hashes.
+const REREAD_SPACING: Duration = Duration::from_millis(100);
 
 impl FailedAuthLimiter {
     pub fn new(per_minute: u32) -> FailedAuthLimiter {
-        FailedAuthLimiter { per_minute, windows: Mutex::new(HashMap::new()) }
+        FailedAuthLimiter { per_minute, windows: Mutex::new(HashMap::new()), directory: TokenDirectory::default() }
     }
 
     /// How long an address must wait, when it has used up its failures in the current window.
@@ -113,6 +184,53 @@ impl FailedAuthLimiter {
             *entry = (at, 0);
         }
         entry.1 = entry.1.saturating_add(1);
+    }
+}
+
+/// The token hashes (current and previous) of every connection, as of the last re-read. Consulted only for
+/// requests from a throttled address, so it costs nothing otherwise.
+#[derive(Default)]
+struct TokenDirectory {
+    /// When the last re-read began, and what it found.
+    known: Mutex<(Option<Instant>, HashSet<[u8; 32]>)>,
+    /// One re-read at a time; requests that arrived before one began take its answer.
+    reading: tokio::sync::Mutex<()>,
+}
+
+impl TokenDirectory {
+    /// Whether `hash` belongs to a connection, as of a re-read that began after `asked_at`: a connection created
+    /// just before the question is found. Re-reads (all connections, one small statement) run one at a time and at
+    /// least [`REREAD_SPACING`] apart, so a flood of unknown tokens costs the database at most ten reads a second.
+    async fn knows(&self, store: &dyn Store, hash: &TokenHash, asked_at: Instant) -> Result<bool, Error> {
+        if self.contains(hash) {
+            return Ok(true);
+        }
+        let _turn = self.reading.lock().await;
+        let last_read = self.lock().0;
+        if last_read.is_some_and(|read_at| read_at >= asked_at) {
+            return Ok(self.contains(hash));
+        }
+        if let Some(read_at) = last_read {
+            tokio::time::sleep_until((read_at + REREAD_SPACING).into()).await;
+        }
+        let read_at = Instant::now();
+        let connections = store.list_scim_connections().await?;
+        let hashes = connections
+            .iter()
+            .flat_map(|connection| [Some(connection.token_hash), connection.previous_token_hash])
+            .flatten()
+            .map(|hash| hash.0)
+            .collect();
+        *self.lock() = (Some(read_at), hashes);
+        Ok(self.contains(hash))
+    }
+
+    fn contains(&self, hash: &TokenHash) -> bool {
+        self.lock().1.contains(&hash.0)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Option<Instant>, HashSet<[u8; 32]>)> {
+        self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -149,12 +267,13 @@ pub(crate) async fn guard(
     // Only owned parts cross the await: a request body is not `Sync`.
     let path = request.uri().path().to_owned();
     let token = bearer_token(request.headers()).map(str::to_owned);
-    let host = request.headers().get(header::HOST).and_then(|host| host.to_str().ok()).map(str::to_owned);
     let method = request.method().to_string();
     let logged = Arc::new(AtomicBool::new(false));
     let request_log = LoggedRequest { method: method.clone(), path: path.clone(), started, logged: logged.clone() };
-    let presented = Presented { token: token.as_deref(), host: host.as_deref().unwrap_or("localhost") };
-    let caller = match authenticate(&state, peer.ip(), &path, presented, started, request_log).await {
+    let deadline = started + state.settings.request_timeout;
+    let gate = Arc::new(WriteGate::new(deadline));
+    let presented = Presented { token: token.as_deref(), request: request_log, gate: gate.clone() };
+    let caller = match authenticate(&state, peer.ip(), &path, presented, started).await {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
@@ -163,9 +282,18 @@ pub(crate) async fn guard(
         Err(wait) => Error::TooManyRequests { retry_after_seconds: retry_after_seconds(wait) }.into_response(),
         Ok(()) => {
             request.extensions_mut().insert(caller);
-            match tokio::time::timeout(state.settings.request_timeout, next.run(request)).await {
-                Ok(response) => response,
-                Err(_) => Error::Timeout.into_response(),
+            let handler = next.run(request);
+            tokio::pin!(handler);
+            tokio::select! {
+                response = &mut handler => response,
+                () = tokio::time::sleep_until(deadline.into()) => {
+                    if gate.cut_off() {
+                        Error::Timeout.into_response()
+                    } else {
+                        // A write began before the deadline: its outcome is the answer.
+                        handler.await
+                    }
+                }
             }
         }
     };
@@ -184,10 +312,11 @@ pub(crate) async fn guard(
     response
 }
 
-/// What a request presents: its bearer token, and the host it was sent to (for the URLs it is answered with).
+/// What a request presents (its bearer token), and what its [`Caller`] carries along.
 struct Presented<'a> {
     token: Option<&'a str>,
-    host: &'a str,
+    request: LoggedRequest,
+    gate: Arc<WriteGate>,
 }
 
 async fn authenticate(
@@ -196,36 +325,43 @@ async fn authenticate(
     path: &str,
     presented: Presented<'_>,
     at: Instant,
-    request: LoggedRequest,
 ) -> Result<Caller, Error> {
-    if let Some(wait) = state.failed_auth_limiter.blocked_for(address, at) {
-        return Err(Error::TooManyRequests { retry_after_seconds: retry_after_seconds(wait) });
+    let hash = presented.token.map(hash_token);
+    let limiter = &state.failed_auth_limiter;
+    if let Some(wait) = limiter.blocked_for(address, at) {
+        let known = match &hash {
+            Some(hash) => limiter.directory.knows(&*state.store, hash, at).await?,
+            None => false,
+        };
+        if !known {
+            return Err(Error::TooManyRequests { retry_after_seconds: retry_after_seconds(wait) });
+        }
     }
     let org_in_path = path.strip_prefix("/scim/v2/").and_then(|rest| rest.split('/').next());
-    let connection = match (org_in_path, presented.token) {
-        (Some(org), Some(token)) => {
-            let hash = hash_token(token);
+    let connection = match (org_in_path, hash) {
+        (Some(org), Some(hash)) => {
             let connection = state.store.scim_connection_by_token(&hash).await?;
             connection.filter(|connection| accepts(connection, &hash, org))
         }
         _ => None,
     };
     let Some(connection) = connection else {
-        state.failed_auth_limiter.record_failure(address, at);
+        limiter.record_failure(address, at);
         tracing::info!(%address, "SCIM request refused: no valid bearer token for this tenant");
         return Err(Error::Unauthorized);
     };
     Ok(Caller {
-        base_url: format!("http://{}/scim/v2/{}", presented.host, connection.tenant.org_id),
+        base_url: format!("{}/scim/v2/{}", state.settings.public_base_url, connection.tenant.org_id),
         connection: connection.id,
         tenant: connection.tenant,
-        request,
+        request: presented.request,
+        gate: presented.gate,
     })
 }
 
 /// The token's hash is the connection's current one, or its previous one within the grace period; the
 /// connection is enabled; and it belongs to the tenant in the path.
-fn accepts(connection: &ScimConnection, hash: &crate::store::TokenHash, org_in_path: &str) -> bool {
+fn accepts(connection: &ScimConnection, hash: &TokenHash, org_in_path: &str) -> bool {
     let current = same_hash(&connection.token_hash, hash);
     let previous = connection.previous_token_hash.as_ref().is_some_and(|previous| same_hash(previous, hash))
         && connection.previous_valid_until.is_some_and(|until| now() < until);

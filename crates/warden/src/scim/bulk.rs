@@ -8,10 +8,15 @@
 //!   (unknown or circular) fail that operation with 409.
 //! - `failOnErrors: N` stops after N failed operations; the operations not run are left out of the response.
 //! - `version` on an operation is its `If-Match`.
+//! - The request names its schema (`BulkRequest`), and each `bulkId` once: a repeated one makes its references
+//!   ambiguous, so the request is refused (400 `invalidValue`) before any operation runs.
+//! - No operation starts after the request's deadline: each one not run is answered 503 in the response (nothing
+//!   of it was applied), which reports every operation that was.
 //! - Request log: every operation that writes commits its own row (the operation's method and path, e.g. `PATCH
 //!   /scim/v2/{orgId}/Users/{id}`) with its data change; the `/Bulk` request is logged after the response.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::State;
@@ -19,8 +24,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 use warden_scim::ScimError;
+use warden_scim::list::check_message_schemas;
 
-use crate::scim::resources::{Kind, create_record, delete_record, etag, modify_record, patch_with, replace_with};
+use crate::scim::resources::{Change, Kind, create_record, delete_record, etag, modify_record};
 use crate::scim::{Caller, Error, ScimBody, ScimState, scim_response};
 
 const BULK_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -84,6 +90,10 @@ pub(crate) async fn bulk(
                 break 'rounds;
             }
             let operation = &operations[index];
+            if caller.deadline_passed() {
+                results[index] = Some(failure(operation, &Error::Timeout));
+                continue;
+            }
             let (path, data) = match resolve(operation, &created) {
                 Resolution::Waiting(_) => {
                     deferred.push(index);
@@ -139,14 +149,7 @@ fn parse(body: &Value, max_operations: u64) -> Result<(Vec<Operation>, Option<u6
     let invalid = |detail: &str| Error::Protocol(ScimError::InvalidSyntax(detail.to_owned()));
     let object = body.as_object().ok_or_else(|| invalid("a bulk request must be a JSON object"))?;
     let get = |name: &str| object.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value);
-    if let Some(schemas) = get("schemas") {
-        let listed = schemas.as_array().is_some_and(|schemas| {
-            schemas.iter().any(|urn| urn.as_str().is_some_and(|urn| urn.eq_ignore_ascii_case(BULK_REQUEST_SCHEMA)))
-        });
-        if !listed {
-            return Err(invalid(&format!("schemas must contain {BULK_REQUEST_SCHEMA}")));
-        }
-    }
+    check_message_schemas(body, BULK_REQUEST_SCHEMA, "a bulk request")?;
     let fail_on_errors = match get("failOnErrors") {
         None | Some(Value::Null) => None,
         Some(value) => Some(value.as_u64().filter(|limit| *limit > 0).ok_or_else(|| {
@@ -161,6 +164,7 @@ fn parse(body: &Value, max_operations: u64) -> Result<(Vec<Operation>, Option<u6
         ))));
     }
     let mut operations = Vec::with_capacity(items.len());
+    let mut bulk_ids = HashSet::new();
     for item in items {
         let field = |name: &str| {
             item.as_object()
@@ -176,6 +180,13 @@ fn parse(body: &Value, max_operations: u64) -> Result<(Vec<Operation>, Option<u6
         let bulk_id = text("bulkId");
         if method == Method::Post && bulk_id.is_none() {
             return Err(invalid("a POST operation needs a bulkId"));
+        }
+        if let Some(bulk_id) = &bulk_id
+            && !bulk_ids.insert(bulk_id.clone())
+        {
+            return Err(Error::Protocol(ScimError::InvalidValue(format!(
+                "bulkId {bulk_id:?} names more than one operation; each must be unique within the request"
+            ))));
         }
         let data = field("data").cloned().unwrap_or(Value::Null);
         operations.push(Operation { method, path, bulk_id, version: text("version"), data });
@@ -237,18 +248,17 @@ async fn execute(
         .ok_or_else(not_found)?;
     let location = |id: &str| format!("{}/{}/{id}", caller.base_url, kind.endpoint());
     let if_match = operation.version.as_deref();
-    let registry = state.registry.clone();
     match (operation.method, segments.as_slice()) {
         (Method::Post, [_]) => {
-            let record = create_record(kind, state, caller, data).await?;
+            let record = create_record(kind, state, caller, data.clone()).await?;
             Ok((StatusCode::CREATED, Some(location(&record.id)), Some(etag(record.version)), Some(record.id)))
         }
         (Method::Put | Method::Patch, [_, id]) => {
-            let record = if operation.method == Method::Put {
-                modify_record(kind, state, caller, id, if_match, replace_with(data.clone(), &registry)).await?
-            } else {
-                modify_record(kind, state, caller, id, if_match, patch_with(data.clone(), &registry)).await?
+            let change = match operation.method {
+                Method::Put => Change::Replace(Arc::new(data.clone())),
+                _ => Change::Patch(Arc::new(data.clone())),
             };
+            let record = modify_record(kind, state, caller, id, if_match, change).await?;
             Ok((StatusCode::OK, Some(location(id)), Some(etag(record.version)), None))
         }
         (Method::Delete, [_, id]) => {

@@ -1,12 +1,13 @@
 //! `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas` (RFC 7644 section 4), rendered by `warden_scim`.
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use warden_scim::ScimError;
 use warden_scim::schema::{self as render, ServiceProviderConfig};
 
+use crate::scim::resources::ResourceId;
 use crate::scim::{Caller, Error, ScimState, scim_response};
 
 pub(crate) async fn service_provider_config(
@@ -32,7 +33,7 @@ pub(crate) async fn resource_types(State(state): State<ScimState>, Extension(cal
 pub(crate) async fn resource_type(
     State(state): State<ScimState>,
     Extension(caller): Extension<Caller>,
-    Path((_org, name)): Path<(String, String)>,
+    ResourceId(name): ResourceId,
 ) -> Result<Response, Error> {
     let resource_type = state
         .registry
@@ -52,7 +53,7 @@ pub(crate) async fn schemas(State(state): State<ScimState>, Extension(caller): E
 pub(crate) async fn schema(
     State(state): State<ScimState>,
     Extension(caller): Extension<Caller>,
-    Path((_org, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
 ) -> Result<Response, Error> {
     let schema = state.registry.schema(&id).ok_or_else(|| ScimError::NotFound(format!("no schema {id}")))?;
     let body = render::schema_json(schema, &caller.base_url);

@@ -26,10 +26,16 @@ pub enum Error {
     /// 409 without a scimType, e.g. a bulkId that never resolves.
     #[error("{0}")]
     Conflict(String),
-    #[error("the request took longer than the server allows")]
+    /// The request's deadline passed before it wrote anything: nothing was applied.
+    #[error("the request took longer than the server allows; nothing was changed")]
     Timeout,
+    #[error("the body must be application/scim+json (or application/json)")]
+    UnsupportedMediaType,
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// The worker computing the answer failed (a panic): opaque, like a store error.
+    #[error("a compute worker failed: {0}")]
+    Worker(tokio::task::JoinError),
 }
 
 impl Error {
@@ -44,6 +50,8 @@ impl Error {
             Error::PreconditionFailed => plain(StatusCode::PRECONDITION_FAILED, self.to_string()),
             Error::NotImplemented(_) => plain(StatusCode::NOT_IMPLEMENTED, self.to_string()),
             Error::Timeout => plain(StatusCode::SERVICE_UNAVAILABLE, self.to_string()),
+            Error::UnsupportedMediaType => plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, self.to_string()),
+            Error::Worker(_) => plain(StatusCode::INTERNAL_SERVER_ERROR, "internal server error".to_owned()),
             Error::Conflict(detail) => plain(StatusCode::CONFLICT, detail.clone()),
             Error::Store(store::Error::ScimUniqueness) => {
                 protocol(&ScimError::Uniqueness("userName is already taken in this tenant".to_owned()))

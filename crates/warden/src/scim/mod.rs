@@ -9,6 +9,11 @@
 //! - `request_log`: the log rows of requests that wrote nothing, written in shared batches.
 //! - `token`: bearer tokens (only their SHA-256 is stored) and random ids.
 //! - `error`: [`Error`], rendered as the SCIM error body; 5xx bodies are opaque.
+//!
+//! CPU-heavy protocol work (normalizing a body, applying a PATCH, filtering and sorting in memory) runs on the
+//! [`ComputePool`], off the async runtime's threads, so that no request starves the others or the timer of its own
+//! timeout. Every URL handed out starts with `[server] public_url` (else the listen address), never with a header
+//! the client sends.
 
 mod auth;
 mod bulk;
@@ -31,10 +36,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::Value;
 use time::OffsetDateTime;
+use tokio::sync::Semaphore;
 use warden_scim::list::ListLimits;
 use warden_scim::{SchemaRegistry, ScimError};
 
-use crate::config::ScimConfig;
+use crate::config::Config;
 use crate::store::Store;
 
 pub use auth::{Caller, ConnectionLimiter, FailedAuthLimiter};
@@ -53,19 +59,53 @@ pub struct ScimSettings {
     pub request_timeout: Duration,
     pub requests_per_second: u32,
     pub failed_auth_per_minute: u32,
+    /// Where clients reach the server, without a trailing slash: `[server] public_url`, else `http://{listen}`.
+    pub public_base_url: String,
 }
 
 impl ScimSettings {
     /// From a validated configuration.
-    pub fn from_config(config: &ScimConfig) -> ScimSettings {
+    pub fn from_config(config: &Config) -> ScimSettings {
+        let scim = &config.scim;
         ScimSettings {
-            list_limits: ListLimits { max_count: config.max_results, default_count: config.default_page_size },
-            max_body_bytes: config.max_body_bytes,
-            bulk_max_operations: config.bulk_max_operations,
-            request_timeout: config.request_timeout.get(),
-            requests_per_second: config.requests_per_second,
-            failed_auth_per_minute: config.failed_auth_per_minute,
+            list_limits: ListLimits { max_count: scim.max_results, default_count: scim.default_page_size },
+            max_body_bytes: scim.max_body_bytes,
+            bulk_max_operations: scim.bulk_max_operations,
+            request_timeout: scim.request_timeout.get(),
+            requests_per_second: scim.requests_per_second,
+            failed_auth_per_minute: scim.failed_auth_per_minute,
+            public_base_url: config.server.public_base_url(),
         }
+    }
+}
+
+/// Runs CPU-heavy work off the async runtime's threads, a few at a time: one fewer than the cores (at least one),
+/// so that a core stays free for the runtime, which serves every other request and fires every timeout. Work
+/// waits its turn in arrival order; the wait counts against the request's timeout.
+pub struct ComputePool {
+    permits: Arc<Semaphore>,
+}
+
+impl ComputePool {
+    pub fn new(workers: usize) -> ComputePool {
+        ComputePool { permits: Arc::new(Semaphore::new(workers.max(1))) }
+    }
+
+    /// One fewer than the cores this process may use, and at least one.
+    pub fn for_this_machine() -> ComputePool {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        ComputePool::new(cores.saturating_sub(1))
+    }
+
+    /// Runs `work` on a blocking thread once a worker is free. If the request is dropped meanwhile (its timeout),
+    /// the work still finishes, but nobody receives the result; writes are never part of it.
+    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
+        let permit = self.permits.clone().acquire_owned().await.map_err(|_| Error::Timeout)?;
+        let handle = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        });
+        handle.await.map_err(Error::Worker)
     }
 }
 
@@ -78,6 +118,7 @@ pub struct ScimState {
     pub connection_limiter: Arc<ConnectionLimiter>,
     pub failed_auth_limiter: Arc<FailedAuthLimiter>,
     pub request_log: Arc<RequestLogWriter>,
+    pub compute: Arc<ComputePool>,
 }
 
 impl ScimState {
@@ -90,6 +131,7 @@ impl ScimState {
             connection_limiter: Arc::new(ConnectionLimiter::new(settings.requests_per_second)),
             failed_auth_limiter: Arc::new(FailedAuthLimiter::new(settings.failed_auth_per_minute)),
             settings: Arc::new(settings),
+            compute: Arc::new(ComputePool::for_this_machine()),
         }
     }
 }
@@ -143,13 +185,20 @@ pub fn now() -> OffsetDateTime {
     now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
 }
 
-/// A JSON request body, read up to the configured size (413 beyond it) and parsed (400 `invalidSyntax`).
+/// A JSON request body: `application/scim+json` or `application/json` (415 otherwise: RFC 7644 section 3.8 names
+/// no other, and every client warden serves sends one of them), read up to the configured size (413 beyond it),
+/// parsed (400 `invalidSyntax`), and with no NUL (U+0000) in any string or key (400 `invalidValue`: no database
+/// column holds it, and no attribute needs it).
 pub struct ScimBody(pub Value);
 
 impl FromRequest<ScimState> for ScimBody {
     type Rejection = Error;
 
     async fn from_request(request: Request, state: &ScimState) -> Result<ScimBody, Error> {
+        let media_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
+        if !media_type.is_some_and(is_json_media_type) {
+            return Err(Error::UnsupportedMediaType);
+        }
         let limit = state.settings.max_body_bytes;
         let too_large =
             || Error::Protocol(ScimError::PayloadTooLarge(format!("the body is larger than {limit} bytes")));
@@ -162,9 +211,27 @@ impl FromRequest<ScimState> for ScimBody {
             return Err(too_large());
         }
         let bytes = axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| too_large())?;
-        let value = serde_json::from_slice(&bytes)
+        let value: Value = serde_json::from_slice(&bytes)
             .map_err(|error| ScimError::InvalidSyntax(format!("the body is not valid JSON: {error}")))?;
+        if holds_nul(&value) {
+            return Err(ScimError::InvalidValue("the body contains the NUL character (U+0000)".to_owned()).into());
+        }
         Ok(ScimBody(value))
+    }
+}
+
+/// `application/scim+json` or `application/json`, in any case, with any parameters (`; charset=utf-8`).
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    ["application/scim+json", "application/json"].iter().any(|accepted| essence.eq_ignore_ascii_case(accepted))
+}
+
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(members) => members.iter().any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 

@@ -166,7 +166,8 @@ pub(crate) async fn list(
     Ok(ListResponse::new(total, parameters.start_index, resources).into_json())
 }
 
-/// Every resource of a kind that matches the filter, rendered and sorted: the in-memory path.
+/// Every resource of a kind that matches the filter, rendered and sorted: the in-memory path. Rendering, matching
+/// and sorting a tenant's resources is CPU work: it runs on the compute pool.
 pub(crate) async fn matching(
     kind: Kind,
     state: &ScimState,
@@ -176,24 +177,29 @@ pub(crate) async fn matching(
 ) -> Result<Vec<Value>, Error> {
     let query = ScimQuery { conditions, ..ScimQuery::default() };
     let page = kind.list(&*state.store, &caller.tenant, &query).await?;
-    let mut resources: Vec<Value> = page
-        .records
-        .into_iter()
-        .map(|record| render(kind, record, &caller.base_url))
-        .filter(|resource| {
-            parameters.filter.as_ref().is_none_or(|filter| filter::matches(filter, resource, &state.registry))
-        })
-        .collect();
-    if let Some(path) = &parameters.sort_by {
-        resources.sort_by(|left, right| {
-            let ordering = compare_sort_values(sort_value(left, path), sort_value(right, path));
-            match (parameters.sort_order, sort_value(left, path).is_some() && sort_value(right, path).is_some()) {
-                (SortOrder::Descending, true) => ordering.reverse(),
-                _ => ordering,
+    let (registry, base_url) = (state.registry.clone(), caller.base_url.clone());
+    let (filter, sort_by, sort_order) = (parameters.filter.clone(), parameters.sort_by.clone(), parameters.sort_order);
+    state
+        .compute
+        .run(move || {
+            let mut resources: Vec<Value> = page
+                .records
+                .into_iter()
+                .map(|record| render(kind, record, &base_url))
+                .filter(|resource| filter.as_ref().is_none_or(|filter| filter::matches(filter, resource, &registry)))
+                .collect();
+            if let Some(path) = &sort_by {
+                resources.sort_by(|left, right| {
+                    let ordering = compare_sort_values(sort_value(left, path), sort_value(right, path));
+                    match (sort_order, sort_value(left, path).is_some() && sort_value(right, path).is_some()) {
+                        (SortOrder::Descending, true) => ordering.reverse(),
+                        _ => ordering,
+                    }
+                });
             }
-        });
-    }
-    Ok(resources)
+            resources
+        })
+        .await
 }
 
 /// The value a resource is sorted by: the attribute (or sub-attribute); of a multi-valued one, the primary value or

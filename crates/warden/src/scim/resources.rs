@@ -2,10 +2,12 @@
 //!
 //! Decisions:
 //! - **Retried create.** A `POST /Users` whose userName is taken (case-insensitively) by a user with the same
-//!   `externalId` is a retry of a create that already succeeded (Entra ID retries after its 60 s timeout): it is
-//!   answered `201 Created` with the stored user, as the first attempt was, and nothing is written. A taken
-//!   userName with another or no `externalId` is `409 uniqueness`. Groups: a `POST /Groups` with the `externalId`
-//!   and displayName of a stored group is answered the same way.
+//!   `externalId` *and the same content* is a retry of a create that already succeeded (Entra ID retries after its
+//!   60 s timeout): it is answered `201 Created` with the stored user, as the first attempt was, and nothing is
+//!   written. Anything else is `409 uniqueness` (RFC 7644 section 3.3): another or no `externalId`, or other content
+//!   (`active: false`, another displayName), which the client would otherwise believe stored. Groups: a
+//!   `POST /Groups` with the `externalId` and displayName of a stored group is a retry when its content and
+//!   members are the same (a member sent without `display` or `type` matches whatever is shown for it), else 409.
 //! - **Passwords.** Okta's placeholder `password` is accepted and dropped before anything is stored; no password
 //!   is ever stored or returned.
 //! - **ETags.** `meta.version` and the `ETag` header are the strong tag `"v{version}"`. `If-Match` (strong
@@ -13,8 +15,12 @@
 //!   `If-Match`, a write that loses a race to another writer is recomputed on the new version (up to three times).
 //! - **PATCH** answers `200 OK` with the resource (RFC 7644 prefers it; Okta and Entra ID accept it).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use axum::Extension;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
@@ -82,13 +88,22 @@ impl Kind {
         Ok(store.list_scim_records(self.stored(), tenant, query).await?)
     }
 
-    async fn get(self, store: &dyn Store, tenant: &ScimTenant, id: &str) -> Result<ScimRecord, Error> {
-        let found = store.scim_record(self.stored(), tenant, id).await?;
-        found.ok_or_else(|| Error::Protocol(ScimError::NotFound(format!("no {} {id} in this tenant", self.name()))))
+    fn not_found(self, id: &str) -> Error {
+        Error::Protocol(ScimError::NotFound(format!("no {} {} in this tenant", self.name(), shown_id(id))))
     }
 
-    /// The writes commit the request's log row (answered `status`) with the data change, and mark it logged.
-    async fn insert(self, store: &dyn Store, record: &ScimRecord, caller: &Caller) -> Result<(), store::Error> {
+    async fn get(self, store: &dyn Store, tenant: &ScimTenant, id: &str) -> Result<ScimRecord, Error> {
+        if !could_be_stored(id) {
+            return Err(self.not_found(id));
+        }
+        let found = store.scim_record(self.stored(), tenant, id).await?;
+        found.ok_or_else(|| self.not_found(id))
+    }
+
+    /// The writes begin only before the request's deadline ([`Caller::begin_write`]), and commit the request's log
+    /// row (answered `status`) with the data change, and mark it logged.
+    async fn insert(self, store: &dyn Store, record: &ScimRecord, caller: &Caller) -> Result<(), Error> {
+        caller.begin_write()?;
         let log = caller.log_entry(StatusCode::CREATED);
         store.insert_scim_record(self.stored(), record, Some(&log)).await?;
         caller.mark_logged();
@@ -102,7 +117,8 @@ impl Kind {
         record: &ScimRecord,
         previous: &ScimRecord,
         caller: &Caller,
-    ) -> Result<(), store::Error> {
+    ) -> Result<(), Error> {
+        caller.begin_write()?;
         let log = caller.log_entry(StatusCode::OK);
         store.update_scim_record(self.stored(), record, previous, Some(&log)).await?;
         caller.mark_logged();
@@ -110,10 +126,44 @@ impl Kind {
     }
 
     async fn delete(self, store: &dyn Store, caller: &Caller, id: &str, version: Option<i64>) -> Result<(), Error> {
+        if !could_be_stored(id) {
+            return Err(self.not_found(id));
+        }
+        caller.begin_write()?;
         let log = caller.log_entry(StatusCode::NO_CONTENT);
         store.delete_scim_record(self.stored(), &caller.tenant, id, version, Some(&log)).await?;
         caller.mark_logged();
         Ok(())
+    }
+}
+
+/// The longest id looked up: ids warden makes are 36 characters; a client never chooses one.
+const MAX_ID_LENGTH: usize = 256;
+
+/// Whether an id from a path could name a stored resource at all: not longer than any id, and without NUL (which
+/// PostgreSQL refuses in a query). Anything else is 404 without asking the store.
+fn could_be_stored(id: &str) -> bool {
+    id.len() <= MAX_ID_LENGTH && !id.contains('\0')
+}
+
+/// An id as an error message shows it: escaped, and cut short.
+fn shown_id(id: &str) -> String {
+    let shown: String = id.chars().take(64).flat_map(char::escape_debug).collect();
+    if id.chars().count() > 64 { format!("{shown}...") } else { shown }
+}
+
+/// The `{id}` of `/scim/v2/{orgId}/Users/{id}` and the like. A path that does not decode (invalid percent-encoding
+/// or UTF-8) names no resource: 404 in SCIM form, like an id that is not stored.
+pub(crate) struct ResourceId(pub(crate) String);
+
+impl FromRequestParts<ScimState> for ResourceId {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ScimState) -> Result<ResourceId, Error> {
+        match Path::<(String, String)>::from_request_parts(parts, state).await {
+            Ok(Path((_org, id))) => Ok(ResourceId(id)),
+            Err(_) => Err(Error::Protocol(ScimError::NotFound("the path names no resource".to_owned()))),
+        }
     }
 }
 
@@ -262,18 +312,21 @@ pub(crate) async fn create_record(
     kind: Kind,
     state: &ScimState,
     caller: &Caller,
-    body: &Value,
+    body: Value,
 ) -> Result<ScimRecord, Error> {
-    let resource_type = kind.resource_type(&state.registry)?;
-    let mut resource = resource::normalize_for_create(body, &state.registry, resource_type)?;
     let created = now();
     let id = new_id(created);
-    let members = prepare_for_storage(kind, &mut resource, &id);
-    if kind == Kind::Group
-        && let Some(existing) = retried_create(kind, state, caller, &resource).await?
-    {
-        return Ok(existing);
-    }
+    let registry = state.registry.clone();
+    let stored_id = id.clone();
+    let (resource, members) = state
+        .compute
+        .run(move || -> Result<_, Error> {
+            let resource_type = kind.resource_type(&registry)?;
+            let mut resource = resource::normalize_for_create(&body, &registry, resource_type)?;
+            let members = prepare_for_storage(kind, &mut resource, &stored_id);
+            Ok((resource, members))
+        })
+        .await??;
     let record = ScimRecord {
         tenant: caller.tenant.clone(),
         id: id.clone(),
@@ -284,31 +337,39 @@ pub(crate) async fn create_record(
         created,
         last_modified: created,
     };
+    // Group displayNames are not unique, so a group's retry is found by looking; a user's by its taken userName.
+    if kind == Kind::Group
+        && let Some(existing) = retried_create(kind, state, caller, &record).await?
+    {
+        return Ok(existing);
+    }
     match kind.insert(&*state.store, &record, caller).await {
         Ok(()) => {}
-        Err(store::Error::ScimUniqueness) => {
-            return match retried_create(kind, state, caller, &record.resource).await? {
+        Err(Error::Store(store::Error::ScimUniqueness)) => {
+            return match retried_create(kind, state, caller, &record).await? {
                 Some(existing) => Ok(existing),
                 None => Err(store::Error::ScimUniqueness.into()),
             };
         }
-        Err(error) => return Err(error.into()),
+        Err(error) => return Err(error),
     }
     if kind == Kind::Group { kind.get(&*state.store, &caller.tenant, &id).await } else { Ok(record) }
 }
 
 async fn create(kind: Kind, state: ScimState, caller: Caller, body: Value) -> Result<Response, Error> {
-    let record = create_record(kind, &state, &caller, &body).await?;
+    let record = create_record(kind, &state, &caller, body).await?;
     respond_with(kind, &state, &caller, record, StatusCode::CREATED, None)
 }
 
-/// The stored resource a create repeats: same externalId, and same userName (users) or displayName (groups).
+/// The stored resource a create repeats: the same externalId and userName (users) or displayName (groups), and the
+/// same content. The same keys with other content are a conflict.
 async fn retried_create(
     kind: Kind,
     state: &ScimState,
     caller: &Caller,
-    resource: &Value,
+    record: &ScimRecord,
 ) -> Result<Option<ScimRecord>, Error> {
+    let resource = &record.resource;
     let Some(external_id) = resource::external_id(resource) else { return Ok(None) };
     let name = match kind {
         Kind::User => resource::user_name(resource).map(|name| ScimCondition::UserName(name.to_owned())),
@@ -320,7 +381,44 @@ async fn retried_create(
         limit: Some(1),
         ..ScimQuery::default()
     };
-    Ok(kind.list(&*state.store, &caller.tenant, &query).await?.records.into_iter().next())
+    let Some(existing) = kind.list(&*state.store, &caller.tenant, &query).await?.records.into_iter().next() else {
+        return Ok(None);
+    };
+    if same_content(&existing, record) {
+        Ok(Some(existing))
+    } else {
+        Err(Error::Protocol(ScimError::Uniqueness(format!(
+            "a {} with this externalId and {} is stored with other content; change it with PUT or PATCH",
+            kind.name(),
+            if kind == Kind::User { "userName" } else { "displayName" }
+        ))))
+    }
+}
+
+/// Whether a create's normalized record repeats a stored one: the same resource apart from its id, and the same
+/// members, where a member sent without `display` or `type` matches the one shown (filled from the user).
+fn same_content(stored: &ScimRecord, created: &ScimRecord) -> bool {
+    let without_id = |resource: &Value| -> Option<Map<String, Value>> {
+        let mut object = resource.as_object()?.clone();
+        object.remove("id");
+        Some(object)
+    };
+    if without_id(&stored.resource) != without_id(&created.resource) {
+        return false;
+    }
+    let stored_members: HashMap<&str, &ScimGroupMember> =
+        stored.members.iter().map(|member| (member.value.as_str(), member)).collect();
+    let mut sent: HashMap<&str, &ScimGroupMember> = HashMap::new();
+    for member in &created.members {
+        sent.entry(member.value.as_str()).or_insert(member);
+    }
+    sent.len() == stored_members.len()
+        && sent.iter().all(|(value, member)| {
+            stored_members.get(value).is_some_and(|stored| {
+                member.display.as_ref().is_none_or(|display| stored.display.as_ref() == Some(display))
+                    && member.member_type.as_ref().is_none_or(|kind| stored.member_type.as_ref() == Some(kind))
+            })
+        })
 }
 
 async fn get(
@@ -339,28 +437,58 @@ async fn get(
     respond_with(kind, &state, &caller, record, StatusCode::OK, Some(&parameters))
 }
 
-/// PUT and PATCH: read, check `If-Match`, compute the new resource, write it conditionally on the version read.
+/// How a PUT or PATCH changes the stored resource (the body, shared by the attempts of a write).
+#[derive(Clone)]
+pub(crate) enum Change {
+    Replace(Arc<Value>),
+    Patch(Arc<Value>),
+}
+
+impl Change {
+    fn apply(
+        &self,
+        current: &Value,
+        registry: &SchemaRegistry,
+        resource_type: &ResourceType,
+    ) -> Result<Value, ScimError> {
+        match self {
+            Change::Replace(body) => resource::normalize_for_replace(current, body, registry, resource_type),
+            Change::Patch(body) => patch::apply_patch(current, body, registry, resource_type),
+        }
+    }
+}
+
+/// PUT and PATCH: read, check `If-Match`, compute the new resource (on the compute pool), write it conditionally
+/// on the version read.
 pub(crate) async fn modify_record(
     kind: Kind,
     state: &ScimState,
     caller: &Caller,
     id: &str,
     if_match: Option<&str>,
-    change: impl Fn(&Value, &ResourceType) -> Result<Value, ScimError>,
+    change: Change,
 ) -> Result<ScimRecord, Error> {
-    let resource_type = kind.resource_type(&state.registry)?;
     let conditional = if_match.is_some();
     let mut attempts_left = 3;
     loop {
         attempts_left -= 1;
         let existing = kind.get(&*state.store, &caller.tenant, id).await?;
         if_match_allows(if_match, existing.version)?;
-        let mut current = render(kind, existing.clone(), &caller.base_url);
-        if let Some(object) = current.as_object_mut() {
-            object.remove("meta");
-        }
-        let mut changed = change(&current, resource_type)?;
-        let members = prepare_for_storage(kind, &mut changed, id);
+        let (registry, base_url, change, stored_id) =
+            (state.registry.clone(), caller.base_url.clone(), change.clone(), id.to_owned());
+        let (existing, changed, members) = state
+            .compute
+            .run(move || -> Result<_, Error> {
+                let resource_type = kind.resource_type(&registry)?;
+                let mut current = render(kind, existing.clone(), &base_url);
+                if let Some(object) = current.as_object_mut() {
+                    object.remove("meta");
+                }
+                let mut changed = change.apply(&current, &registry, resource_type)?;
+                let members = prepare_for_storage(kind, &mut changed, &stored_id);
+                Ok((existing, changed, members))
+            })
+            .await??;
         // Only what the change leaves as it was is copied (not the resource or the members it replaces).
         let record = ScimRecord {
             tenant: existing.tenant.clone(),
@@ -377,9 +505,9 @@ pub(crate) async fn modify_record(
             // displays, which come from the users.
             Ok(()) if kind == Kind::User => return Ok(record),
             Ok(()) => return kind.get(&*state.store, &caller.tenant, id).await,
-            Err(store::Error::ScimVersionMismatch) if !conditional && attempts_left > 0 => continue,
-            Err(store::Error::ScimVersionMismatch) => return Err(Error::PreconditionFailed),
-            Err(error) => return Err(error.into()),
+            Err(Error::Store(store::Error::ScimVersionMismatch)) if !conditional && attempts_left > 0 => continue,
+            Err(Error::Store(store::Error::ScimVersionMismatch)) => return Err(Error::PreconditionFailed),
+            Err(error) => return Err(error),
         }
     }
 }
@@ -391,7 +519,7 @@ async fn modify(
     id: &str,
     headers: &HeaderMap,
     uri: &Uri,
-    change: impl Fn(&Value, &ResourceType) -> Result<Value, ScimError>,
+    change: Change,
 ) -> Result<Response, Error> {
     let parameters = list_parameters(&state, uri)?;
     let record = modify_record(kind, &state, &caller, id, if_match_of(headers)?, change).await?;
@@ -414,9 +542,7 @@ pub(crate) async fn delete_record(
     };
     match kind.delete(&*state.store, caller, id, expected_version).await {
         Err(Error::Store(store::Error::ScimVersionMismatch)) => Err(Error::PreconditionFailed),
-        Err(Error::Store(store::Error::ScimNotFound { .. })) => {
-            Err(Error::Protocol(ScimError::NotFound(format!("no {} {id} in this tenant", kind.name()))))
-        }
+        Err(Error::Store(store::Error::ScimNotFound { .. })) => Err(kind.not_found(id)),
         other => other,
     }
 }
@@ -482,27 +608,31 @@ pub(crate) async fn search_all(
     ScimBody(body): ScimBody,
 ) -> Result<Response, Error> {
     let parameters = ListParameters::from_search_request(&body, &state.settings.list_limits)?;
-    let mut resources: Vec<Value> = Vec::new();
+    let mut resources: Vec<(Kind, Value)> = Vec::new();
     for kind in [Kind::User, Kind::Group] {
         let resource_type = kind.resource_type(&state.registry)?;
         if let Some(filter) = &parameters.filter {
             warden_scim::filter::validate(filter, &state.registry, resource_type)?;
         }
         let plan = query::plan(kind, parameters.filter.as_ref());
-        for resource in query::matching(kind, &state, &caller, &parameters, plan.conditions).await? {
-            resources.push(projection::project(
-                resource,
-                &parameters.attributes,
-                &parameters.excluded_attributes,
-                &state.registry,
-                resource_type,
-            ));
-        }
+        let matched = query::matching(kind, &state, &caller, &parameters, plan.conditions).await?;
+        resources.extend(matched.into_iter().map(|resource| (kind, resource)));
     }
     let total = resources.len() as u64;
     let offset = usize::try_from(parameters.offset()).unwrap_or(usize::MAX);
     let count = usize::try_from(parameters.count).unwrap_or(usize::MAX);
-    let page: Vec<Value> = resources.into_iter().skip(offset).take(count).collect();
+    // Only the page is projected.
+    let mut page: Vec<Value> = Vec::new();
+    for (kind, resource) in resources.into_iter().skip(offset).take(count) {
+        let resource_type = kind.resource_type(&state.registry)?;
+        page.push(projection::project(
+            resource,
+            &parameters.attributes,
+            &parameters.excluded_attributes,
+            &state.registry,
+            resource_type,
+        ));
+    }
     let body = ListResponse::new(total, parameters.start_index, page).into_json();
     Ok(scim_response(StatusCode::OK, &body, None, None))
 }
@@ -526,7 +656,7 @@ pub(crate) async fn create_group(
 pub(crate) async fn get_user(
     State(state): State<ScimState>,
     Extension(caller): Extension<Caller>,
-    Path((_org, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, Error> {
@@ -536,79 +666,61 @@ pub(crate) async fn get_user(
 pub(crate) async fn get_group(
     State(state): State<ScimState>,
     Extension(caller): Extension<Caller>,
-    Path((_org, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, Error> {
     get(Kind::Group, state, caller, &id, &headers, &uri).await
 }
 
-pub(crate) fn replace_with(
-    body: Value,
-    registry: &SchemaRegistry,
-) -> impl Fn(&Value, &ResourceType) -> Result<Value, ScimError> + '_ {
-    move |current, resource_type| resource::normalize_for_replace(current, &body, registry, resource_type)
-}
-
-pub(crate) fn patch_with(
-    body: Value,
-    registry: &SchemaRegistry,
-) -> impl Fn(&Value, &ResourceType) -> Result<Value, ScimError> + '_ {
-    move |current, resource_type| patch::apply_patch(current, &body, registry, resource_type)
-}
-
 pub(crate) async fn replace_user(
     State(state): State<ScimState>,
     Extension(caller): Extension<Caller>,
-    Path((_org, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
     headers: HeaderMap,
     uri: Uri,
     ScimBody(body): ScimBody,
 ) -> Result<Response, Error> {
-    let registry = state.registry.clone();
-    modify(Kind::User, state, caller, &id, &headers, &uri, replace_with(body, &registry)).await
+    modify(Kind::User, state, caller, &id, &headers, &uri, Change::Replace(Arc::new(body))).await
 }
 
 pub(crate) async fn replace_group(
     State(state): State<ScimState>,
     Extension(caller): Extension<Caller>,
-    Path((_org, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
     headers: HeaderMap,
     uri: Uri,
     ScimBody(body): ScimBody,
 ) -> Result<Response, Error> {
-    let registry = state.registry.clone();
-    modify(Kind::Group, state, caller, &id, &headers, &uri, replace_with(body, &registry)).await
+    modify(Kind::Group, state, caller, &id, &headers, &uri, Change::Replace(Arc::new(body))).await
 }
 
 pub(crate) async fn patch_user(
     State(state): State<ScimState>,
     Extension(caller): Extension<Caller>,
-    Path((_org, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
     headers: HeaderMap,
     uri: Uri,
     ScimBody(body): ScimBody,
 ) -> Result<Response, Error> {
-    let registry = state.registry.clone();
-    modify(Kind::User, state, caller, &id, &headers, &uri, patch_with(body, &registry)).await
+    modify(Kind::User, state, caller, &id, &headers, &uri, Change::Patch(Arc::new(body))).await
 }
 
 pub(crate) async fn patch_group(
     State(state): State<ScimState>,
     Extension(caller): Extension<Caller>,
-    Path((_org, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
     headers: HeaderMap,
     uri: Uri,
     ScimBody(body): ScimBody,
 ) -> Result<Response, Error> {
-    let registry = state.registry.clone();
-    modify(Kind::Group, state, caller, &id, &headers, &uri, patch_with(body, &registry)).await
+    modify(Kind::Group, state, caller, &id, &headers, &uri, Change::Patch(Arc::new(body))).await
 }
 
 pub(crate) async fn delete_user(
     State(state): State<ScimState>,
     Extension(caller): Extension<Caller>,
-    Path((_org, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     delete(Kind::User, state, caller, &id, &headers).await
@@ -617,7 +729,7 @@ pub(crate) async fn delete_user(
 pub(crate) async fn delete_group(
     State(state): State<ScimState>,
     Extension(caller): Extension<Caller>,
-    Path((_org, id)): Path<(String, String)>,
+    ResourceId(id): ResourceId,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     delete(Kind::Group, state, caller, &id, &headers).await

@@ -62,8 +62,17 @@ fn keys() -> BTreeMap<String, Option<toml::Value>> {
     keys
 }
 
-fn walk(path: &str, value: &toml::Value, default: Option<&toml::Value>, keys: &mut BTreeMap<String, Option<toml::Value>>) {
+fn walk(
+    path: &str,
+    value: &toml::Value,
+    default: Option<&toml::Value>,
+    keys: &mut BTreeMap<String, Option<toml::Value>>,
+) {
     match value {
+        // A map of free keys (`labels`) is one key.
+        toml::Value::Table(table) if table.is_empty() => {
+            keys.insert(path.to_owned(), None);
+        }
         toml::Value::Table(table) => {
             for (key, child) in table {
                 let child_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };

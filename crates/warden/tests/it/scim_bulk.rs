@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use warden::config::Config;
 use warden::store::Store;
 
-use crate::scim_support::{spawn, spawn_with};
+use crate::scim_support::{GROUP_SCHEMA, USER_SCHEMA, spawn, spawn_with};
 use crate::support::contract_tests;
 
 contract_tests!(
@@ -34,11 +34,11 @@ async fn bulk_resolves_bulk_ids_in_paths_and_data_even_forward(store: Arc<dyn St
         // A forward reference: the user is created by the third operation.
         {"method": "PATCH", "path": "/Users/bulkId:bob", "data": {"schemas": [PATCH_OP],
             "Operations": [{"op": "replace", "path": "displayName", "value": "Bob B."}]}},
-        {"method": "POST", "path": "/Users", "bulkId": "alice", "data": {"userName": "alice", "password": "p"}},
-        {"method": "POST", "path": "/Users", "bulkId": "bob", "data": {"userName": "bob"}},
-        {"method": "POST", "path": "/Groups", "bulkId": "team", "data": {"displayName": "Team",
+        {"method": "POST", "path": "/Users", "bulkId": "alice", "data": {"schemas": [USER_SCHEMA], "userName": "alice", "password": "p"}},
+        {"method": "POST", "path": "/Users", "bulkId": "bob", "data": {"schemas": [USER_SCHEMA], "userName": "bob"}},
+        {"method": "POST", "path": "/Groups", "bulkId": "team", "data": {"schemas": [GROUP_SCHEMA], "displayName": "Team",
             "members": [{"value": "bulkId:alice"}, {"value": "bulkId:bob"}]}},
-        {"method": "PUT", "path": "/Groups/bulkId:team", "version": "\"v1\"", "data": {"displayName": "Team 2",
+        {"method": "PUT", "path": "/Groups/bulkId:team", "version": "\"v1\"", "data": {"schemas": [GROUP_SCHEMA], "displayName": "Team 2",
             "members": [{"value": "bulkId:bob"}]}}]});
     let reply = server.a(Method::POST, "/Bulk", Some(&request)).await.expect(200);
     assert_eq!(reply.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:BulkResponse");
@@ -70,13 +70,16 @@ async fn bulk_resolves_bulk_ids_in_paths_and_data_even_forward(store: Arc<dyn St
 
 async fn bulk_reports_each_failure_and_stops_after_fail_on_errors(store: Arc<dyn Store>) {
     let server = spawn(store).await;
-    let alice = server.a(Method::POST, "/Users", Some(&json!({"userName": "alice"}))).await.expect(201);
+    let alice = server
+        .a(Method::POST, "/Users", Some(&json!({"schemas": [USER_SCHEMA], "userName": "alice"})))
+        .await
+        .expect(201);
     let alice_id = alice.body["id"].as_str().unwrap().to_owned();
     let request = json!({"schemas": [BULK], "Operations": [
-        {"method": "POST", "path": "/Users", "bulkId": "dup", "data": {"userName": "ALICE"}},
-        {"method": "PUT", "path": format!("/Users/{alice_id}"), "version": "\"v9\"", "data": {"userName": "alice"}},
-        {"method": "POST", "path": "/Groups", "bulkId": "a", "data": {"displayName": "A", "members": [{"value": "bulkId:b"}]}},
-        {"method": "POST", "path": "/Groups", "bulkId": "b", "data": {"displayName": "B", "members": [{"value": "bulkId:a"}]}},
+        {"method": "POST", "path": "/Users", "bulkId": "dup", "data": {"schemas": [USER_SCHEMA], "userName": "ALICE"}},
+        {"method": "PUT", "path": format!("/Users/{alice_id}"), "version": "\"v9\"", "data": {"schemas": [USER_SCHEMA], "userName": "alice"}},
+        {"method": "POST", "path": "/Groups", "bulkId": "a", "data": {"schemas": [GROUP_SCHEMA], "displayName": "A", "members": [{"value": "bulkId:b"}]}},
+        {"method": "POST", "path": "/Groups", "bulkId": "b", "data": {"schemas": [GROUP_SCHEMA], "displayName": "B", "members": [{"value": "bulkId:a"}]}},
         {"method": "DELETE", "path": "/Users/nobody"}]});
     let reply = server.a(Method::POST, "/Bulk", Some(&request)).await.expect(200);
     assert_eq!(statuses(&reply.body), vec!["409", "412", "409", "409", "404"], "{}", reply.body);
@@ -91,7 +94,7 @@ async fn bulk_reports_each_failure_and_stops_after_fail_on_errors(store: Arc<dyn
     let request = json!({"schemas": [BULK], "failOnErrors": 1, "Operations": [
         {"method": "PATCH", "path": format!("/Users/{alice_id}"), "data": {"schemas": [PATCH_OP],
             "Operations": [{"op": "replace", "path": "active", "value": false}]}},
-        {"method": "POST", "path": "/Users", "bulkId": "x", "data": {"userName": "never created"}}]});
+        {"method": "POST", "path": "/Users", "bulkId": "x", "data": {"schemas": [USER_SCHEMA], "userName": "never created"}}]});
     let reply = server.b(Method::POST, "/Bulk", Some(&request)).await.expect(200);
     assert_eq!(statuses(&reply.body), vec!["404"]);
     assert_eq!(server.b(Method::GET, "/Users", None).await.expect(200).body["totalResults"], json!(0));
@@ -109,10 +112,9 @@ async fn bulk_limits_are_advertised_and_enforced(store: Arc<dyn Store>) {
     let too_many = json!({"schemas": [BULK], "Operations": [operation, operation, operation]});
     server.a(Method::POST, "/Bulk", Some(&too_many)).await.expect_error(413, None);
     let too_large = json!({"schemas": [BULK], "Operations": [{"method": "POST", "path": "/Users", "bulkId": "a",
-        "data": {"userName": "x".repeat(1_048_577)}}]});
+        "data": {"schemas": [USER_SCHEMA], "userName": "x".repeat(1_048_577)}}]});
     server.a(Method::POST, "/Bulk", Some(&too_large)).await.expect_error(413, None);
-    let no_bulk_id =
-        json!({"schemas": [BULK], "Operations": [{"method": "POST", "path": "/Users", "data": {"userName": "y"}}]});
+    let no_bulk_id = json!({"schemas": [BULK], "Operations": [{"method": "POST", "path": "/Users", "data": {"schemas": [USER_SCHEMA], "userName": "y"}}]});
     server.a(Method::POST, "/Bulk", Some(&no_bulk_id)).await.expect_error(400, Some("invalidSyntax"));
     assert_eq!(server.a(Method::GET, "/Users", None).await.expect(200).body["totalResults"], json!(0));
 }

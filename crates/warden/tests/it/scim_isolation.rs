@@ -8,7 +8,7 @@ use time::Duration;
 use warden::scim::token;
 use warden::store::Store;
 
-use crate::scim_support::{ORG_A, ORG_B, TestServer, filter, spawn};
+use crate::scim_support::{GROUP_SCHEMA, ORG_A, ORG_B, TestServer, USER_SCHEMA, filter, spawn};
 use crate::support::contract_tests;
 
 contract_tests!(
@@ -21,9 +21,9 @@ const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// Tenant A's user and group (with the user as member).
 async fn seed_tenant_a(server: &TestServer) -> (String, String) {
-    let user = json!({"userName": "alice@a.example", "externalId": "a-1", "emails": [{"value": "alice@a.example"}]});
+    let user = json!({"schemas": [USER_SCHEMA], "userName": "alice@a.example", "externalId": "a-1", "emails": [{"value": "alice@a.example"}]});
     let user = server.a(Method::POST, "/Users", Some(&user)).await.expect(201).body["id"].as_str().unwrap().to_owned();
-    let group = json!({"displayName": "A team", "members": [{"value": user}]});
+    let group = json!({"schemas": [GROUP_SCHEMA], "displayName": "A team", "members": [{"value": user}]});
     let group =
         server.a(Method::POST, "/Groups", Some(&group)).await.expect(201).body["id"].as_str().unwrap().to_owned();
     (user, group)
@@ -35,17 +35,17 @@ fn every_endpoint(user: &str, group: &str) -> Vec<(Method, String, Option<Value>
     let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]});
     vec![
         (Method::GET, "/Users".to_owned(), None),
-        (Method::POST, "/Users".to_owned(), Some(json!({"userName": "intruder"}))),
+        (Method::POST, "/Users".to_owned(), Some(json!({"schemas": [USER_SCHEMA], "userName": "intruder"}))),
         (Method::POST, "/Users/.search".to_owned(), Some(search.clone())),
         (Method::GET, format!("/Users/{user}"), None),
-        (Method::PUT, format!("/Users/{user}"), Some(json!({"userName": "hijacked"}))),
+        (Method::PUT, format!("/Users/{user}"), Some(json!({"schemas": [USER_SCHEMA], "userName": "hijacked"}))),
         (Method::PATCH, format!("/Users/{user}"), Some(patch.clone())),
         (Method::DELETE, format!("/Users/{user}"), None),
         (Method::GET, "/Groups".to_owned(), None),
-        (Method::POST, "/Groups".to_owned(), Some(json!({"displayName": "intruders"}))),
+        (Method::POST, "/Groups".to_owned(), Some(json!({"schemas": [GROUP_SCHEMA], "displayName": "intruders"}))),
         (Method::POST, "/Groups/.search".to_owned(), Some(search.clone())),
         (Method::GET, format!("/Groups/{group}"), None),
-        (Method::PUT, format!("/Groups/{group}"), Some(json!({"displayName": "hijacked"}))),
+        (Method::PUT, format!("/Groups/{group}"), Some(json!({"schemas": [GROUP_SCHEMA], "displayName": "hijacked"}))),
         (Method::PATCH, format!("/Groups/{group}"), Some(patch)),
         (Method::DELETE, format!("/Groups/{group}"), None),
         (Method::POST, "/.search".to_owned(), Some(search)),
@@ -94,11 +94,11 @@ async fn ids_of_another_tenants_objects_are_not_found(store: Arc<dyn Store>) {
     let patch = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": false}]});
     for (method, path, body) in [
         (Method::GET, format!("/Users/{user}"), None),
-        (Method::PUT, format!("/Users/{user}"), Some(json!({"userName": "hijacked"}))),
+        (Method::PUT, format!("/Users/{user}"), Some(json!({"schemas": [USER_SCHEMA], "userName": "hijacked"}))),
         (Method::PATCH, format!("/Users/{user}"), Some(patch.clone())),
         (Method::DELETE, format!("/Users/{user}"), None),
         (Method::GET, format!("/Groups/{group}"), None),
-        (Method::PUT, format!("/Groups/{group}"), Some(json!({"displayName": "hijacked"}))),
+        (Method::PUT, format!("/Groups/{group}"), Some(json!({"schemas": [GROUP_SCHEMA], "displayName": "hijacked"}))),
         (Method::PATCH, format!("/Groups/{group}"), Some(patch.clone())),
         (Method::DELETE, format!("/Groups/{group}"), None),
     ] {
@@ -123,11 +123,14 @@ async fn ids_of_another_tenants_objects_are_not_found(store: Arc<dyn Store>) {
     // Members are kept as sent (RFC 7643 leaves references to the client), so tenant B may name tenant A's user id
     // in its group, by create, PATCH or PUT; but it resolves to nothing in tenant B (no display, type or $ref from
     // tenant A), and tenant A's user does not list tenant B's group.
-    let with_stranger = json!({"displayName": "B team", "members": [{"value": user}]});
+    let with_stranger = json!({"schemas": [GROUP_SCHEMA], "displayName": "B team", "members": [{"value": user}]});
     let unresolved = json!([{"value": user}]);
     let created = server.b(Method::POST, "/Groups", Some(&with_stranger)).await.expect(201);
     assert_eq!(created.body["members"], unresolved);
-    let b_group = server.b(Method::POST, "/Groups", Some(&json!({"displayName": "B team 2"}))).await.expect(201);
+    let b_group = server
+        .b(Method::POST, "/Groups", Some(&json!({"schemas": [GROUP_SCHEMA], "displayName": "B team 2"})))
+        .await
+        .expect(201);
     let b_group = b_group.body["id"].as_str().unwrap().to_owned();
     let add =
         json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": user}]}]});
@@ -136,7 +139,7 @@ async fn ids_of_another_tenants_objects_are_not_found(store: Arc<dyn Store>) {
     let replaced = server.b(Method::PUT, &format!("/Groups/{b_group}"), Some(&with_stranger)).await.expect(200);
     assert_eq!(replaced.body["members"], unresolved);
     // userName uniqueness is per tenant: tenant B may use the same name.
-    let same_name = json!({"userName": "ALICE@a.example"});
+    let same_name = json!({"schemas": [USER_SCHEMA], "userName": "ALICE@a.example"});
     server.b(Method::POST, "/Users", Some(&same_name)).await.expect(201);
     assert_tenant_a_untouched(&server, &user, &group).await;
 }

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use warden::store::Store;
 
-use crate::scim_support::{TestServer, filter, spawn};
+use crate::scim_support::{GROUP_SCHEMA, TestServer, USER_SCHEMA, filter, spawn};
 use crate::support::contract_tests;
 
 contract_tests!(
@@ -24,12 +24,14 @@ async fn create(server: &TestServer, path: &str, body: Value) -> String {
 
 async fn members_are_kept_as_sent_and_users_show_their_groups(store: Arc<dyn Store>) {
     let server = spawn(store).await;
-    let alice = create(&server, "/Users", json!({"userName": "alice", "displayName": "Alice A."})).await;
-    let bob = create(&server, "/Users", json!({"userName": "bob"})).await;
+    let alice =
+        create(&server, "/Users", json!({"schemas": [USER_SCHEMA], "userName": "alice", "displayName": "Alice A."}))
+            .await;
+    let bob = create(&server, "/Users", json!({"schemas": [USER_SCHEMA], "userName": "bob"})).await;
     let base = server.url(crate::scim_support::ORG_A, "");
     // A display the client sends is kept; without one, the member's displayName, else its userName. An id that is
     // no user of the tenant is kept as sent, with what the client said about it.
-    let team = json!({"displayName": "Team", "members": [
+    let team = json!({"schemas": [GROUP_SCHEMA], "displayName": "Team", "members": [
         {"value": alice, "display": "Alice from Okta", "type": "User"},
         {"value": bob},
         {"value": "elsewhere-42", "display": "Someone"}]});
@@ -45,7 +47,12 @@ async fn members_are_kept_as_sent_and_users_show_their_groups(store: Arc<dyn Sto
             json!({"value": bob, "display": "bob", "type": "User", "$ref": format!("{base}/Users/{bob}")}),
         ]
     );
-    let admins = create(&server, "/Groups", json!({"displayName": "Admins", "members": [{"value": alice}]})).await;
+    let admins = create(
+        &server,
+        "/Groups",
+        json!({"schemas": [GROUP_SCHEMA], "displayName": "Admins", "members": [{"value": alice}]}),
+    )
+    .await;
 
     // The user's groups (readOnly, RFC 7643 section 4.1.2): on GET and on every user of a list.
     let expected_alice = json!([
@@ -59,7 +66,7 @@ async fn members_are_kept_as_sent_and_users_show_their_groups(store: Arc<dyn Sto
     let without = server.a(Method::GET, &format!("/Users/{alice}?excludedAttributes=groups"), None).await.expect(200);
     assert!(without.body.get("groups").is_none());
     // Sent groups are ignored: they follow the memberships, never the other way round.
-    let put = json!({"userName": "alice", "groups": [{"value": "made-up"}]});
+    let put = json!({"schemas": [USER_SCHEMA], "userName": "alice", "groups": [{"value": "made-up"}]});
     let replaced = server.a(Method::PUT, &format!("/Users/{alice}"), Some(&put)).await.expect(200);
     assert_eq!(replaced.body["groups"], expected_alice);
 
@@ -78,7 +85,7 @@ async fn members_are_kept_as_sent_and_users_show_their_groups(store: Arc<dyn Sto
 
 async fn email_filters_match_any_address(store: Arc<dyn Store>) {
     let server = spawn(store).await;
-    let user = json!({"userName": "bjensen", "emails": [
+    let user = json!({"schemas": [USER_SCHEMA], "userName": "bjensen", "emails": [
         {"value": "bj@work.example", "type": "work", "primary": true},
         {"value": "Babs@Home.example", "type": "home"}]});
     let id = create(&server, "/Users", user).await;
@@ -110,7 +117,7 @@ async fn writes_commit_their_log_row_and_failures_change_nothing(store: Arc<dyn 
     let committed = || async { store.list_scim_request_log(&server.connection_a, 100).await.unwrap() };
     // Failed and read requests get their rows after the response: flushed first.
     let log = || server.request_log(&server.connection_a, 100);
-    let id = create(&server, "/Users", json!({"userName": "alice"})).await;
+    let id = create(&server, "/Users", json!({"schemas": [USER_SCHEMA], "userName": "alice"})).await;
     let rows = committed().await;
     assert_eq!(rows.len(), 1, "one row per write, not two: {rows:?}");
     assert_eq!((rows[0].method.as_str(), rows[0].path.as_str(), rows[0].status), ("POST", "/scim/v2/100/Users", 201));
@@ -121,9 +128,12 @@ async fn writes_commit_their_log_row_and_failures_change_nothing(store: Arc<dyn 
     assert_eq!((rows.len(), rows[0].method.as_str(), rows[0].status), (2, "PATCH", 200));
 
     // Failures: a taken userName, a stale If-Match, an invalid PATCH. Each is logged; none changes anything.
-    server.a(Method::POST, "/Users", Some(&json!({"userName": "ALICE"}))).await.expect_error(409, Some("uniqueness"));
+    server
+        .a(Method::POST, "/Users", Some(&json!({"schemas": [USER_SCHEMA], "userName": "ALICE"})))
+        .await
+        .expect_error(409, Some("uniqueness"));
     let url = server.url(crate::scim_support::ORG_A, &format!("/Users/{id}"));
-    let rename = json!({"userName": "x"});
+    let rename = json!({"schemas": [USER_SCHEMA], "userName": "x"});
     let if_match = [("If-Match", "\"v1\"")];
     server.send(Some(&server.token_a), Method::PUT, &url, Some(&rename), &if_match).await.expect(412);
     let invalid = json!({"schemas": [PATCH_OP], "Operations": [{"op": "explode", "path": "active"}]});

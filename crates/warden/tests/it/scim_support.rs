@@ -15,6 +15,8 @@ use warden_core::id::{EnvironmentName, OrgId};
 use crate::fixtures;
 
 pub const ORG_A: &str = "100";
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub const ORG_B: &str = "200";
 
 pub struct TestServer {
@@ -73,6 +75,8 @@ pub async fn spawn_with(store: Arc<dyn Store>, mut config: Config) -> TestServer
     let (token_b, connection_b) = connect(&*store, ORG_B).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
+    // The URLs the server hands out name where it listens (port 0 is only known once bound).
+    config.server.listen = listener.local_addr().unwrap();
     let settings = warden::app::Settings::from_config(&config).unwrap();
     let app = warden::app::App::new(settings, store.clone(), Arc::new(warden::app::SystemClock));
     let server = warden::server::build(&app);
