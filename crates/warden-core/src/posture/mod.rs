@@ -55,7 +55,6 @@ pub const ALL_RULES: [Rule; 15] = [
     ENVIRONMENT_ROLE_DRIFT,
 ];
 
-/// The rule with this id, if there is one.
 /// The kinds of object the rules over synced state and the inventory read: a snapshot holding only these evaluates
 /// the same (applications, identity providers and metadata are skipped; 20,000 metadata rows on a large estate).
 /// A rule that starts reading another kind adds it here.
@@ -71,6 +70,7 @@ pub const KINDS_READ: [ResourceKind; 9] = [
     ResourceKind::ProjectGrant,
 ];
 
+/// The rule with this id, if there is one.
 pub fn rule(id: &str) -> Option<&'static Rule> {
     ALL_RULES.iter().find(|rule| rule.id == id)
 }

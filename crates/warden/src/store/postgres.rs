@@ -8,6 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgRow};
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Connection, Executor, Pool, Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
+use tokio::task::AbortHandle;
 
 use crate::config::DatabaseUrl;
 use crate::store::Error;
@@ -49,13 +50,14 @@ impl Dialect for Postgres {
     const MAX_PARAMETERS: usize = u16::MAX as usize;
     const BINARY_ORDER: &'static str = " COLLATE \"C\"";
     const RELAXED_COMMIT: Option<&'static str> = Some("SET LOCAL synchronous_commit = off");
+    const MIGRATOR: &'static sqlx::migrate::Migrator = &MIGRATOR;
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
     const WRITES_IN_ONE_STATEMENT: bool = true;
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str> = Some("NOTIFY warden_scim_connections");
 
-    fn watch_scim_connections<L: ChangeListener>(pool: &Pool<Self>, cache: Arc<L>) {
+    fn watch_scim_connections<L: ChangeListener>(pool: &Pool<Self>, cache: Arc<L>) -> Option<AbortHandle> {
         let pool = pool.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             loop {
                 let listened = listen_for_connection_changes(&pool, &*cache).await;
                 cache.listening(false);
@@ -65,6 +67,7 @@ impl Dialect for Postgres {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         });
+        Some(task.abort_handle())
     }
     const SCIM_USER_GROUPS: &'static str = "(SELECT json_agg(json_build_object('id', m.group_id, 'display', m.group_display_name))::text \
          FROM scim_group_member AS m WHERE m.environment = r.environment AND m.org_id = r.org_id AND m.member_id = r.id)";
@@ -121,12 +124,6 @@ impl Dialect for Postgres {
             analyzed.push(table);
         }
         Ok(analyzed)
-    }
-
-    async fn migrations_behind(pool: &Pool<Self>) -> Result<bool, sqlx::Error> {
-        let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await?;
-        Ok(MIGRATOR.iter().any(|migration| !applied.contains(&migration.version)))
     }
 
     async fn close(_pool: &Pool<Self>) -> Result<(), sqlx::Error> {

@@ -2,7 +2,9 @@
 //! and what an aggregate keeps beside it (SCIM: connections kept checked out, the connection cache).
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::OnceLock;
+
+use tokio::task::AbortHandle;
 
 use sqlx::Pool;
 
@@ -14,8 +16,8 @@ pub(crate) struct SqlStore<D: Dialect> {
     pub(crate) pool: Pool<D>,
     /// SCIM connections by token hash (`store::scim::cache`), filled only while changes are listened for.
     pub(crate) scim_connections: Arc<ConnectionCache>,
-    /// Whether `Dialect::watch_scim_connections` was started (on the first token lookup: only a server needs it).
-    pub(crate) scim_watch_started: AtomicBool,
+    /// The task of `Dialect::watch_scim_connections`, started on the first token lookup (only a server needs it).
+    pub(crate) scim_watch: OnceLock<Option<AbortHandle>>,
     /// Connections kept checked out for the SCIM requests, outside the pool's release ping.
     pub(crate) kept_connections: KeptConnections<D>,
 }
@@ -28,7 +30,7 @@ impl<D: Dialect> SqlStore<D> {
             kept_connections: KeptConnections::new(pool.clone(), kept_for_scim),
             pool,
             scim_connections: Arc::default(),
-            scim_watch_started: AtomicBool::new(false),
+            scim_watch: OnceLock::new(),
         }
     }
 }

@@ -10,6 +10,7 @@ use sqlx::{Executor, Pool, QueryBuilder, Row, Sqlite};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
+use tokio::task::AbortHandle;
 
 use crate::config::DatabaseUrl;
 use crate::store::Error;
@@ -50,11 +51,14 @@ impl Dialect for Sqlite {
     const MAX_PARAMETERS: usize = 32_766;
     const BINARY_ORDER: &'static str = "";
     const RELAXED_COMMIT: Option<&'static str> = None;
+    const MIGRATOR: &'static sqlx::migrate::Migrator = &MIGRATOR;
     const SKIP_LOCKED: &'static str = "";
     const WRITES_IN_ONE_STATEMENT: bool = false;
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str> = None;
 
-    fn watch_scim_connections<L: ChangeListener>(_pool: &Pool<Self>, _cache: Arc<L>) {}
+    fn watch_scim_connections<L: ChangeListener>(_pool: &Pool<Self>, _cache: Arc<L>) -> Option<AbortHandle> {
+        None
+    }
     const SCIM_USER_GROUPS: &'static str = "(SELECT json_group_array(json_object('id', m.group_id, 'display', m.group_display_name)) \
          FROM scim_group_member AS m WHERE m.environment = r.environment AND m.org_id = r.org_id AND m.member_id = r.id)";
 
@@ -97,12 +101,6 @@ impl Dialect for Sqlite {
         sqlx::query("PRAGMA analysis_limit = 1000").execute(pool).await?;
         sqlx::query("PRAGMA optimize").execute(pool).await?;
         Ok(Vec::new())
-    }
-
-    async fn migrations_behind(pool: &Pool<Self>) -> Result<bool, sqlx::Error> {
-        let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await?;
-        Ok(MIGRATOR.iter().any(|migration| !applied.contains(&migration.version)))
     }
 
     async fn close(pool: &Pool<Self>) -> Result<(), sqlx::Error> {

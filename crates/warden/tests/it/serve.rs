@@ -245,6 +245,20 @@ async fn two_replicas_sync_once_per_interval_take_over_a_killed_one_and_notify_o
     let killed = after.iter().find(|run| run.id == victim_run.id).unwrap();
     assert_eq!(killed.status, SyncStatus::Interrupted, "{killed:#?}");
 
+    // SCIM traffic keeps database connections (and, on PostgreSQL, a listener) checked out: the shutdown still
+    // closes the store and exits.
+    let (code, stdout, stderr) = run(warden(
+        directory.path(),
+        &["scim", "connection", "create", "--env", "prod", "--org", "100", "--name", "okta", "--format", "json"],
+    ))
+    .await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let connection: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let users = format!("{}/scim/v2/100/Users", survivor.address().await);
+    let response =
+        reqwest::Client::new().get(&users).bearer_auth(connection["token"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+
     // SIGTERM: the survivor exits 0 and leaves no run running.
     survivor.signal("-TERM");
     assert_eq!(survivor.exit_within(Duration::from_secs(20)).await, Some(0), "{:?}", survivor.log.lock().unwrap());

@@ -1,13 +1,18 @@
 //! The SQL of [`MaintenanceStore`]. Deletes run in batches of [`BATCH`] rows, so no statement holds locks for
 //! long, oldest first.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::store::maintenance::{MaintenanceStore, RetentionCutoffs, RetentionPruned};
-use crate::store::sql::{Dialect, SqlValue, execute, statement};
+use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, statement};
 use crate::store::sql_store::SqlStore;
 use crate::store::{Error, ProbeStore, ScimStore};
+
+/// How long closing the store waits for connections still in use (a query the shutdown grace gave up on).
+const CLOSE_AT_MOST: Duration = Duration::from_secs(10);
 
 /// Rows one delete statement removes at most.
 const BATCH: u32 = 5_000;
@@ -76,12 +81,21 @@ impl<D: Dialect> MaintenanceStore for SqlStore<D> {
     }
 
     async fn migrations_behind(&self) -> Result<bool, Error> {
-        Ok(D::migrations_behind(&self.pool).await?)
+        let mut builder = statement::<D>("SELECT version FROM _sqlx_migrations WHERE success", Vec::new());
+        let applied = fetch_all(&self.pool, &mut builder, "_sqlx_migrations", |row| row.integer("version")).await?;
+        Ok(D::MIGRATOR.iter().any(|migration| !applied.contains(&migration.version)))
     }
 
     async fn close(&self) -> Result<(), Error> {
+        // What holds a connection for good lets it go first: the pool's close waits for every one.
+        if let Some(Some(watch)) = self.scim_watch.get() {
+            watch.abort();
+        }
+        self.kept_connections.release_all();
         D::close(&self.pool).await?;
-        self.pool.close().await;
+        if tokio::time::timeout(CLOSE_AT_MOST, self.pool.close()).await.is_err() {
+            tracing::warn!("database connections still in use after {CLOSE_AT_MOST:?}; closing without them");
+        }
         Ok(())
     }
 }

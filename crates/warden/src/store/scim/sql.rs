@@ -1,7 +1,6 @@
 //! The SQL of [`ScimStore`], written once over [`Dialect`]: connections and the request log here, records in
 //! `read` and `write`.
 
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -77,9 +76,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
     }
 
     async fn scim_connection_by_token(&self, hash: &TokenHash) -> Result<Option<ScimConnection>, Error> {
-        if D::NOTIFY_SCIM_CONNECTIONS.is_some() && !self.scim_watch_started.swap(true, Ordering::AcqRel) {
-            D::watch_scim_connections(&self.pool, self.scim_connections.clone());
-        }
+        self.scim_watch.get_or_init(|| D::watch_scim_connections(&self.pool, self.scim_connections.clone()));
         let generation = match self.scim_connections.get(hash, Instant::now()) {
             Ok(connection) => return Ok(Some(connection)),
             Err(generation) => generation,

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use sqlx::{Database, Pool, QueryBuilder};
+use tokio::task::AbortHandle;
 
 use crate::store::sql::{ColumnReader, SqlValue};
 
@@ -39,8 +40,9 @@ pub(crate) trait Dialect: Database<Row: ColumnReader> {
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str>;
 
     /// Starts a task that listens for [`Dialect::NOTIFY_SCIM_CONNECTIONS`], keeps `cache` active while it listens
-    /// and empties it on every notification. Where there are no notifications, the cache stays inactive.
-    fn watch_scim_connections<L: ChangeListener>(pool: &Pool<Self>, cache: Arc<L>);
+    /// and empties it on every notification. Where there are no notifications, the cache stays inactive and no
+    /// task is started. The task holds a connection: it is aborted before the pool closes.
+    fn watch_scim_connections<L: ChangeListener>(pool: &Pool<Self>, cache: Arc<L>) -> Option<AbortHandle>;
 
     fn bind(builder: &mut QueryBuilder<Self>, value: SqlValue);
 
@@ -62,8 +64,8 @@ pub(crate) trait Dialect: Database<Row: ColumnReader> {
     /// Gathers planner statistics where warden's tables changed a lot since the last time; returns the tables.
     fn refresh_statistics(pool: &Pool<Self>) -> impl Future<Output = Result<Vec<String>, sqlx::Error>> + Send + '_;
 
-    /// Whether a migration this build knows has not been applied to the database.
-    fn migrations_behind(pool: &Pool<Self>) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + '_;
+    /// This dialect's migrations (`migrations/postgres` or `migrations/sqlite`).
+    const MIGRATOR: &'static sqlx::migrate::Migrator;
 
     /// What the database should do before the process ends (SQLite: fold the write-ahead log into the file).
     fn close(pool: &Pool<Self>) -> impl Future<Output = Result<(), sqlx::Error>> + Send + '_;

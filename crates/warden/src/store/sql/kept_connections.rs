@@ -74,13 +74,20 @@ impl<D: Database> KeptConnections<D> {
         let connection = self.pool.acquire().await?;
         Ok(KeptConnection { connection, taken_at: Instant::now(), owner: self, _permit: permit })
     }
+
+    /// Gives every idle connection back and keeps none from now on: the pool's `close` waits for every
+    /// checked-out connection, and a kept one would never come back.
+    pub(crate) fn release_all(&self) {
+        self.permits.close();
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
 }
 
 impl<D: Database> KeptConnection<'_, D> {
     /// Every statement on it completed (and a transaction on it committed): keep it for the next request.
     pub(crate) fn done(self) {
         let KeptConnection { connection, taken_at, owner, _permit } = self;
-        if owner.size > 0 {
+        if owner.size > 0 && !owner.permits.is_closed() {
             let kept = Kept { connection, taken_at, used_at: Instant::now() };
             owner.idle.lock().unwrap_or_else(PoisonError::into_inner).push(kept);
         }
