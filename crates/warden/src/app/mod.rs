@@ -9,6 +9,9 @@
 //! - `history`: the change log, access at a point in time, trends, cross-environment comparison, exports.
 //! - `alerts`: tracked findings, suppressions, alerts and the audit log: what operators act on.
 //! - `scim_admin`: SCIM connections: create, rotate, disable, their activity and request log.
+//! - `scim_records`: the SCIM record writes (create, replace, patch, delete a User or Group), which the SCIM
+//!   server and its `/Bulk` call and provisioning extends. `tokens`: SCIM tokens and ids. `compute`: the bounded
+//!   pool CPU-heavy protocol work runs on, off the async runtime.
 //! - `health`: provider health: probing ZITADEL and its identity providers, their status and its changes.
 //! - `maintenance`: retention and planner statistics. `lease`: how one process at a time runs a job.
 //!
@@ -16,14 +19,17 @@
 
 pub mod alerts;
 pub mod clock;
+pub mod compute;
 pub mod health;
 pub mod history;
 pub mod lease;
 pub mod maintenance;
 pub mod report;
 pub mod scim_admin;
+pub mod scim_records;
 pub mod settings;
 pub mod sync;
+pub mod tokens;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -40,7 +46,7 @@ use crate::probe::Prober;
 use crate::store::{self, Store};
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use settings::{EnvironmentSettings, Settings};
+pub use settings::{EnvironmentSettings, ScimSettings, Settings};
 
 /// How long one request to ZITADEL may take, connection to last byte.
 const ZITADEL_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

@@ -6,8 +6,8 @@ use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};
 use warden_core::id::OrgId;
 
+use crate::app::tokens as token;
 use crate::app::{App, Error};
-use crate::scim::token;
 use crate::store::{
     ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimRequestLogEntry, ScimTenant,
 };

@@ -2,16 +2,17 @@
 //! point reads configuration text.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use warden_core::id::EnvironmentName;
 use warden_core::model::Environment;
 
 use warden_core::health::HealthPolicy;
+use warden_scim::list::ListLimits;
 
 use crate::config::{self, Config, ConfigDuration, CredentialSource, DatabaseUrl, ProbesConfig};
 use crate::govern::GovernanceSettings;
 use crate::probe::ProbeSettings;
-use crate::scim::ScimSettings;
 
 /// Everything the operations are configured with.
 #[derive(Debug, Clone)]
@@ -151,5 +152,34 @@ impl Settings {
     /// Every configured environment's name, in configuration order.
     pub fn environment_names(&self) -> Vec<EnvironmentName> {
         self.environments.iter().map(|entry| entry.name().clone()).collect()
+    }
+}
+
+/// The limits the server enforces and advertises.
+#[derive(Debug, Clone)]
+pub struct ScimSettings {
+    pub list_limits: ListLimits,
+    pub max_body_bytes: usize,
+    pub bulk_max_operations: u64,
+    pub request_timeout: Duration,
+    pub requests_per_second: u32,
+    pub failed_auth_per_minute: u32,
+    /// Where clients reach the server, without a trailing slash: `[server] public_url`, else `http://{listen}`.
+    pub public_base_url: String,
+}
+
+impl ScimSettings {
+    /// From a validated configuration.
+    pub fn from_config(config: &Config) -> ScimSettings {
+        let scim = &config.scim;
+        ScimSettings {
+            list_limits: ListLimits { max_count: scim.max_results, default_count: scim.default_page_size },
+            max_body_bytes: scim.max_body_bytes,
+            bulk_max_operations: scim.bulk_max_operations,
+            request_timeout: scim.request_timeout.get(),
+            requests_per_second: scim.requests_per_second,
+            failed_auth_per_minute: scim.failed_auth_per_minute,
+            public_base_url: config.server.public_base_url(),
+        }
     }
 }

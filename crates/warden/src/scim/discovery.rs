@@ -7,8 +7,11 @@ use axum::response::Response;
 use warden_scim::ScimError;
 use warden_scim::schema::{self as render, ServiceProviderConfig};
 
-use crate::scim::resources::ResourceId;
-use crate::scim::{Caller, Error, ScimState, scim_response};
+use crate::scim::auth::Caller;
+use crate::scim::error::Error;
+use crate::scim::kind::ResourceId;
+use crate::scim::state::ScimState;
+use crate::scim::wire::scim_response;
 
 pub(crate) async fn service_provider_config(
     State(state): State<ScimState>,
@@ -26,7 +29,7 @@ pub(crate) async fn service_provider_config(
 }
 
 pub(crate) async fn resource_types(State(state): State<ScimState>, Extension(caller): Extension<Caller>) -> Response {
-    let body = render::resource_types_list_json(&state.registry, &caller.base_url);
+    let body = render::resource_types_list_json(&state.records.registry, &caller.base_url);
     scim_response(StatusCode::OK, &body, None, None)
 }
 
@@ -36,6 +39,7 @@ pub(crate) async fn resource_type(
     ResourceId(name): ResourceId,
 ) -> Result<Response, Error> {
     let resource_type = state
+        .records
         .registry
         .resource_types()
         .iter()
@@ -46,7 +50,7 @@ pub(crate) async fn resource_type(
 }
 
 pub(crate) async fn schemas(State(state): State<ScimState>, Extension(caller): Extension<Caller>) -> Response {
-    let body = render::schemas_list_json(&state.registry, &caller.base_url);
+    let body = render::schemas_list_json(&state.records.registry, &caller.base_url);
     scim_response(StatusCode::OK, &body, None, None)
 }
 
@@ -55,7 +59,7 @@ pub(crate) async fn schema(
     Extension(caller): Extension<Caller>,
     ResourceId(id): ResourceId,
 ) -> Result<Response, Error> {
-    let schema = state.registry.schema(&id).ok_or_else(|| ScimError::NotFound(format!("no schema {id}")))?;
+    let schema = state.records.registry.schema(&id).ok_or_else(|| ScimError::NotFound(format!("no schema {id}")))?;
     let body = render::schema_json(schema, &caller.base_url);
     Ok(scim_response(StatusCode::OK, &body, None, None))
 }

@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use warden_scim::ScimError;
 use warden_scim::error::ERROR_SCHEMA;
 
-use crate::scim::SCIM_CONTENT_TYPE;
+use crate::app::compute::ComputeError;
+use crate::app::scim_records::RecordError;
+use crate::scim::wire::SCIM_CONTENT_TYPE;
 use crate::store;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,28 @@ pub enum Error {
     /// The worker computing the answer failed (a panic): opaque, like a store error.
     #[error("a compute worker failed: {0}")]
     Worker(tokio::task::JoinError),
+}
+
+impl From<ComputeError> for Error {
+    fn from(error: ComputeError) -> Error {
+        match error {
+            // The pool closes only when the server stops.
+            ComputeError::Closed => Error::Timeout,
+            ComputeError::Worker(error) => Error::Worker(error),
+        }
+    }
+}
+
+impl From<RecordError> for Error {
+    fn from(error: RecordError) -> Error {
+        match error {
+            RecordError::Protocol(error) => Error::Protocol(error),
+            RecordError::Store(error) => Error::Store(error),
+            RecordError::PreconditionFailed => Error::PreconditionFailed,
+            RecordError::DeadlinePassed => Error::Timeout,
+            RecordError::Compute(error) => error.into(),
+        }
+    }
 }
 
 impl Error {

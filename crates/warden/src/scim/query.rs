@@ -14,8 +14,11 @@ use warden_scim::list::{ListParameters, ListResponse, SortOrder};
 use warden_scim::path::AttributePath;
 use warden_scim::projection;
 
-use crate::scim::resources::{Kind, render};
-use crate::scim::{Caller, Error, ScimState};
+use crate::app::scim_records::render;
+use crate::scim::auth::Caller;
+use crate::scim::error::Error;
+use crate::scim::kind::Kind;
+use crate::scim::state::ScimState;
 use crate::store::{ScimCondition, ScimQuery, ScimSortKey};
 
 /// The store's part of a filter, and whether it is the whole filter.
@@ -126,9 +129,9 @@ pub(crate) async fn list(
     caller: &Caller,
     parameters: &ListParameters,
 ) -> Result<Value, Error> {
-    let resource_type = kind.resource_type(&state.registry)?;
+    let resource_type = kind.resource_type(&state.records.registry)?;
     if let Some(filter) = &parameters.filter {
-        filter::validate(filter, &state.registry, resource_type)?;
+        filter::validate(filter, &state.records.registry, resource_type)?;
     }
     let plan = plan(kind, parameters.filter.as_ref());
     let descending = parameters.sort_order == SortOrder::Descending;
@@ -141,7 +144,7 @@ pub(crate) async fn list(
             resource,
             &parameters.attributes,
             &parameters.excluded_attributes,
-            &state.registry,
+            &state.records.registry,
             resource_type,
         )
     };
@@ -153,9 +156,9 @@ pub(crate) async fn list(
             offset: parameters.offset(),
             limit: Some(parameters.count),
         };
-        let page = kind.list(&*state.store, &caller.tenant, &query).await?;
+        let page = state.records.store.list_scim_records(kind.stored(), &caller.tenant, &query).await?;
         let resources =
-            page.records.into_iter().map(|record| project(render(kind, record, &caller.base_url))).collect();
+            page.records.into_iter().map(|record| project(render(kind.stored(), record, &caller.base_url))).collect();
         return Ok(ListResponse::new(page.total, parameters.start_index, resources).into_json());
     }
     let matched = matching(kind, state, caller, parameters, plan.conditions).await?;
@@ -176,16 +179,17 @@ pub(crate) async fn matching(
     conditions: Vec<ScimCondition>,
 ) -> Result<Vec<Value>, Error> {
     let query = ScimQuery { conditions, ..ScimQuery::default() };
-    let page = kind.list(&*state.store, &caller.tenant, &query).await?;
-    let (registry, base_url) = (state.registry.clone(), caller.base_url.clone());
+    let page = state.records.store.list_scim_records(kind.stored(), &caller.tenant, &query).await?;
+    let (registry, base_url) = (state.records.registry.clone(), caller.base_url.clone());
     let (filter, sort_by, sort_order) = (parameters.filter.clone(), parameters.sort_by.clone(), parameters.sort_order);
-    state
+    let resources = state
+        .records
         .compute
         .run(move || {
             let mut resources: Vec<Value> = page
                 .records
                 .into_iter()
-                .map(|record| render(kind, record, &base_url))
+                .map(|record| render(kind.stored(), record, &base_url))
                 .filter(|resource| filter.as_ref().is_none_or(|filter| filter::matches(filter, resource, &registry)))
                 .collect();
             if let Some(path) = &sort_by {
@@ -199,7 +203,8 @@ pub(crate) async fn matching(
             }
             resources
         })
-        .await
+        .await?;
+    Ok(resources)
 }
 
 /// The value a resource is sorted by: the attribute (or sub-attribute); of a multi-valued one, the primary value or

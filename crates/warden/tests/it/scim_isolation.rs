@@ -5,7 +5,7 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde_json::{Value, json};
 use time::Duration;
-use warden::scim::token;
+use warden::app::tokens as token;
 use warden::store::Store;
 
 use crate::scim_support::{GROUP_SCHEMA, ORG_A, ORG_B, TestServer, USER_SCHEMA, filter, spawn};

@@ -7,8 +7,9 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::Value;
+use warden::app::tokens as token;
 use warden::config::Config;
-use warden::scim::{RequestLogWriter, token};
+use warden::scim::RequestLogWriter;
 use warden::store::{ScimConnection, ScimConnectionId, ScimConnectionKind, ScimRequestLogEntry, ScimTenant, Store};
 use warden_core::id::{EnvironmentName, OrgId};
 

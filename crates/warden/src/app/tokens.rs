@@ -1,4 +1,5 @@
-//! Bearer tokens and ids.
+//! Bearer tokens and ids: SCIM connection tokens (handed out once, stored as SHA-256) and the ids of SCIM
+//! connections, users and groups.
 //!
 //! A token is 256 random bits, base64url without padding; the store keeps only its SHA-256. Tokens are handed
 //! out once, by `warden scim connection create|rotate`, and never formatted anywhere else.

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 /// Module trees whose modules must not import each other, directly or in a loop: `(crate directory, tree)`, the
 /// tree a module path below the crate root (`"store"` is `src/store/` and `src/store.rs`; `""` the whole crate).
 /// One line holds another tree to it.
-const ACYCLIC_TREES: &[(&str, &str)] = &[("crates/warden", "store"), ("crates/warden", "app")];
+const ACYCLIC_TREES: &[(&str, &str)] =
+    &[("crates/warden", "store"), ("crates/warden", "app"), ("crates/warden", "scim")];
 
 /// Files longer than this are split (`CONTRIBUTING.md`: files under roughly 800 lines).
 const MAX_LINES: usize = 800;
@@ -76,6 +77,25 @@ fn listed_module_trees_import_each_other_in_no_loop() {
         })
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The application layer is what front ends call; it calls none of them (`ARCHITECTURE.md`, "How a new front end
+/// or background job plugs in").
+#[test]
+fn the_application_layer_imports_no_front_end() {
+    let mut files = Vec::new();
+    rust_files(&workspace_root().join("crates/warden/src/app"), &mut files);
+    let found: Vec<String> = files
+        .iter()
+        .flat_map(|file| {
+            let code = code_only(&std::fs::read_to_string(file).unwrap());
+            ["cli", "scim", "server", "scheduler"]
+                .into_iter()
+                .filter(move |front_end| code.contains(&format!("crate::{front_end}::")))
+                .map(move |front_end| format!("{} uses crate::{front_end}", file.display()))
+        })
+        .collect();
+    assert!(found.is_empty(), "{found:#?}");
 }
 
 /// Every `.rs` file below `directory`, build output excluded.
@@ -712,71 +732,4 @@ impl ModuleGraph {
     }
 }
 
-/// The checker itself, on small trees written for the purpose.
-mod checker {
-    use super::import_problems;
-
-    fn crate_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let directory = tempfile::tempdir().unwrap();
-        for (path, text) in files {
-            let path = directory.path().join("src").join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        directory
-    }
-
-    #[test]
-    fn a_loop_through_a_face_is_named() {
-        let directory = crate_with(&[
-            ("lib.rs", "mod a;\n"),
-            ("a/mod.rs", "//! The face.\nmod x;\nmod y;\npub use x::X;\npub(crate) use y::{Y, helper};\n"),
-            ("a/x.rs", "use crate::a::Y;\n/// Uses `crate::a::nothing` in a comment only.\npub struct X(Y);\n"),
-            (
-                "a/y.rs",
-                "pub struct Y;\npub const QUOTES: [char; 2] = ['\\'','\"'];\n\
-                 pub fn helper() -> usize { let _ = (\"crate::a::X\", r#\"crate::a::X\"#); super::X::size() }\n",
-            ),
-        ]);
-        let problems = import_problems(directory.path(), "a");
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains("a::x -> a::y (`use crate::a::Y`"), "{problems:?}");
-        assert!(problems[0].contains("a::y -> a::x (`super::X::size`"), "{problems:?}");
-    }
-
-    #[test]
-    fn modules_sharing_a_face_form_no_loop() {
-        let directory = crate_with(&[
-            ("lib.rs", "mod a;\n"),
-            ("a/mod.rs", "mod error;\nmod x;\nmod y;\npub use error::Error;\npub use x::X;\npub use y::Y;\n"),
-            ("a/error.rs", "pub struct Error;\n"),
-            ("a/x.rs", "use crate::a::{Error, y::{self, Y}};\npub struct X(Y, Error);\nfn f() { y::g() }\n"),
-            ("a/y.rs", "use super::Error;\npub struct Y(Error);\n#[cfg(test)]\nmod tests {\n    use super::*;\n}\n"),
-        ]);
-        assert_eq!(import_problems(directory.path(), "a"), Vec::<String>::new());
-    }
-
-    #[test]
-    fn a_mod_rs_that_defines_items_takes_part() {
-        let directory = crate_with(&[
-            ("lib.rs", "pub mod a;\n"),
-            ("a/mod.rs", "mod x;\npub struct Shared;\npub fn make() -> x::X { x::X(Shared) }\n"),
-            ("a/x.rs", "pub struct X(pub crate::a::Shared);\n"),
-        ]);
-        let problems = import_problems(directory.path(), "a");
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains("a -> a::x"), "{problems:?}");
-    }
-
-    #[test]
-    fn a_name_a_face_does_not_re_export_is_reported() {
-        let directory = crate_with(&[
-            ("lib.rs", "mod a;\n"),
-            ("a/mod.rs", "mod x;\npub use x::X;\n"),
-            ("a/x.rs", "pub struct X(crate::a::Missing);\n"),
-        ]);
-        let problems = import_problems(directory.path(), "a");
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains("`crate::a::Missing`"), "{problems:?}");
-    }
-}
+mod checker;
