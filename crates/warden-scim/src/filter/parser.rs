@@ -13,11 +13,32 @@
 //! Inside `[...]`, paths are plain sub-attribute names and further brackets are rejected. `and`/`or` chains are
 //! parsed with loops; only parentheses, `not` and brackets recurse, and they count against `MAX_FILTER_DEPTH`.
 
+use crate::error::ScimError;
 use crate::filter::lexer::{Token, TokenKind, tokenize};
 use crate::filter::{CompareOperator, CompareValue, Filter, MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, PatchPath};
 use crate::path::{AttributePath, parse_attribute_path};
 
-pub(crate) fn parse_filter(text: &str) -> Result<Filter, String> {
+/// Parses a filter (the `filter` query parameter or search body field). Errors are [`ScimError::InvalidFilter`];
+/// input longer than [`MAX_FILTER_LENGTH`] or nested deeper than [`MAX_FILTER_DEPTH`] is rejected, and no input
+/// makes the parser panic.
+pub fn parse(text: &str) -> Result<Filter, ScimError> {
+    parse_filter(text).map_err(ScimError::InvalidFilter)
+}
+
+/// Parses a PATCH path such as `members[value eq "2819"]` or `emails[type eq "work"].value`. Errors are
+/// [`ScimError::InvalidPath`]. The same limits as [`parse`] apply.
+pub fn parse_patch_path(text: &str) -> Result<PatchPath, ScimError> {
+    patch_path(text).map_err(ScimError::InvalidPath)
+}
+
+impl PatchPath {
+    /// Parses a PATCH path. Errors are [`ScimError::InvalidPath`].
+    pub fn parse(text: &str) -> Result<Self, ScimError> {
+        parse_patch_path(text)
+    }
+}
+
+fn parse_filter(text: &str) -> Result<Filter, String> {
     let mut parser = Parser::new(text)?;
     if parser.tokens.is_empty() {
         return Err("empty filter".to_owned());
@@ -27,7 +48,7 @@ pub(crate) fn parse_filter(text: &str) -> Result<Filter, String> {
     Ok(filter)
 }
 
-pub(crate) fn parse_patch_path(text: &str) -> Result<PatchPath, String> {
+fn patch_path(text: &str) -> Result<PatchPath, String> {
     let mut parser = Parser::new(text)?;
     let (attribute, offset) = match parser.next() {
         Some(Token { kind: TokenKind::Word(word), offset }) => (word, offset),

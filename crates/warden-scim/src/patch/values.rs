@@ -19,8 +19,8 @@ use crate::error::ScimError;
 use crate::filter::{CompareOperator, CompareValue, Filter, matches_element};
 use crate::json::get_ignore_case;
 use crate::normalize::{is_unassigned, normalize_attribute, normalize_single};
-use crate::patch::PatchOperationKind;
-use crate::patch::apply::{merge_into, no_match, seed_from_filter, set_sub_attribute};
+use crate::patch::edit::{merge_into, no_match, seed_from_filter, set_sub_attribute};
+use crate::patch::request::PatchOperationKind;
 use crate::schema::{AttributeDefinition, AttributeType};
 
 /// What one PATCH request may still spend on visiting values one by one.

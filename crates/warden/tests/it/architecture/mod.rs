@@ -7,8 +7,12 @@ use std::path::{Path, PathBuf};
 /// Module trees whose modules must not import each other, directly or in a loop: `(crate directory, tree)`, the
 /// tree a module path below the crate root (`"store"` is `src/store/` and `src/store.rs`; `""` the whole crate).
 /// One line holds another tree to it.
-const ACYCLIC_TREES: &[(&str, &str)] =
-    &[("crates/warden", "store"), ("crates/warden", "app"), ("crates/warden", "scim")];
+const ACYCLIC_TREES: &[(&str, &str)] = &[
+    ("crates/warden", "store"),
+    ("crates/warden", "app"),
+    ("crates/warden", "scim"),
+    ("crates/warden-scim", "filter"),
+];
 
 /// Files longer than this are split (`CONTRIBUTING.md`: files under roughly 800 lines).
 const MAX_LINES: usize = 800;
