@@ -36,6 +36,7 @@ mod scim_protocol;
 mod scim_store;
 mod scim_support;
 mod serve;
+mod serve_http;
 mod store_contract;
 mod support;
 mod sync;
