@@ -83,14 +83,18 @@ fn probe_settings(config: &ProbesConfig) -> ProbeSettings {
         concurrency: config.concurrency,
         allow_private: config.allow_private,
         azure_authority: config.azure_authority.trim_end_matches('/').to_owned(),
-        policy: HealthPolicy {
-            window: config.window,
-            down_after: config.down_after,
-            latency_threshold: config.latency_threshold.get(),
-            failure_rate_percent: config.failure_rate_percent,
-            certificate_warning_days: config.certificate_warning_days,
-        },
         ..ProbeSettings::default()
+    }
+}
+
+/// The status model's thresholds (`[probes]`), which governance evaluates the probe history with.
+fn health_policy(config: &ProbesConfig) -> HealthPolicy {
+    HealthPolicy {
+        window: config.window,
+        down_after: config.down_after,
+        latency_threshold: config.latency_threshold.get(),
+        failure_rate_percent: config.failure_rate_percent,
+        certificate_warning_days: config.certificate_warning_days,
     }
 }
 
@@ -119,7 +123,7 @@ impl Settings {
         }
         let probes = probe_settings(&config.probes);
         let governance = GovernanceSettings {
-            health: probes.policy.clone(),
+            health: health_policy(&config.probes),
             policy: config.governance.policy.policy(),
             alert_min_severity: config.governance.alert_min_severity.severity(),
             webhooks: config.governance.webhooks.clone(),

@@ -56,7 +56,9 @@ pub(super) async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         Some(url) => DatabaseUrl::new(url.clone()),
         None => DatabaseUrl::new(format!("sqlite://{}", directory.path().join("warden-demo.db").display())),
     };
-    let settings = Settings::from_config(&demo_config(url.clone(), sim.base_url()))?;
+    let mut settings = Settings::from_config(&demo_config(url.clone(), sim.base_url()))?;
+    // The slow provider answers after 400 ms (a demo does not wait 2 s); the local endpoints within a few.
+    settings.governance.health.latency_threshold = std::time::Duration::from_millis(300);
     let store = store::open_and_migrate(&url).await?;
     let app = App::new(settings, store, clock.clone());
     let environment = EnvironmentName::parse(DEMO_ENVIRONMENT)?;
@@ -280,7 +282,8 @@ fn providers_table(providers: &[ProviderHealth]) -> String {
                 provider.status.as_str().to_owned(),
                 provider.target.name.clone(),
                 provider.target.type_name().to_owned(),
-                provider.reasons.first().cloned().unwrap_or_default(),
+                // The status's reason and, when a probe failed, the first check that failed.
+                provider.reasons.iter().take(2).cloned().collect::<Vec<_>>().join("; "),
             ]
         })
         .collect();

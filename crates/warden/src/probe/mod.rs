@@ -32,7 +32,7 @@ use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use warden_core::health::{Certificate, CertificateUse, Check, HealthPolicy, KeySummary, ProbeResult, Target};
+use warden_core::health::{Certificate, CertificateUse, Check, KeySummary, ProbeResult, Target};
 
 pub use ldap::LdapConfiguration;
 pub use saml::SamlConfiguration;
@@ -63,8 +63,6 @@ pub struct ProbeSettings {
     pub azure_authority: String,
     /// DER certificates trusted as roots besides the platform's (a private CA).
     pub extra_root_certificates: Vec<Vec<u8>>,
-    /// The status model's thresholds, for the caller's `warden_core::health::evaluate_all`.
-    pub policy: HealthPolicy,
 }
 
 impl Default for ProbeSettings {
@@ -80,7 +78,6 @@ impl Default for ProbeSettings {
             max_clock_skew: Duration::from_secs(30),
             azure_authority: "https://login.microsoftonline.com".to_owned(),
             extra_root_certificates: Vec::new(),
-            policy: HealthPolicy::default(),
         }
     }
 }

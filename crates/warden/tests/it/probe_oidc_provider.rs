@@ -98,12 +98,9 @@ async fn a_second_oidc_implementation_is_probed_goes_down_and_recovers() {
         },
         plan: ProbePlan::Oidc { issuer: issuer.clone() },
     };
-    let settings = ProbeSettings {
-        allow_private: true,
-        request_timeout: Duration::from_secs(3),
-        policy: HealthPolicy { window: 3, down_after: 1, failure_rate_percent: 34, ..HealthPolicy::default() },
-        ..ProbeSettings::default()
-    };
+    let settings =
+        ProbeSettings { allow_private: true, request_timeout: Duration::from_secs(3), ..ProbeSettings::default() };
+    let policy = HealthPolicy { window: 3, down_after: 1, failure_rate_percent: 34, ..HealthPolicy::default() };
     let mut history: Vec<ProbeResult> = Vec::new();
     let round = |minutes: i64| {
         let (target, settings) = (target.clone(), settings.clone());
@@ -122,7 +119,7 @@ async fn a_second_oidc_implementation_is_probed_goes_down_and_recovers() {
     assert!(keys.usable >= 1 && keys.unusable == 0, "{first:#?}");
     assert!(first.checks[1].detail.contains("RS256"), "{:?}", first.checks[1]);
     history.push(first);
-    let health = evaluate_all(std::slice::from_ref(&target.target), &history, &settings.policy, at);
+    let health = evaluate_all(std::slice::from_ref(&target.target), &history, &policy, at);
     assert_eq!(health[0].status, HealthStatus::Healthy);
 
     let port: u16 = issuer.rsplit(':').next().unwrap().parse().unwrap();
@@ -130,7 +127,7 @@ async fn a_second_oidc_implementation_is_probed_goes_down_and_recovers() {
     let (second, at) = round(5).await;
     assert!(!second.succeeded());
     history.push(second);
-    let health = evaluate_all(std::slice::from_ref(&target.target), &history, &settings.policy, at);
+    let health = evaluate_all(std::slice::from_ref(&target.target), &history, &policy, at);
     assert_eq!(health[0].status, HealthStatus::Down);
     assert_eq!(idp_unreachable(&target.target.environment, &health).len(), 1);
 
@@ -138,7 +135,7 @@ async fn a_second_oidc_implementation_is_probed_goes_down_and_recovers() {
     let (third, at) = round(10).await;
     assert!(third.succeeded(), "{third:#?}");
     history.push(third);
-    let health = evaluate_all(std::slice::from_ref(&target.target), &history, &settings.policy, at);
+    let health = evaluate_all(std::slice::from_ref(&target.target), &history, &policy, at);
     assert_eq!(health[0].status, HealthStatus::Healthy, "{:?}", health[0].reasons);
     assert!(idp_unreachable(&target.target.environment, &health).is_empty());
 }

@@ -61,14 +61,17 @@ fn settings(sim: &Simulator) -> ProbeSettings {
         probe_timeout: Duration::from_secs(10),
         allow_private: true,
         azure_authority: format!("{}/__idp/azure", sim.base_url()),
-        policy: HealthPolicy {
-            window: 3,
-            down_after: 2,
-            failure_rate_percent: 34,
-            latency_threshold: Duration::from_millis(200),
-            certificate_warning_days: 30,
-        },
         ..ProbeSettings::default()
+    }
+}
+
+fn policy() -> HealthPolicy {
+    HealthPolicy {
+        window: 3,
+        down_after: 2,
+        failure_rate_percent: 34,
+        latency_threshold: Duration::from_millis(200),
+        certificate_warning_days: 30,
     }
 }
 
@@ -84,10 +87,10 @@ async fn round(
     let results = probe_all(targets.to_vec(), settings, at).await.unwrap();
     assert_eq!(results.len(), targets.len());
     store.record_probes(&results).await.unwrap();
-    let window = u32::try_from(settings.policy.window).unwrap();
+    let window = u32::try_from(policy().window).unwrap();
     let history = store.latest_probes(&environment, window).await.unwrap();
     let plain: Vec<_> = targets.iter().map(|target| target.target.clone()).collect();
-    let healths = evaluate_all(&plain, &history, &settings.policy, at);
+    let healths = evaluate_all(&plain, &history, &policy(), at);
     let current = store.current_statuses(&environment).await.unwrap();
     let changes: Vec<_> = healths
         .iter()
