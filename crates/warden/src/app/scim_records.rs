@@ -22,7 +22,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use warden_scim::schema::ResourceType;
+use warden_scim::schema::{GROUP_SCHEMA, ResourceType, USER_SCHEMA};
 use warden_scim::{SchemaRegistry, ScimError, patch, resource};
 
 use crate::app::compute::{ComputeError, ComputePool};
@@ -100,6 +100,14 @@ pub fn endpoint(kind: ScimKind) -> &'static str {
     }
 }
 
+/// The resource type's core schema URN.
+pub fn core_schema(kind: ScimKind) -> &'static str {
+    match kind {
+        ScimKind::User => USER_SCHEMA,
+        ScimKind::Group => GROUP_SCHEMA,
+    }
+}
+
 pub fn resource_type(kind: ScimKind, registry: &SchemaRegistry) -> Result<&ResourceType, ScimError> {
     let name = resource_name(kind);
     registry.resource_type(name).ok_or_else(|| ScimError::NotFound(format!("no resource type {name}")))
@@ -151,7 +159,7 @@ pub fn render(kind: ScimKind, record: ScimRecord, base_url: &str) -> Value {
             .map(|member| {
                 let mut value = Map::new();
                 let member_endpoint = member.member_type.as_deref().and_then(|member_type| {
-                    [ScimKind::User, ScimKind::Group]
+                    ScimKind::ALL
                         .into_iter()
                         .find(|kind| resource_name(*kind).eq_ignore_ascii_case(member_type))
                         .map(endpoint)

@@ -26,13 +26,13 @@ use serde_json::{Map, Value, json};
 use warden_scim::ScimError;
 use warden_scim::list::check_message_schemas;
 
-use crate::app::scim_records::{Change, etag};
+use crate::app::scim_records::{Change, endpoint, etag};
 use crate::scim::auth::Caller;
 use crate::scim::body::ScimBody;
 use crate::scim::error::Error;
-use crate::scim::kind::Kind;
 use crate::scim::state::{ScimState, now};
 use crate::scim::wire::scim_response;
+use crate::store::ScimKind;
 
 const BULK_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 const BULK_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
@@ -247,15 +247,15 @@ async fn execute(
     let caller = &caller.for_bulk_operation(operation.method.as_str(), path);
     let not_found = || Error::Protocol(ScimError::NotFound(format!("no bulk endpoint {path}")));
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let kind = Kind::ALL
+    let kind = ScimKind::ALL
         .into_iter()
-        .find(|kind| segments.first().is_some_and(|first| first.eq_ignore_ascii_case(kind.endpoint())))
+        .find(|kind| segments.first().is_some_and(|first| first.eq_ignore_ascii_case(endpoint(*kind))))
         .ok_or_else(not_found)?;
-    let location = |id: &str| format!("{}/{}/{id}", caller.base_url, kind.endpoint());
+    let location = |id: &str| format!("{}/{}/{id}", caller.base_url, endpoint(kind));
     let if_match = operation.version.as_deref();
     match (operation.method, segments.as_slice()) {
         (Method::Post, [_]) => {
-            let record = state.records.create(kind.stored(), caller, data.clone(), now()).await?;
+            let record = state.records.create(kind, caller, data.clone(), now()).await?;
             Ok((StatusCode::CREATED, Some(location(&record.id)), Some(etag(record.version)), Some(record.id)))
         }
         (Method::Put | Method::Patch, [_, id]) => {
@@ -263,11 +263,11 @@ async fn execute(
                 Method::Put => Change::Replace(Arc::new(data.clone())),
                 _ => Change::Patch(Arc::new(data.clone())),
             };
-            let record = state.records.modify(kind.stored(), caller, id, if_match, change, now()).await?;
+            let record = state.records.modify(kind, caller, id, if_match, change, now()).await?;
             Ok((StatusCode::OK, Some(location(id)), Some(etag(record.version)), None))
         }
         (Method::Delete, [_, id]) => {
-            state.records.delete(kind.stored(), caller, id, if_match).await?;
+            state.records.delete(kind, caller, id, if_match).await?;
             Ok((StatusCode::NO_CONTENT, Some(location(id)), None, None))
         }
         _ => Err(not_found()),

@@ -9,7 +9,7 @@ use warden_scim::schema::{self as render, ServiceProviderConfig};
 
 use crate::scim::auth::Caller;
 use crate::scim::error::Error;
-use crate::scim::kind::ResourceId;
+use crate::scim::resources::ResourceId;
 use crate::scim::state::ScimState;
 use crate::scim::wire::scim_response;
 

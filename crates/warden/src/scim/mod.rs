@@ -4,8 +4,8 @@
 //! - `router`: the routes; `state`: what every handler shares.
 //! - `auth`: the middleware every tenant request passes (token, tenant, limits, timeout, request log); `limits`:
 //!   the per-connection rate and the failed-authentication throttle.
-//! - `kind`: which resource type a route serves. `resources`: the Users and Groups handlers, one generic set per
-//!   kind, over `app::scim_records` (the writes); ETags and conditional requests.
+//! - `resources`: the Users and Groups handlers, one generic set per resource kind, over `app::scim_records` (the
+//!   writes); ETags and conditional requests.
 //! - `query`: lists and searches: the filter's indexed part goes to the store, the rest is evaluated in memory.
 //! - `bulk`: `/Bulk`, with `bulkId` references, `failOnErrors` and enforced limits.
 //! - `discovery`: `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`.
@@ -23,7 +23,6 @@ mod body;
 mod bulk;
 mod discovery;
 mod error;
-mod kind;
 mod limits;
 mod query;
 mod request_log;

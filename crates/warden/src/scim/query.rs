@@ -14,12 +14,11 @@ use warden_scim::list::{ListParameters, ListResponse, SortOrder};
 use warden_scim::path::AttributePath;
 use warden_scim::projection;
 
-use crate::app::scim_records::render;
+use crate::app::scim_records::{core_schema, render, resource_type};
 use crate::scim::auth::Caller;
 use crate::scim::error::Error;
-use crate::scim::kind::Kind;
 use crate::scim::state::ScimState;
-use crate::store::{ScimCondition, ScimQuery, ScimSortKey};
+use crate::store::{ScimCondition, ScimKind, ScimQuery, ScimSortKey};
 
 /// The store's part of a filter, and whether it is the whole filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,14 +27,14 @@ pub(crate) struct Plan {
     pub(crate) exact: bool,
 }
 
-pub(crate) fn plan(kind: Kind, filter: Option<&Filter>) -> Plan {
+pub(crate) fn plan(kind: ScimKind, filter: Option<&Filter>) -> Plan {
     match filter {
         None => Plan { conditions: Vec::new(), exact: true },
         Some(filter) => translate(kind, filter),
     }
 }
 
-fn translate(kind: Kind, filter: &Filter) -> Plan {
+fn translate(kind: ScimKind, filter: &Filter) -> Plan {
     match filter {
         Filter::Compare { path, operator: CompareOperator::Equal, value: CompareValue::String(value) } => {
             match condition(kind, path, value) {
@@ -49,7 +48,9 @@ fn translate(kind: Kind, filter: &Filter) -> Plan {
         }
         // Entra's `emails[type eq "work"].value eq "x"` arrives as `emails[type eq "work" and value eq "x"]`: the
         // address narrows, the type is checked in memory.
-        Filter::ValuePath { path, filter } if kind == Kind::User && is_core(kind, path) && is(path, "emails", None) => {
+        Filter::ValuePath { path, filter }
+            if kind == ScimKind::User && is_core(kind, path) && is(path, "emails", None) =>
+        {
             Plan {
                 conditions: email_values(filter).into_iter().map(ScimCondition::Email).take(1).collect(),
                 exact: false,
@@ -71,8 +72,8 @@ fn email_values(filter: &Filter) -> Vec<String> {
     }
 }
 
-fn is_core(kind: Kind, path: &AttributePath) -> bool {
-    path.urn.as_deref().is_none_or(|urn| urn.eq_ignore_ascii_case(kind.core_schema()))
+fn is_core(kind: ScimKind, path: &AttributePath) -> bool {
+    path.urn.as_deref().is_none_or(|urn| urn.eq_ignore_ascii_case(core_schema(kind)))
 }
 
 fn is(path: &AttributePath, name: &str, sub_attribute: Option<&str>) -> bool {
@@ -84,7 +85,7 @@ fn is(path: &AttributePath, name: &str, sub_attribute: Option<&str>) -> bool {
         }
 }
 
-fn condition(kind: Kind, path: &AttributePath, value: &str) -> Option<ScimCondition> {
+fn condition(kind: ScimKind, path: &AttributePath, value: &str) -> Option<ScimCondition> {
     if !is_core(kind, path) {
         return None;
     }
@@ -95,9 +96,9 @@ fn condition(kind: Kind, path: &AttributePath, value: &str) -> Option<ScimCondit
         Some(ScimCondition::ExternalId(value))
     } else if is(path, "displayName", None) {
         Some(ScimCondition::DisplayName(value))
-    } else if kind == Kind::User && is(path, "userName", None) {
+    } else if kind == ScimKind::User && is(path, "userName", None) {
         Some(ScimCondition::UserName(value))
-    } else if kind == Kind::User && (is(path, "emails", None) || is(path, "emails", Some("value"))) {
+    } else if kind == ScimKind::User && (is(path, "emails", None) || is(path, "emails", Some("value"))) {
         Some(ScimCondition::Email(value))
     } else {
         None
@@ -105,7 +106,7 @@ fn condition(kind: Kind, path: &AttributePath, value: &str) -> Option<ScimCondit
 }
 
 /// The store column a `sortBy` names, if it is one.
-fn sort_key(kind: Kind, path: &AttributePath) -> Option<ScimSortKey> {
+fn sort_key(kind: ScimKind, path: &AttributePath) -> Option<ScimSortKey> {
     if !is_core(kind, path) {
         return None;
     }
@@ -117,19 +118,19 @@ fn sort_key(kind: Kind, path: &AttributePath) -> Option<ScimSortKey> {
         ("displayName", None, ScimSortKey::DisplayName),
     ]
     .into_iter()
-    .chain((kind == Kind::User).then_some(("userName", None, ScimSortKey::UserName)))
+    .chain((kind == ScimKind::User).then_some(("userName", None, ScimSortKey::UserName)))
     .find(|(name, sub_attribute, _)| is(path, name, *sub_attribute))
     .map(|(_, _, key)| key)
 }
 
 /// One page of a list or a per-type search.
 pub(crate) async fn list(
-    kind: Kind,
+    kind: ScimKind,
     state: &ScimState,
     caller: &Caller,
     parameters: &ListParameters,
 ) -> Result<Value, Error> {
-    let resource_type = kind.resource_type(&state.records.registry)?;
+    let resource_type = resource_type(kind, &state.records.registry)?;
     if let Some(filter) = &parameters.filter {
         filter::validate(filter, &state.records.registry, resource_type)?;
     }
@@ -156,9 +157,9 @@ pub(crate) async fn list(
             offset: parameters.offset(),
             limit: Some(parameters.count),
         };
-        let page = state.records.store.list_scim_records(kind.stored(), &caller.tenant, &query).await?;
+        let page = state.records.store.list_scim_records(kind, &caller.tenant, &query).await?;
         let resources =
-            page.records.into_iter().map(|record| project(render(kind.stored(), record, &caller.base_url))).collect();
+            page.records.into_iter().map(|record| project(render(kind, record, &caller.base_url))).collect();
         return Ok(ListResponse::new(page.total, parameters.start_index, resources).into_json());
     }
     let matched = matching(kind, state, caller, parameters, plan.conditions).await?;
@@ -172,14 +173,14 @@ pub(crate) async fn list(
 /// Every resource of a kind that matches the filter, rendered and sorted: the in-memory path. Rendering, matching
 /// and sorting a tenant's resources is CPU work: it runs on the compute pool.
 pub(crate) async fn matching(
-    kind: Kind,
+    kind: ScimKind,
     state: &ScimState,
     caller: &Caller,
     parameters: &ListParameters,
     conditions: Vec<ScimCondition>,
 ) -> Result<Vec<Value>, Error> {
     let query = ScimQuery { conditions, ..ScimQuery::default() };
-    let page = state.records.store.list_scim_records(kind.stored(), &caller.tenant, &query).await?;
+    let page = state.records.store.list_scim_records(kind, &caller.tenant, &query).await?;
     let (registry, base_url) = (state.records.registry.clone(), caller.base_url.clone());
     let (filter, sort_by, sort_order) = (parameters.filter.clone(), parameters.sort_by.clone(), parameters.sort_order);
     let resources = state
@@ -189,7 +190,7 @@ pub(crate) async fn matching(
             let mut resources: Vec<Value> = page
                 .records
                 .into_iter()
-                .map(|record| render(kind.stored(), record, &base_url))
+                .map(|record| render(kind, record, &base_url))
                 .filter(|resource| filter.as_ref().is_none_or(|filter| filter::matches(filter, resource, &registry)))
                 .collect();
             if let Some(path) = &sort_by {
@@ -251,13 +252,13 @@ fn compare_sort_values(left: Option<&Value>, right: Option<&Value>) -> Ordering 
 mod tests {
     use super::*;
 
-    fn plan_of(kind: Kind, text: &str) -> Plan {
+    fn plan_of(kind: ScimKind, text: &str) -> Plan {
         plan(kind, Some(&filter::parse(text).unwrap()))
     }
 
     #[test]
     fn indexed_equalities_and_their_conjunctions_go_to_the_store() {
-        let plan = plan_of(Kind::User, r#"userName eq "A" and externalId eq "x" and emails.value eq "a@x""#);
+        let plan = plan_of(ScimKind::User, r#"userName eq "A" and externalId eq "x" and emails.value eq "a@x""#);
         assert!(plan.exact);
         assert_eq!(
             plan.conditions,
@@ -267,23 +268,23 @@ mod tests {
                 ScimCondition::Email("a@x".into())
             ]
         );
-        let urn = plan_of(Kind::User, r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a""#);
+        let urn = plan_of(ScimKind::User, r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a""#);
         assert_eq!(urn, Plan { conditions: vec![ScimCondition::UserName("a".into())], exact: true });
         assert_eq!(
-            plan_of(Kind::Group, r#"displayName eq "Team""#).conditions,
+            plan_of(ScimKind::Group, r#"displayName eq "Team""#).conditions,
             vec![ScimCondition::DisplayName("Team".into())]
         );
-        assert!(!plan_of(Kind::Group, r#"userName eq "a""#).exact);
+        assert!(!plan_of(ScimKind::Group, r#"userName eq "a""#).exact);
     }
 
     #[test]
     fn the_rest_is_evaluated_in_memory_narrowed_where_possible() {
-        let entra = plan_of(Kind::User, r#"emails[type eq "work"].value eq "a@x""#);
+        let entra = plan_of(ScimKind::User, r#"emails[type eq "work"].value eq "a@x""#);
         assert_eq!(entra, Plan { conditions: vec![ScimCondition::Email("a@x".into())], exact: false });
-        let mixed = plan_of(Kind::User, r#"userName eq "a" and active eq true"#);
+        let mixed = plan_of(ScimKind::User, r#"userName eq "a" and active eq true"#);
         assert_eq!(mixed, Plan { conditions: vec![ScimCondition::UserName("a".into())], exact: false });
         for text in [r#"userName sw "a""#, r#"userName eq "a" or userName eq "b""#, r#"not (userName eq "a")"#] {
-            assert_eq!(plan_of(Kind::User, text), Plan { conditions: Vec::new(), exact: false }, "{text}");
+            assert_eq!(plan_of(ScimKind::User, text), Plan { conditions: Vec::new(), exact: false }, "{text}");
         }
     }
 

@@ -9,37 +9,52 @@
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::Response;
 use serde_json::Value;
 use warden_scim::list::{ListParameters, ListResponse};
 use warden_scim::{ScimError, projection};
 
-use crate::app::scim_records::{Change, etag, render};
+use crate::app::scim_records::{Change, endpoint, etag, render, resource_type};
 use crate::scim::auth::Caller;
 use crate::scim::body::ScimBody;
 use crate::scim::error::Error;
-use crate::scim::kind::{Kind, ResourceId};
 use crate::scim::query;
 use crate::scim::state::{ScimState, now};
 use crate::scim::wire::{not_modified, scim_response};
-use crate::store::ScimRecord;
+use crate::store::{ScimKind, ScimRecord};
+
+/// The `{id}` of `/scim/v2/{orgId}/Users/{id}` and the like. A path that does not decode (invalid percent-encoding
+/// or UTF-8) names no resource: 404 in SCIM form, like an id that is not stored.
+pub(crate) struct ResourceId(pub(crate) String);
+
+impl FromRequestParts<ScimState> for ResourceId {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ScimState) -> Result<ResourceId, Error> {
+        match Path::<(String, String)>::from_request_parts(parts, state).await {
+            Ok(Path((_org, id))) => Ok(ResourceId(id)),
+            Err(_) => Err(Error::Protocol(ScimError::NotFound("the path names no resource".to_owned()))),
+        }
+    }
+}
 
 /// A resource type's routes: `Users` or `Groups`.
 pub(crate) trait Endpoint: Send + Sync + 'static {
-    const KIND: Kind;
+    const KIND: ScimKind;
 }
 
 pub(crate) struct Users;
 pub(crate) struct Groups;
 
 impl Endpoint for Users {
-    const KIND: Kind = Kind::User;
+    const KIND: ScimKind = ScimKind::User;
 }
 
 impl Endpoint for Groups {
-    const KIND: Kind = Kind::Group;
+    const KIND: ScimKind = ScimKind::Group;
 }
 
 /// `GET /Users`, `GET /Groups`.
@@ -70,7 +85,7 @@ pub(crate) async fn create<E: Endpoint>(
     Extension(caller): Extension<Caller>,
     ScimBody(body): ScimBody,
 ) -> Result<Response, Error> {
-    let record = state.records.create(E::KIND.stored(), &caller, body, now()).await?;
+    let record = state.records.create(E::KIND, &caller, body, now()).await?;
     respond_with(E::KIND, &state, &caller, record, StatusCode::CREATED, None)
 }
 
@@ -83,7 +98,7 @@ pub(crate) async fn get<E: Endpoint>(
     uri: Uri,
 ) -> Result<Response, Error> {
     let parameters = list_parameters(&state, &uri)?;
-    let record = state.records.get(E::KIND.stored(), &caller.tenant, &id).await?;
+    let record = state.records.get(E::KIND, &caller.tenant, &id).await?;
     if if_none_match_hits(&headers, record.version) {
         return Ok(not_modified(&etag(record.version)));
     }
@@ -121,14 +136,14 @@ pub(crate) async fn delete<E: Endpoint>(
     ResourceId(id): ResourceId,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    state.records.delete(E::KIND.stored(), &caller, &id, if_match_of(&headers)?).await?;
+    state.records.delete(E::KIND, &caller, &id, if_match_of(&headers)?).await?;
     let mut response = Response::default();
     *response.status_mut() = StatusCode::NO_CONTENT;
     Ok(response)
 }
 
 async fn modify(
-    kind: Kind,
+    kind: ScimKind,
     state: &ScimState,
     caller: &Caller,
     id: &str,
@@ -137,7 +152,7 @@ async fn modify(
     change: Change,
 ) -> Result<Response, Error> {
     let parameters = list_parameters(state, uri)?;
-    let record = state.records.modify(kind.stored(), caller, id, if_match_of(headers)?, change, now()).await?;
+    let record = state.records.modify(kind, caller, id, if_match_of(headers)?, change, now()).await?;
     respond_with(kind, state, caller, record, StatusCode::OK, Some(&parameters))
 }
 
@@ -148,9 +163,9 @@ pub(crate) async fn search_all(
     ScimBody(body): ScimBody,
 ) -> Result<Response, Error> {
     let parameters = ListParameters::from_search_request(&body, &state.settings.list_limits)?;
-    let mut resources: Vec<(Kind, Value)> = Vec::new();
-    for kind in Kind::ALL {
-        let resource_type = kind.resource_type(&state.records.registry)?;
+    let mut resources: Vec<(ScimKind, Value)> = Vec::new();
+    for kind in ScimKind::ALL {
+        let resource_type = resource_type(kind, &state.records.registry)?;
         if let Some(filter) = &parameters.filter {
             warden_scim::filter::validate(filter, &state.records.registry, resource_type)?;
         }
@@ -164,7 +179,7 @@ pub(crate) async fn search_all(
     // Only the page is projected.
     let mut page: Vec<Value> = Vec::new();
     for (kind, resource) in resources.into_iter().skip(offset).take(count) {
-        let resource_type = kind.resource_type(&state.records.registry)?;
+        let resource_type = resource_type(kind, &state.records.registry)?;
         page.push(projection::project(
             resource,
             &parameters.attributes,
@@ -188,17 +203,17 @@ fn list_parameters(state: &ScimState, uri: &Uri) -> Result<ListParameters, Error
 }
 
 fn respond_with(
-    kind: Kind,
+    kind: ScimKind,
     state: &ScimState,
     caller: &Caller,
     record: ScimRecord,
     status: StatusCode,
     parameters: Option<&ListParameters>,
 ) -> Result<Response, Error> {
-    let location = format!("{}/{}/{}", caller.base_url, kind.endpoint(), record.id);
+    let location = format!("{}/{}/{}", caller.base_url, endpoint(kind), record.id);
     let location = (status == StatusCode::CREATED).then_some(location.as_str());
     let etag = etag(record.version);
-    let rendered = render(kind.stored(), record, &caller.base_url);
+    let rendered = render(kind, record, &caller.base_url);
     let (attributes, excluded): (&[_], &[_]) =
         parameters.map_or((&[], &[]), |parameters| (&parameters.attributes, &parameters.excluded_attributes));
     let body = projection::project(
@@ -206,7 +221,7 @@ fn respond_with(
         attributes,
         excluded,
         &state.records.registry,
-        kind.resource_type(&state.records.registry)?,
+        resource_type(kind, &state.records.registry)?,
     );
     Ok(scim_response(status, &body, Some(&etag), location))
 }

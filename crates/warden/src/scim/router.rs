@@ -6,6 +6,7 @@ use axum::middleware;
 use axum::routing::{any, get, post};
 use warden_scim::ScimError;
 
+use crate::app::scim_records::endpoint;
 use crate::scim::auth;
 use crate::scim::bulk;
 use crate::scim::discovery;
@@ -32,7 +33,7 @@ pub fn router(state: ScimState) -> Router {
 
 /// A resource type's routes: list and create, search, and read, replace, patch and delete one.
 fn resource_routes<E: Endpoint>(router: Router<ScimState>) -> Router<ScimState> {
-    let base = format!("/scim/v2/{{org}}/{}", E::KIND.endpoint());
+    let base = format!("/scim/v2/{{org}}/{}", endpoint(E::KIND));
     router
         .route(&base, get(resources::list::<E>).post(resources::create::<E>))
         .route(&format!("{base}/.search"), post(resources::search::<E>))

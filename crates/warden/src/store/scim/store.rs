@@ -95,6 +95,10 @@ pub enum ScimKind {
     Group,
 }
 
+impl ScimKind {
+    pub const ALL: [ScimKind; 2] = [ScimKind::User, ScimKind::Group];
+}
+
 /// A stored SCIM user or group.
 ///
 /// `resource` is the normalized resource with its `id` and without `meta` (rendered per request), a group's
