@@ -61,17 +61,17 @@ impl WriteGate {
         WriteGate { deadline, state: AtomicU8::new(NOTHING_WRITTEN) }
     }
 
-    /// Called right before a write: `Err(Timeout)` once the deadline has passed (nothing more is written),
-    /// otherwise the request is answered with the outcome of the write, even if that comes after the deadline.
-    pub(crate) fn begin_write(&self) -> Result<(), Error> {
+    /// Called right before a write: `false` once the deadline has passed (nothing more is written); otherwise
+    /// `true`, and the request is answered with the outcome of the write, even if that comes after the deadline.
+    fn begin_write(&self) -> bool {
         if Instant::now() >= self.deadline {
             let _ = self.state.compare_exchange(NOTHING_WRITTEN, CUT_OFF, Ordering::AcqRel, Ordering::Acquire);
-            return Err(Error::Timeout);
+            return false;
         }
-        match self.state.compare_exchange(NOTHING_WRITTEN, WRITING, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) | Err(WRITING) => Ok(()),
-            Err(_) => Err(Error::Timeout),
-        }
+        matches!(
+            self.state.compare_exchange(NOTHING_WRITTEN, WRITING, Ordering::AcqRel, Ordering::Acquire),
+            Ok(_) | Err(WRITING)
+        )
     }
 
     /// At the deadline: whether the request may be cut off (no write began; none will).
@@ -107,7 +107,7 @@ impl WriteRequest for Caller {
     }
 
     fn begin_write(&self) -> Result<(), RecordError> {
-        self.gate.begin_write().map_err(|_| RecordError::DeadlinePassed)
+        if self.gate.begin_write() { Ok(()) } else { Err(RecordError::DeadlinePassed) }
     }
 
     fn log_entry(&self, status: u16) -> ScimRequestLogEntry {
