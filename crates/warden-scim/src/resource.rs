@@ -97,6 +97,22 @@ pub fn primary_email(resource: &Value) -> Option<&str> {
         .map(|email| email.value)
 }
 
+/// The primary phone number, else the first.
+pub fn primary_phone_number(resource: &Value) -> Option<&str> {
+    let numbers: Vec<(&str, bool)> = values_of(resource, "phoneNumbers")
+        .filter_map(|number| {
+            let primary = get_ignore_case(number, "primary").and_then(boolean_of).unwrap_or(false);
+            Some((string_attribute(number, "value")?, primary))
+        })
+        .collect();
+    numbers.iter().find(|(_, primary)| *primary).or_else(|| numbers.first()).map(|(value, _)| *value)
+}
+
+/// `preferredLanguage`.
+pub fn preferred_language(resource: &Value) -> Option<&str> {
+    string_attribute(resource, "preferredLanguage")
+}
+
 /// Every member of a Group, in order (entries without a string `value` are skipped).
 pub fn members(resource: &Value) -> Vec<Member<'_>> {
     values_of(resource, "members")

@@ -104,6 +104,39 @@ impl ZitadelClient {
         converted(&operation, users, convert::user_v1)
     }
 
+    /// The user of `org` whose user name is `user_name`, compared case-insensitively as ZITADEL's uniqueness does.
+    pub async fn find_user_by_user_name(&self, org: &OrgId, user_name: &str) -> Result<Option<User>, Error> {
+        let operation = format!("look up user {user_name:?} in org {org}");
+        let mut list = self.v1_list(
+            "/management/v1/users/_search".to_owned(),
+            Some(org),
+            operation.clone(),
+            "user.read",
+            Some("USER_FIELD_NAME_USER_NAME"),
+        );
+        list.filters = Some(serde_json::json!([
+            {"userNameQuery": {"userName": user_name, "method": "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE"}}
+        ]));
+        let users: Vec<v1::User> = self.list(&list, |user: &v1::User| user.id.clone()).await?;
+        let users = converted(&operation, users, convert::user_v1)?;
+        Ok(users.into_iter().find(|user| user.username.eq_ignore_ascii_case(user_name) && user.org_id == *org))
+    }
+
+    /// The user grants of one user in `org`.
+    pub async fn list_user_grants_of_user(&self, org: &OrgId, user: &UserId) -> Result<Vec<UserGrant>, Error> {
+        let operation = format!("list user grants of user {user}");
+        let mut list = self.v1_list(
+            "/management/v1/users/grants/_search".to_owned(),
+            Some(org),
+            operation.clone(),
+            "user.grant.read",
+            None,
+        );
+        list.filters = Some(serde_json::json!([{"userIdQuery": {"userId": user.as_str()}}]));
+        let grants: Vec<v1::UserGrant> = self.list(&list, |grant: &v1::UserGrant| grant.id.clone()).await?;
+        converted(&operation, grants, convert::user_grant_v1)
+    }
+
     /// Users of every organization in one list (v2 `ListUsers`); `None` when the caller should page per org (v1).
     pub async fn list_users_instance_wide(&self) -> Result<Option<Vec<User>>, Error> {
         let operation = "list users of the instance";

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::json;
 use warden_core::id::{MetadataKey, OrgId, ProjectGrantId, ProjectId, RoleKey, UserGrantId, UserId};
 
-use crate::client::ZitadelClient;
+use crate::client::{V2Service, ZitadelClient};
 use crate::dto::v1;
 use crate::error::Error;
 use crate::path::segment;
@@ -21,6 +21,8 @@ pub struct NewHumanUser {
     pub preferred_language: String,
     pub email: String,
     pub email_verified: bool,
+    /// Empty for none.
+    pub phone: String,
 }
 
 /// A human user's profile, replaced as a whole.
@@ -56,15 +58,69 @@ impl ZitadelClient {
         if let Some(language) = non_empty(&user.preferred_language) {
             profile["preferredLanguage"] = json!(language);
         }
-        let body = json!({
+        let mut body = json!({
             "userName": user.username,
             "profile": profile,
             "email": {"email": user.email, "isEmailVerified": user.email_verified},
         });
+        if let Some(phone) = non_empty(&user.phone) {
+            body["phone"] = json!({"phone": phone});
+        }
         let path = "/management/v1/users/human/_import".to_owned();
         let created: v1::CreatedUser =
             self.call(Method::POST, path, Some(org), Some(body), operation.clone(), "user.write").await?;
         id_of(&operation, created.user_id)
+    }
+
+    /// Creates a human user in `org`, active from the start: v2 `AddHumanUser` where this ZITADEL serves it (with
+    /// `metadata` set in the same call), else v1 `ImportHumanUser` (the user starts in the initial state, and the
+    /// metadata is set with a call each).
+    pub async fn add_human_user(
+        &self,
+        org: &OrgId,
+        user: &NewHumanUser,
+        metadata: &[(MetadataKey, Vec<u8>)],
+    ) -> Result<UserId, Error> {
+        let operation = format!("add user {} to org {org}", user.username);
+        let created = self
+            .through_v2(V2Service::Users, &operation, async {
+                let mut profile = json!({"givenName": user.given_name, "familyName": user.family_name});
+                if let Some(display_name) = non_empty(&user.display_name) {
+                    profile["displayName"] = json!(display_name);
+                }
+                if let Some(language) = non_empty(&user.preferred_language) {
+                    profile["preferredLanguage"] = json!(language);
+                }
+                let mut body = json!({
+                    "username": user.username,
+                    "organization": {"orgId": org.as_str()},
+                    "profile": profile,
+                    "email": {"email": user.email, "isVerified": user.email_verified},
+                });
+                if let Some(phone) = non_empty(&user.phone) {
+                    body["phone"] = json!({"phone": phone});
+                }
+                if !metadata.is_empty() {
+                    let entries: Vec<_> = metadata
+                        .iter()
+                        .map(|(key, value)| json!({"key": key.as_str(), "value": STANDARD.encode(value)}))
+                        .collect();
+                    body["metadata"] = json!(entries);
+                }
+                let created: v1::CreatedUser = self
+                    .call(Method::POST, "/v2/users/human".to_owned(), None, Some(body), operation.clone(), "user.write")
+                    .await?;
+                id_of::<UserId>(&operation, created.user_id)
+            })
+            .await?;
+        if let Some(id) = created {
+            return Ok(id);
+        }
+        let id = self.import_human_user(org, user).await?;
+        for (key, value) in metadata {
+            self.set_user_metadata(org, &id, key, value).await?;
+        }
+        Ok(id)
     }
 
     pub async fn update_human_profile(&self, org: &OrgId, user: &UserId, profile: &ProfileUpdate) -> Result<(), Error> {

@@ -55,6 +55,7 @@ async fn every_exchange_of_a_full_read_and_of_provisioning_passes_zitadels_schem
                 preferred_language: "en".to_owned(),
                 email: "grace@customer.example".to_owned(),
                 email_verified: true,
+                phone: String::new(),
             },
         )
         .await

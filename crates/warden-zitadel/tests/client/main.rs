@@ -194,6 +194,7 @@ async fn provisioning_creates_updates_grants_and_removes_a_user() {
         preferred_language: "en".to_owned(),
         email: "ada@customer.example".to_owned(),
         email_verified: true,
+        phone: String::new(),
     };
     let user_id = client.import_human_user(&org, &new_user).await.unwrap();
     let error = client.import_human_user(&org, &new_user).await.unwrap_err();

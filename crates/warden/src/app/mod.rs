@@ -24,6 +24,7 @@ pub mod health;
 pub mod history;
 pub mod lease;
 pub mod maintenance;
+pub mod provisioning;
 pub mod report;
 pub mod scim_admin;
 pub mod scim_records;

@@ -9,7 +9,8 @@ use warden_core::id::OrgId;
 use crate::app::tokens as token;
 use crate::app::{App, Error};
 use crate::store::{
-    ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimRequestLogEntry, ScimTenant,
+    DeletePolicy, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimRequestLogEntry,
+    ScimTenant,
 };
 
 /// The window of a connection's request and error counts in [`connections`].
@@ -63,6 +64,8 @@ pub async fn issue_connection(
         previous_valid_until: None,
         disabled_at: None,
         created_at: now,
+        provisioning: false,
+        delete_policy: DeletePolicy::Deactivate,
     };
     app.store().create_scim_connection(&connection).await?;
     tracing::info!(connection = %connection.id, org = %connection.tenant.org_id, "SCIM connection created");

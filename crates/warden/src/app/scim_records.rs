@@ -26,9 +26,11 @@ use warden_scim::schema::{GROUP_SCHEMA, ResourceType, USER_SCHEMA};
 use warden_scim::{SchemaRegistry, ScimError, patch, resource};
 
 use crate::app::compute::{ComputeError, ComputePool};
+use crate::app::provisioning::{ProvisioningTarget, plan};
 use crate::app::tokens;
 use crate::store::{
-    self, ScimCondition, ScimGroupMember, ScimKind, ScimQuery, ScimRecord, ScimRequestLogEntry, ScimTenant, Store,
+    self, NewProvisioningOperation, ScimCondition, ScimGroupMember, ScimKind, ScimQuery, ScimRecord,
+    ScimRequestLogEntry, ScimTenant, Store, WriteEffects,
 };
 
 /// What a record operation can fail with; the SCIM server renders each in the protocol's error format.
@@ -61,6 +63,10 @@ pub trait WriteRequest: Sync {
     fn log_entry(&self, status: u16) -> ScimRequestLogEntry;
     /// The write committed [`WriteRequest::log_entry`]: the request needs no other row.
     fn mark_logged(&self);
+    /// Where the write flows on to when the connection provisions into ZITADEL: its operations commit with it.
+    fn provisioning(&self) -> Option<&ProvisioningTarget> {
+        None
+    }
 }
 
 /// How a replace or patch changes the stored resource (the body, shared by the attempts of a write).
@@ -288,8 +294,11 @@ impl ScimRecords {
         {
             return Ok(existing);
         }
+        let provisioning = written(kind, request.provisioning(), None, Some(&record), now);
+        let log = request.log_entry(201);
         request.begin_write()?;
-        match self.store.insert_scim_record(kind, &record, Some(&request.log_entry(201))).await {
+        let effects = WriteEffects { log: Some(&log), provisioning: &provisioning };
+        match self.store.insert_scim_record(kind, &record, &effects).await {
             Ok(()) => request.mark_logged(),
             Err(store::Error::ScimUniqueness) => {
                 return match self.retried_create(kind, request.tenant(), &record).await? {
@@ -380,8 +389,11 @@ impl ScimRecords {
                 created: existing.created,
                 last_modified: now,
             };
+            let provisioning = written(kind, request.provisioning(), Some(&existing), Some(&record), now);
+            let log = request.log_entry(200);
             request.begin_write()?;
-            match self.store.update_scim_record(kind, &record, &existing, Some(&request.log_entry(200))).await {
+            let effects = WriteEffects { log: Some(&log), provisioning: &provisioning };
+            match self.store.update_scim_record(kind, &record, &existing, &effects).await {
                 // A user is served as written (its groups did not change); a group is read back for its members'
                 // displays, which come from the users.
                 Ok(()) => {
@@ -399,35 +411,66 @@ impl ScimRecords {
         }
     }
 
-    /// Deletes `id`, only at the version `If-Match` names when it names one.
+    /// Deletes `id`, only at the version `If-Match` names when it names one. When the connection provisions, the
+    /// record is read first and deleted at the version read (its members are what the delete takes grants from).
     pub async fn delete(
         &self,
         kind: ScimKind,
         request: &impl WriteRequest,
         id: &str,
         if_match: Option<&str>,
+        now: OffsetDateTime,
     ) -> Result<(), RecordError> {
-        let expected_version = if if_match.is_some() {
-            let existing = self.get(kind, request.tenant(), id).await?;
-            if_match_allows(if_match, existing.version)?;
-            Some(existing.version)
-        } else {
-            None
-        };
         if !could_be_stored(id) {
             return Err(not_found(kind, id));
         }
-        request.begin_write()?;
-        let log = request.log_entry(204);
-        match self.store.delete_scim_record(kind, request.tenant(), id, expected_version, Some(&log)).await {
-            Ok(()) => {
-                request.mark_logged();
-                Ok(())
+        let mut attempts_left = 3;
+        loop {
+            attempts_left -= 1;
+            let existing = if if_match.is_some() || request.provisioning().is_some() {
+                let existing = self.get(kind, request.tenant(), id).await?;
+                if_match_allows(if_match, existing.version)?;
+                Some(existing)
+            } else {
+                None
+            };
+            let provisioning = match (request.provisioning(), kind) {
+                (Some(target), ScimKind::User) => vec![plan::user_deleted(target, id, now)],
+                (target, _) => written(kind, target, existing.as_ref(), None, now),
+            };
+            request.begin_write()?;
+            let log = request.log_entry(204);
+            let effects = WriteEffects { log: Some(&log), provisioning: &provisioning };
+            let expected_version = existing.as_ref().map(|existing| existing.version);
+            match self.store.delete_scim_record(kind, request.tenant(), id, expected_version, &effects).await {
+                Ok(()) => {
+                    request.mark_logged();
+                    return Ok(());
+                }
+                Err(store::Error::ScimVersionMismatch) if if_match.is_none() && attempts_left > 0 => continue,
+                Err(store::Error::ScimVersionMismatch) => return Err(RecordError::PreconditionFailed),
+                Err(store::Error::ScimNotFound { .. }) => return Err(not_found(kind, id)),
+                Err(error) => return Err(error.into()),
             }
-            Err(store::Error::ScimVersionMismatch) => Err(RecordError::PreconditionFailed),
-            Err(store::Error::ScimNotFound { .. }) => Err(not_found(kind, id)),
-            Err(error) => Err(error.into()),
         }
+    }
+}
+
+/// The provisioning operations a write of a user or group sets off (none when the connection does not provision).
+fn written(
+    kind: ScimKind,
+    target: Option<&ProvisioningTarget>,
+    before: Option<&ScimRecord>,
+    after: Option<&ScimRecord>,
+    now: OffsetDateTime,
+) -> Vec<NewProvisioningOperation> {
+    let Some(target) = target else { return Vec::new() };
+    match (kind, after) {
+        (ScimKind::User, Some(after)) => plan::user_written(target, before, after, now),
+        (ScimKind::User, None) => {
+            before.map(|before| vec![plan::user_deleted(target, &before.id, now)]).unwrap_or_default()
+        }
+        (ScimKind::Group, after) => plan::group_written(target, before, after, now),
     }
 }
 

@@ -33,6 +33,15 @@ pub struct Settings {
     pub retention: RetentionSettings,
     /// How providers are probed, and their status judged.
     pub probes: ProbeSettings,
+    pub provisioning: ProvisioningSettings,
+}
+
+/// How the provisioning outbox retries (`[provisioning]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProvisioningSettings {
+    pub max_attempts: u32,
+    pub retry_delay: Duration,
+    pub max_retry_delay: Duration,
 }
 
 /// How long what warden records is kept (`[retention]`).
@@ -145,6 +154,11 @@ impl Settings {
                 provider_probes: config.retention.provider_probes.as_time(),
             },
             probes,
+            provisioning: ProvisioningSettings {
+                max_attempts: config.provisioning.max_attempts.max(1),
+                retry_delay: config.provisioning.retry_delay.get(),
+                max_retry_delay: config.provisioning.max_retry_delay.get(),
+            },
         })
     }
 

@@ -8,6 +8,7 @@ mod export;
 mod governance;
 mod health;
 mod output;
+mod provisioning;
 mod report;
 mod runs;
 mod scim;
@@ -93,6 +94,12 @@ pub enum Command {
     Alerts(governance::AlertsCommand),
     /// What operators did: suppressions and alert actions
     Audit(governance::AuditArgs),
+    /// Map SCIM groups to ZITADEL project roles (audited)
+    #[command(subcommand)]
+    Mapping(provisioning::MappingCommand),
+    /// The provisioning outbox: status per connection, retry or discard parked operations (audited)
+    #[command(subcommand)]
+    Provisioning(provisioning::ProvisioningCommand),
 }
 
 /// How a command prints its result.
@@ -163,6 +170,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => with_app(&config, async |app| governance::audit(app, &args).await).await,
         Command::Serve => with_app(&config, async |app| serve::run(app).await).await,
         Command::Scim(command) => with_app(&config, async |app| scim::run(app, &command).await).await,
+        Command::Mapping(command) => with_app(&config, async |app| provisioning::mapping(app, &command).await).await,
+        Command::Provisioning(command) => with_app(&config, async |app| provisioning::run(app, &command).await).await,
     }
 }
 

@@ -10,9 +10,10 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use warden_core::id::OrgId;
 
-use crate::app::App;
 use crate::app::scim_admin::{self, ConnectionStatus, IssuedToken};
+use crate::app::{App, provisioning};
 use crate::cli::output::{out, outln};
+use crate::cli::provisioning::{DeletePolicyArg, Switch};
 use crate::cli::{OutputFormat, table, time_text};
 use crate::config::ConfigDuration;
 use crate::store::{ScimConnectionId, ScimConnectionKind};
@@ -58,6 +59,12 @@ pub struct CreateArgs {
     name: String,
     #[arg(long, value_enum, default_value_t = KindArg::Generic)]
     kind: KindArg,
+    /// Whether the users and groups it receives flow on into ZITADEL
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    provisioning: Switch,
+    /// What a SCIM DELETE of a user does in ZITADEL
+    #[arg(long, value_enum, default_value_t = DeletePolicyArg::Deactivate)]
+    delete_policy: DeletePolicyArg,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
 }
@@ -127,7 +134,12 @@ async fn create(app: &App, args: &CreateArgs) -> anyhow::Result<ExitCode> {
         KindArg::Entra => ScimConnectionKind::Entra,
         KindArg::Generic => ScimConnectionKind::Generic,
     };
-    let issued = scim_admin::create_connection(app, &args.env, org_id, &args.name, kind).await?;
+    let mut issued = scim_admin::create_connection(app, &args.env, org_id, &args.name, kind).await?;
+    if args.provisioning == Switch::On || args.delete_policy != DeletePolicyArg::Deactivate {
+        let id = issued.connection.id.to_string();
+        let provisioning = args.provisioning == Switch::On;
+        issued.connection = provisioning::configure(app, &id, provisioning, args.delete_policy.policy()).await?;
+    }
     let note = format!("connection {}: store the token now, it is not shown again", issued.connection.id);
     print_token(args.format, &issued, &note)?;
     Ok(ExitCode::SUCCESS)

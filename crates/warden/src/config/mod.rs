@@ -44,6 +44,44 @@ pub struct Config {
     pub retention: RetentionConfig,
     #[serde(default)]
     pub probes: ProbesConfig,
+    #[serde(default)]
+    pub provisioning: ProvisioningConfig,
+}
+
+/// How the provisioning outbox retries operations ZITADEL did not accept (`[provisioning]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisioningConfig {
+    /// Failed attempts after which an operation is parked (an operator retries or discards it).
+    #[serde(default = "ProvisioningConfig::default_max_attempts")]
+    pub max_attempts: u32,
+    /// The wait after the first failed attempt; each further failure doubles it, up to `max_retry_delay`.
+    #[serde(default = "ProvisioningConfig::default_retry_delay")]
+    pub retry_delay: ConfigDuration,
+    #[serde(default = "ProvisioningConfig::default_max_retry_delay")]
+    pub max_retry_delay: ConfigDuration,
+}
+
+impl ProvisioningConfig {
+    fn default_max_attempts() -> u32 {
+        10
+    }
+    fn default_retry_delay() -> ConfigDuration {
+        ConfigDuration::from_secs(2)
+    }
+    fn default_max_retry_delay() -> ConfigDuration {
+        ConfigDuration::from_secs(300)
+    }
+}
+
+impl Default for ProvisioningConfig {
+    fn default() -> ProvisioningConfig {
+        ProvisioningConfig {
+            max_attempts: ProvisioningConfig::default_max_attempts(),
+            retry_delay: ProvisioningConfig::default_retry_delay(),
+            max_retry_delay: ProvisioningConfig::default_max_retry_delay(),
+        }
+    }
 }
 
 /// How identity providers and ZITADEL itself are probed (`[probes]`), and how their status is judged. The URLs

@@ -1,6 +1,6 @@
 //! The background work of `warden serve`: each job is one step of the application layer (`app::sync::sync_if_due`,
-//! `app::health::probe_if_due`, `app::sync::deliver_notifications`, `app::maintenance::apply_retention`,
-//! `app::maintenance::refresh_statistics`),
+//! `app::health::probe_if_due`, `app::provisioning::provision_once`, `app::sync::deliver_notifications`,
+//! `app::maintenance::apply_retention`, `app::maintenance::refresh_statistics`),
 //! and the loops here only wait between steps. Jobs that must run once across replicas take a lease inside their
 //! step; delivery claims each notification instead.
 //!
@@ -18,11 +18,13 @@ use warden_core::id::EnvironmentName;
 
 use crate::app::App;
 use crate::app::health::{ScheduledProbe, needs_attention, probe_if_due};
-use crate::app::maintenance;
 use crate::app::sync::{ScheduledSync, abandon, deliver_notifications, sync_if_due};
+use crate::app::{maintenance, provisioning};
 
 /// How often due notifications are looked for.
 pub const NOTIFICATION_INTERVAL: Duration = Duration::from_secs(15);
+/// How often an idle provisioning worker looks for new operations.
+pub const PROVISIONING_POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// How often retention prunes what has aged out.
 pub const RETENTION_INTERVAL: Duration = Duration::from_secs(3_600);
 /// How often the tables' growth is checked for stale planner statistics.
@@ -51,6 +53,8 @@ impl Scheduler {
             let span = tracing::info_span!("job", job = "probe", %environment);
             jobs.spawn(probe_loop(app.clone(), environment, stopping.clone()).instrument(span));
         }
+        let span = tracing::info_span!("job", job = "provisioning");
+        jobs.spawn(provisioning_loop(app.clone(), stopping.clone()).instrument(span));
         jobs.spawn(every(app.clone(), "notifications", NOTIFICATION_INTERVAL, stopping.clone(), |app| async move {
             deliver_notifications(&app).await;
         }));
@@ -138,6 +142,30 @@ async fn probe_loop(app: App, environment: EnvironmentName, mut stopping: watch:
             Ok(ScheduledProbe::Busy) => BUSY_RETRY,
             Err(error) => {
                 tracing::error!(%error, "scheduled probes failed");
+                FAILURE_RETRY
+            }
+        };
+        if !wait.is_zero() && tokio::time::timeout(wait, stopping.wait_for(|stop| *stop)).await.is_ok() {
+            return;
+        }
+    }
+}
+
+/// Applies the provisioning outbox: right away while there is work, polling every
+/// [`PROVISIONING_POLL_INTERVAL`] when there is none.
+async fn provisioning_loop(app: App, mut stopping: watch::Receiver<bool>) {
+    loop {
+        if *stopping.borrow() {
+            return;
+        }
+        let wait = match provisioning::provision_once(&app).await {
+            Ok(outcome) if outcome.claimed > 0 => {
+                tracing::debug!(?outcome, "provisioned");
+                Duration::ZERO
+            }
+            Ok(_) => PROVISIONING_POLL_INTERVAL,
+            Err(error) => {
+                tracing::error!(%error, "provisioning step failed");
                 FAILURE_RETRY
             }
         };

@@ -24,6 +24,7 @@ use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::app::provisioning::ProvisioningTarget;
 use crate::app::scim_records::{RecordError, WriteRequest};
 use crate::app::tokens::{hash_token, same_hash};
 use crate::scim::error::Error;
@@ -39,6 +40,8 @@ pub struct Caller {
     /// `{public_url}/scim/v2/{orgId}`, for `meta.location`, `Location` and `$ref`: from the configuration, never
     /// from the request's `Host` or `X-Forwarded-*` headers.
     pub base_url: String,
+    /// Where the connection's writes flow on to, when it provisions into ZITADEL.
+    pub provisioning: Option<ProvisioningTarget>,
     request: LoggedRequest,
     gate: Arc<WriteGate>,
 }
@@ -123,6 +126,10 @@ impl WriteRequest for Caller {
 
     fn mark_logged(&self) {
         self.request.logged.store(true, Ordering::Release);
+    }
+
+    fn provisioning(&self) -> Option<&ProvisioningTarget> {
+        self.provisioning.as_ref()
     }
 }
 
@@ -245,6 +252,9 @@ async fn authenticate(
     };
     Ok(Caller {
         base_url: format!("{}/scim/v2/{}", state.settings.public_base_url, connection.tenant.org_id),
+        provisioning: connection
+            .provisioning
+            .then(|| ProvisioningTarget { connection: connection.id.clone(), delete_policy: connection.delete_policy }),
         connection: connection.id,
         tenant: connection.tenant,
         request: presented.request,

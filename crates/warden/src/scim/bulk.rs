@@ -267,7 +267,7 @@ async fn execute(
             Ok((StatusCode::OK, Some(location(id)), Some(etag(record.version)), None))
         }
         (Method::Delete, [_, id]) => {
-            state.records.delete(kind, caller, id, if_match).await?;
+            state.records.delete(kind, caller, id, if_match, now()).await?;
             Ok((StatusCode::NO_CONTENT, Some(location(id)), None, None))
         }
         _ => Err(not_found()),

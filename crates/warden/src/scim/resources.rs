@@ -136,7 +136,7 @@ pub(crate) async fn delete<E: Endpoint>(
     ResourceId(id): ResourceId,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    state.records.delete(E::KIND, &caller, &id, if_match_of(&headers)?).await?;
+    state.records.delete(E::KIND, &caller, &id, if_match_of(&headers)?, now()).await?;
     let mut response = Response::default();
     *response.status_mut() = StatusCode::NO_CONTENT;
     Ok(response)

@@ -3,7 +3,8 @@
 //! One folder per aggregate, each in the same shape: `observed` (environments, observed objects, sync runs,
 //! changes: [`Store`], the supertrait of the others), `governance` ([`GovernanceStore`]), `scim` ([`ScimStore`]),
 //! `leases` ([`LeaseStore`]: which process runs a job), `maintenance` ([`MaintenanceStore`]: retention, planner
-//! statistics) and `probes` ([`ProbeStore`]: provider health). Below them, `sql` holds the SQL machinery they share, written once over a `Dialect`; `postgres`
+//! statistics), `probes` ([`ProbeStore`]: provider health) and `provisioning` ([`ProvisioningStore`]: mappings, the
+//! outbox of ZITADEL operations, what warden made in ZITADEL). Below them, `sql` holds the SQL machinery they share, written once over a `Dialect`; `postgres`
 //! (the primary store that replicas share) and `sqlite` (the embedded default) implement it, each with its own
 //! migrations with the same numbering. This file only declares the modules and re-exports what callers use.
 
@@ -15,6 +16,7 @@ mod observed;
 mod open;
 mod postgres;
 mod probes;
+mod provisioning;
 mod scim;
 mod sql;
 mod sql_store;
@@ -30,8 +32,12 @@ pub use observed::{ChangeQuery, Store, SyncWrites};
 pub use open::{SingleServer, claim_single_server, open, open_and_migrate};
 pub use postgres::{create_scratch_database, drop_scratch_database};
 pub use probes::ProbeStore;
+pub use provisioning::{
+    ConnectionBacklog, GroupRoleMapping, GroupSelector, ManagedGrant, ProvisionedUser, ProvisioningOperation,
+    ProvisioningStore,
+};
 pub use scim::{
-    ScimCondition, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember,
-    ScimKind, ScimPage, ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup,
-    TokenHash,
+    DeletePolicy, NewProvisioningOperation, ProvisioningOperationKind, ScimCondition, ScimConnection,
+    ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind, ScimPage, ScimQuery,
+    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup, TokenHash, WriteEffects,
 };

@@ -22,6 +22,7 @@ mod probe_oidc_provider;
 mod probe_servers;
 mod probe_simulator;
 mod probe_store;
+mod provisioning;
 mod scheduler_store;
 mod scim_bulk;
 mod scim_cli;

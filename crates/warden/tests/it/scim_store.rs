@@ -8,7 +8,7 @@ use time::macros::datetime;
 use warden::store::{
     Error, ScimCondition, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind,
     ScimGroupMember, ScimKind, ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimTenant, ScimUserGroup,
-    Store, TokenHash,
+    Store, TokenHash, WriteEffects,
 };
 use warden_core::id::{EnvironmentName, OrgId};
 
@@ -85,6 +85,8 @@ fn connection(id: &str, org: &str, hash: u8) -> ScimConnection {
         previous_valid_until: None,
         disabled_at: None,
         created_at: CREATED,
+        provisioning: false,
+        delete_policy: warden::store::DeletePolicy::Deactivate,
     }
 }
 
@@ -132,22 +134,28 @@ async fn connections_are_created_found_by_token_rotated_and_disabled(store: Arc<
 async fn users_round_trip_and_user_names_are_unique_per_tenant_ignoring_case(store: Arc<dyn Store>) {
     prepare(&*store).await;
     let bjensen = user("100", "u1", "BJensen@example.com", json!({"externalId": "okta-1", "active": false}));
-    store.insert_scim_record(ScimKind::User, &bjensen, None).await.unwrap();
+    store.insert_scim_record(ScimKind::User, &bjensen, &WriteEffects::NONE).await.unwrap();
     assert_eq!(store.scim_record(ScimKind::User, &tenant("100"), "u1").await.unwrap(), Some(bjensen.clone()));
     assert_eq!(store.scim_record(ScimKind::User, &tenant("100"), "missing").await.unwrap(), None);
 
     let same_name = user("100", "u2", "bjensen@EXAMPLE.com", json!({}));
-    assert!(matches!(store.insert_scim_record(ScimKind::User, &same_name, None).await, Err(Error::ScimUniqueness)));
+    assert!(matches!(
+        store.insert_scim_record(ScimKind::User, &same_name, &WriteEffects::NONE).await,
+        Err(Error::ScimUniqueness)
+    ));
     // Another tenant may use the name.
-    store.insert_scim_record(ScimKind::User, &user("200", "u2", "bjensen@example.com", json!({})), None).await.unwrap();
+    store
+        .insert_scim_record(ScimKind::User, &user("200", "u2", "bjensen@example.com", json!({})), &WriteEffects::NONE)
+        .await
+        .unwrap();
 
     let other = user("100", "u3", "other", json!({}));
-    store.insert_scim_record(ScimKind::User, &other, None).await.unwrap();
+    store.insert_scim_record(ScimKind::User, &other, &WriteEffects::NONE).await.unwrap();
     let mut renamed = other.clone();
     renamed.resource["userName"] = json!("BJENSEN@example.com");
     renamed.version = 2;
     assert!(matches!(
-        store.update_scim_record(ScimKind::User, &renamed, &other, None).await,
+        store.update_scim_record(ScimKind::User, &renamed, &other, &WriteEffects::NONE).await,
         Err(Error::ScimUniqueness)
     ));
     assert_eq!(store.scim_record(ScimKind::User, &tenant("100"), "u3").await.unwrap(), Some(other));
@@ -158,8 +166,8 @@ async fn concurrent_creates_of_one_user_name_let_exactly_one_win(store: Arc<dyn 
     let first = user("100", "a", "race@example.com", json!({}));
     let second = user("100", "b", "Race@Example.com", json!({}));
     let (left, right) = tokio::join!(
-        store.insert_scim_record(ScimKind::User, &first, None),
-        store.insert_scim_record(ScimKind::User, &second, None)
+        store.insert_scim_record(ScimKind::User, &first, &WriteEffects::NONE),
+        store.insert_scim_record(ScimKind::User, &second, &WriteEffects::NONE)
     );
     let outcomes = [left, right];
     assert_eq!(outcomes.iter().filter(|outcome| outcome.is_ok()).count(), 1, "{outcomes:?}");
@@ -177,7 +185,10 @@ async fn many_concurrent_requests_all_get_a_connection(store: Arc<dyn Store>) {
             let store = store.clone();
             tokio::spawn(async move {
                 let id = format!("u{index}");
-                store.insert_scim_record(ScimKind::User, &user("100", &id, &id, json!({})), None).await.unwrap();
+                store
+                    .insert_scim_record(ScimKind::User, &user("100", &id, &id, json!({})), &WriteEffects::NONE)
+                    .await
+                    .unwrap();
                 let query = ScimQuery { conditions: vec![ScimCondition::UserName(id.clone())], ..ScimQuery::default() };
                 for _ in 0..5 {
                     let page = store.list_scim_records(ScimKind::User, &tenant("100"), &query).await.unwrap();
@@ -197,60 +208,60 @@ async fn many_concurrent_requests_all_get_a_connection(store: Arc<dyn Store>) {
 async fn writes_check_the_expected_version(store: Arc<dyn Store>) {
     prepare(&*store).await;
     let original = user("100", "u1", "v", json!({"displayName": "One"}));
-    store.insert_scim_record(ScimKind::User, &original, None).await.unwrap();
+    store.insert_scim_record(ScimKind::User, &original, &WriteEffects::NONE).await.unwrap();
     let mut second = original.clone();
     second.resource["displayName"] = json!("Two");
     second.version = 2;
     second.last_modified = CREATED + time::Duration::minutes(1);
-    store.update_scim_record(ScimKind::User, &second, &original, None).await.unwrap();
+    store.update_scim_record(ScimKind::User, &second, &original, &WriteEffects::NONE).await.unwrap();
     // A writer that read version 1 loses.
     let mut stale = original.clone();
     stale.version = 2;
     assert!(matches!(
-        store.update_scim_record(ScimKind::User, &stale, &original, None).await,
+        store.update_scim_record(ScimKind::User, &stale, &original, &WriteEffects::NONE).await,
         Err(Error::ScimVersionMismatch)
     ));
     assert_eq!(store.scim_record(ScimKind::User, &tenant("100"), "u1").await.unwrap(), Some(second));
     assert!(matches!(
-        store.delete_scim_record(ScimKind::User, &tenant("100"), "u1", Some(1), None).await,
+        store.delete_scim_record(ScimKind::User, &tenant("100"), "u1", Some(1), &WriteEffects::NONE).await,
         Err(Error::ScimVersionMismatch)
     ));
-    store.delete_scim_record(ScimKind::User, &tenant("100"), "u1", Some(2), None).await.unwrap();
+    store.delete_scim_record(ScimKind::User, &tenant("100"), "u1", Some(2), &WriteEffects::NONE).await.unwrap();
     assert!(matches!(
-        store.delete_scim_record(ScimKind::User, &tenant("100"), "u1", None, None).await,
+        store.delete_scim_record(ScimKind::User, &tenant("100"), "u1", None, &WriteEffects::NONE).await,
         Err(Error::ScimNotFound { .. })
     ));
     let read_at_4 = ScimRecord { version: 4, ..original.clone() };
     let ghost = ScimRecord { version: 5, ..original };
     assert!(matches!(
-        store.update_scim_record(ScimKind::User, &ghost, &read_at_4, None).await,
+        store.update_scim_record(ScimKind::User, &ghost, &read_at_4, &WriteEffects::NONE).await,
         Err(Error::ScimNotFound { .. })
     ));
 
     let team = group("100", "g1", "Team", &[]);
-    store.insert_scim_record(ScimKind::Group, &team, None).await.unwrap();
+    store.insert_scim_record(ScimKind::Group, &team, &WriteEffects::NONE).await.unwrap();
     let mut renamed = team.clone();
     renamed.resource["displayName"] = json!("Renamed");
     renamed.version = 2;
     let read_at_7 = ScimRecord { version: 7, ..team.clone() };
     assert!(matches!(
-        store.update_scim_record(ScimKind::Group, &renamed, &read_at_7, None).await,
+        store.update_scim_record(ScimKind::Group, &renamed, &read_at_7, &WriteEffects::NONE).await,
         Err(Error::ScimVersionMismatch)
     ));
-    store.update_scim_record(ScimKind::Group, &renamed, &team, None).await.unwrap();
+    store.update_scim_record(ScimKind::Group, &renamed, &team, &WriteEffects::NONE).await.unwrap();
     assert!(matches!(
-        store.delete_scim_record(ScimKind::Group, &tenant("100"), "g1", Some(1), None).await,
+        store.delete_scim_record(ScimKind::Group, &tenant("100"), "g1", Some(1), &WriteEffects::NONE).await,
         Err(Error::ScimVersionMismatch)
     ));
-    store.delete_scim_record(ScimKind::Group, &tenant("100"), "g1", None, None).await.unwrap();
+    store.delete_scim_record(ScimKind::Group, &tenant("100"), "g1", None, &WriteEffects::NONE).await.unwrap();
     assert_eq!(store.scim_record(ScimKind::Group, &tenant("100"), "g1").await.unwrap(), None);
 }
 
 async fn tenants_never_see_each_other(store: Arc<dyn Store>) {
     prepare(&*store).await;
     let mine = user("100", "u1", "shared", json!({"externalId": "x"}));
-    store.insert_scim_record(ScimKind::User, &mine, None).await.unwrap();
-    store.insert_scim_record(ScimKind::Group, &group("100", "g1", "Team", &["u1"]), None).await.unwrap();
+    store.insert_scim_record(ScimKind::User, &mine, &WriteEffects::NONE).await.unwrap();
+    store.insert_scim_record(ScimKind::Group, &group("100", "g1", "Team", &["u1"]), &WriteEffects::NONE).await.unwrap();
     let theirs = tenant("200");
     assert_eq!(store.scim_record(ScimKind::User, &theirs, "u1").await.unwrap(), None);
     assert_eq!(store.scim_record(ScimKind::Group, &theirs, "g1").await.unwrap(), None);
@@ -259,20 +270,23 @@ async fn tenants_never_see_each_other(store: Arc<dyn Store>) {
     let read_as_theirs = ScimRecord { tenant: theirs.clone(), ..mine.clone() };
     let hijack = ScimRecord { version: 2, ..read_as_theirs.clone() };
     assert!(matches!(
-        store.update_scim_record(ScimKind::User, &hijack, &read_as_theirs, None).await,
+        store.update_scim_record(ScimKind::User, &hijack, &read_as_theirs, &WriteEffects::NONE).await,
         Err(Error::ScimNotFound { .. })
     ));
     assert!(matches!(
-        store.delete_scim_record(ScimKind::User, &theirs, "u1", None, None).await,
+        store.delete_scim_record(ScimKind::User, &theirs, "u1", None, &WriteEffects::NONE).await,
         Err(Error::ScimNotFound { .. })
     ));
     assert!(matches!(
-        store.delete_scim_record(ScimKind::Group, &theirs, "g1", None, None).await,
+        store.delete_scim_record(ScimKind::Group, &theirs, "g1", None, &WriteEffects::NONE).await,
         Err(Error::ScimNotFound { .. })
     ));
     // A group of tenant 200 naming tenant 100's user keeps the id as sent, but it resolves to nothing there: no
     // display or type from the other tenant, and the user's groups in its own tenant do not change.
-    store.insert_scim_record(ScimKind::Group, &group("200", "g2", "Theirs", &["u1"]), None).await.unwrap();
+    store
+        .insert_scim_record(ScimKind::Group, &group("200", "g2", "Theirs", &["u1"]), &WriteEffects::NONE)
+        .await
+        .unwrap();
     let stranger = store.scim_record(ScimKind::Group, &theirs, "g2").await.unwrap().unwrap();
     assert_eq!(stranger.members, vec![ScimGroupMember { value: "u1".into(), display: None, member_type: None }]);
     let mine_now = store.scim_record(ScimKind::User, &tenant("100"), "u1").await.unwrap().unwrap();
@@ -298,7 +312,7 @@ async fn lists_filter_sort_and_page_stably(store: Arc<dyn Store>) {
     for (index, (id, name, extra)) in people.into_iter().enumerate() {
         let mut record = user("100", id, name, extra);
         record.created = CREATED + time::Duration::seconds(i64::try_from(index).unwrap());
-        store.insert_scim_record(ScimKind::User, &record, None).await.unwrap();
+        store.insert_scim_record(ScimKind::User, &record, &WriteEffects::NONE).await.unwrap();
     }
     let list = |query: ScimQuery| {
         let store = store.clone();
@@ -359,18 +373,18 @@ async fn lists_filter_sort_and_page_stably(store: Arc<dyn Store>) {
 async fn replacements_change_exactly_the_dependents_that_differ(store: Arc<dyn Store>) {
     prepare(&*store).await;
     for (id, name) in [("u1", "alice"), ("u2", "bob"), ("u3", "carol")] {
-        store.insert_scim_record(ScimKind::User, &user("100", id, name, json!({})), None).await.unwrap();
+        store.insert_scim_record(ScimKind::User, &user("100", id, name, json!({})), &WriteEffects::NONE).await.unwrap();
     }
     let mut team = group("100", "g1", "Team", &["u1", "u2", "u3"]);
     team.members[0].display = Some("Al".into());
-    store.insert_scim_record(ScimKind::Group, &team, None).await.unwrap();
+    store.insert_scim_record(ScimKind::Group, &team, &WriteEffects::NONE).await.unwrap();
     let read = store.scim_record(ScimKind::Group, &tenant("100"), "g1").await.unwrap().unwrap();
     // u1's display changes, u2 is sent back as it was read, u3 leaves, "nobody" arrives.
     let mut next = ScimRecord { version: 2, ..read.clone() };
     next.members.retain(|member| member.value != "u3");
     next.members[0].display = Some("Alice".into());
     next.members.push(ScimGroupMember { value: "nobody".into(), display: None, member_type: None });
-    store.update_scim_record(ScimKind::Group, &next, &read, None).await.unwrap();
+    store.update_scim_record(ScimKind::Group, &next, &read, &WriteEffects::NONE).await.unwrap();
     let member = |value: &str, display: Option<&str>, member_type: Option<&str>| ScimGroupMember {
         value: value.into(),
         display: display.map(str::to_owned),
@@ -389,26 +403,26 @@ async fn replacements_change_exactly_the_dependents_that_differ(store: Arc<dyn S
     let bob = store.scim_record(ScimKind::User, &tenant("100"), "u2").await.unwrap().unwrap();
     let mut renamed = ScimRecord { version: 2, groups: Vec::new(), ..bob.clone() };
     renamed.resource["displayName"] = json!("Bobby");
-    store.update_scim_record(ScimKind::User, &renamed, &bob, None).await.unwrap();
+    store.update_scim_record(ScimKind::User, &renamed, &bob, &WriteEffects::NONE).await.unwrap();
     assert_eq!(members().await[2], member("u2", Some("Bobby"), Some("User")));
     // A rename reaches its members' `groups`.
     let read = store.scim_record(ScimKind::Group, &tenant("100"), "g1").await.unwrap().unwrap();
     let mut renamed = ScimRecord { version: 3, ..read.clone() };
     renamed.resource["displayName"] = json!("Team A");
-    store.update_scim_record(ScimKind::Group, &renamed, &read, None).await.unwrap();
+    store.update_scim_record(ScimKind::Group, &renamed, &read, &WriteEffects::NONE).await.unwrap();
     let alice = store.scim_record(ScimKind::User, &tenant("100"), "u1").await.unwrap().unwrap();
     assert_eq!(alice.groups, vec![ScimUserGroup { group_id: "g1".into(), display: "Team A".into() }]);
 
     // A group too large for one statement's parameters (PostgreSQL then writes it as a transaction of statements).
     let values: Vec<String> = (0..11_000).map(|index| format!("m{index:05}")).collect();
     let crowd = group("100", "g2", "Crowd", &values.iter().map(String::as_str).collect::<Vec<_>>());
-    store.insert_scim_record(ScimKind::Group, &crowd, None).await.unwrap();
+    store.insert_scim_record(ScimKind::Group, &crowd, &WriteEffects::NONE).await.unwrap();
     let read = store.scim_record(ScimKind::Group, &tenant("100"), "g2").await.unwrap().unwrap();
     assert_eq!(read.members.len(), 11_000);
     let mut next = ScimRecord { version: 2, ..read.clone() };
     next.members.remove(0);
     next.members.push(ScimGroupMember { value: "z-last".into(), display: Some("Last".into()), member_type: None });
-    store.update_scim_record(ScimKind::Group, &next, &read, None).await.unwrap();
+    store.update_scim_record(ScimKind::Group, &next, &read, &WriteEffects::NONE).await.unwrap();
     let stored = store.scim_record(ScimKind::Group, &tenant("100"), "g2").await.unwrap().unwrap();
     assert_eq!((stored.version, stored.members.len()), (2, 11_000));
     assert_eq!((stored.members[0].value.as_str(), stored.members[10_999].value.as_str()), ("m00001", "z-last"));
@@ -417,10 +431,10 @@ async fn replacements_change_exactly_the_dependents_that_differ(store: Arc<dyn S
     let emails =
         |values: &[&str]| json!({"emails": values.iter().map(|value| json!({"value": value})).collect::<Vec<_>>()});
     let carol = user("100", "u4", "dave", emails(&["a@x.example", "B@x.example"]));
-    store.insert_scim_record(ScimKind::User, &carol, None).await.unwrap();
+    store.insert_scim_record(ScimKind::User, &carol, &WriteEffects::NONE).await.unwrap();
     let mut moved = ScimRecord { version: 2, ..carol.clone() };
     moved.resource["emails"] = emails(&["b@X.example", "c@x.example"])["emails"].clone();
-    store.update_scim_record(ScimKind::User, &moved, &carol, None).await.unwrap();
+    store.update_scim_record(ScimKind::User, &moved, &carol, &WriteEffects::NONE).await.unwrap();
     for (address, found) in [("a@x.example", 0), ("b@x.example", 1), ("c@x.example", 1)] {
         let query = ScimQuery { conditions: vec![ScimCondition::Email(address.into())], ..ScimQuery::default() };
         let page = store.list_scim_records(ScimKind::User, &tenant("100"), &query).await.unwrap();
@@ -431,14 +445,18 @@ async fn replacements_change_exactly_the_dependents_that_differ(store: Arc<dyn S
 async fn groups_keep_members_as_sent_and_users_list_their_groups(store: Arc<dyn Store>) {
     prepare(&*store).await;
     store
-        .insert_scim_record(ScimKind::User, &user("100", "u1", "alice", json!({"displayName": "Alice A."})), None)
+        .insert_scim_record(
+            ScimKind::User,
+            &user("100", "u1", "alice", json!({"displayName": "Alice A."})),
+            &WriteEffects::NONE,
+        )
         .await
         .unwrap();
-    store.insert_scim_record(ScimKind::User, &user("100", "u2", "bob", json!({})), None).await.unwrap();
+    store.insert_scim_record(ScimKind::User, &user("100", "u2", "bob", json!({})), &WriteEffects::NONE).await.unwrap();
     let mut team = group("100", "g1", "Team", &["u2", "u1", "u1", "nobody"]);
     team.members[0].display = Some("Bobby".into());
     team.members[3].member_type = Some("Group".into());
-    store.insert_scim_record(ScimKind::Group, &team, None).await.unwrap();
+    store.insert_scim_record(ScimKind::Group, &team, &WriteEffects::NONE).await.unwrap();
     let stored = store.scim_record(ScimKind::Group, &tenant("100"), "g1").await.unwrap().unwrap();
     // Once per value, ordered by value; display and type as sent, else the tenant's user's displayName (or userName)
     // and `User`.
@@ -455,7 +473,10 @@ async fn groups_keep_members_as_sent_and_users_list_their_groups(store: Arc<dyn 
             member("u2", Some("Bobby"), Some("User")),
         ]
     );
-    store.insert_scim_record(ScimKind::Group, &group("100", "g0", "Admins", &["u1"]), None).await.unwrap();
+    store
+        .insert_scim_record(ScimKind::Group, &group("100", "g0", "Admins", &["u1"]), &WriteEffects::NONE)
+        .await
+        .unwrap();
 
     // A user's groups: direct memberships, by displayName; on a single read and on every user of a page.
     let in_group = |id: &str, display: &str| ScimUserGroup { group_id: id.into(), display: display.into() };
@@ -467,17 +488,17 @@ async fn groups_keep_members_as_sent_and_users_list_their_groups(store: Arc<dyn 
 
     let mut fewer = group("100", "g1", "Team", &["u2"]);
     fewer.version = 2;
-    store.update_scim_record(ScimKind::Group, &fewer, &stored, None).await.unwrap();
+    store.update_scim_record(ScimKind::Group, &fewer, &stored, &WriteEffects::NONE).await.unwrap();
     let stale = group("100", "g1", "Team", &["u1"]);
     let newer = ScimRecord { version: 3, ..stale.clone() };
-    assert!(store.update_scim_record(ScimKind::Group, &newer, &stale, None).await.is_err());
+    assert!(store.update_scim_record(ScimKind::Group, &newer, &stale, &WriteEffects::NONE).await.is_err());
     let stored = store.scim_record(ScimKind::Group, &tenant("100"), "g1").await.unwrap().unwrap();
     assert_eq!((stored.version, stored.members.len()), (2, 1), "a failed update changes nothing");
     let alice = store.scim_record(ScimKind::User, &tenant("100"), "u1").await.unwrap().unwrap();
     assert_eq!(alice.groups, vec![in_group("g0", "Admins")]);
 
     // Deleting a user removes its memberships.
-    store.delete_scim_record(ScimKind::User, &tenant("100"), "u2", None, None).await.unwrap();
+    store.delete_scim_record(ScimKind::User, &tenant("100"), "u2", None, &WriteEffects::NONE).await.unwrap();
     let listed = store
         .list_scim_records(
             ScimKind::Group,
@@ -595,21 +616,23 @@ async fn a_write_commits_its_request_log_row_or_neither(store: Arc<dyn Store>) {
     };
     let logged = || async { store.list_scim_request_log(&ScimConnectionId::new("c1"), 100).await.unwrap() };
     let alice = user("100", "u1", "alice", json!({}));
-    store.insert_scim_record(ScimKind::User, &alice, Some(&entry("POST", 201))).await.unwrap();
+    store.insert_scim_record(ScimKind::User, &alice, &WriteEffects::logged(&entry("POST", 201))).await.unwrap();
     assert_eq!(logged().await.iter().map(|e| (e.method.as_str(), e.status)).collect::<Vec<_>>(), vec![("POST", 201)]);
 
     // Failed writes (a taken userName, a stale version, a missing user) keep neither their change nor their row.
     let taken = user("100", "u2", "ALICE", json!({}));
     assert!(matches!(
-        store.insert_scim_record(ScimKind::User, &taken, Some(&entry("POST", 201))).await,
+        store.insert_scim_record(ScimKind::User, &taken, &WriteEffects::logged(&entry("POST", 201))).await,
         Err(Error::ScimUniqueness)
     ));
     let stale = ScimRecord { version: 3, ..user("100", "u1", "alice2", json!({})) };
     let read_at_2 = ScimRecord { version: 2, ..stale.clone() };
-    let refused = store.update_scim_record(ScimKind::User, &stale, &read_at_2, Some(&entry("PUT", 200))).await;
+    let refused =
+        store.update_scim_record(ScimKind::User, &stale, &read_at_2, &WriteEffects::logged(&entry("PUT", 200))).await;
     assert!(matches!(refused, Err(Error::ScimVersionMismatch)));
-    let missing =
-        store.delete_scim_record(ScimKind::User, &tenant("100"), "u9", None, Some(&entry("DELETE", 204))).await;
+    let missing = store
+        .delete_scim_record(ScimKind::User, &tenant("100"), "u9", None, &WriteEffects::logged(&entry("DELETE", 204)))
+        .await;
     assert!(matches!(missing, Err(Error::ScimNotFound { .. })));
     assert_eq!(logged().await.len(), 1);
     assert_eq!(store.scim_record(ScimKind::User, &tenant("100"), "u1").await.unwrap(), Some(alice));
@@ -618,7 +641,7 @@ async fn a_write_commits_its_request_log_row_or_neither(store: Arc<dyn Store>) {
     // A log row that cannot be written (its connection is gone) takes the data change down with it.
     let orphan = ScimRequestLogEntry { connection_id: ScimConnectionId::new("gone"), ..entry("POST", 201) };
     let bob = user("100", "u3", "bob", json!({}));
-    assert!(store.insert_scim_record(ScimKind::User, &bob, Some(&orphan)).await.is_err());
+    assert!(store.insert_scim_record(ScimKind::User, &bob, &WriteEffects::logged(&orphan)).await.is_err());
     assert_eq!(
         store.scim_record(ScimKind::User, &tenant("100"), "u3").await.unwrap(),
         None,
@@ -626,14 +649,26 @@ async fn a_write_commits_its_request_log_row_or_neither(store: Arc<dyn Store>) {
     );
 
     let team = group("100", "g1", "Team", &["u1"]);
-    store.insert_scim_record(ScimKind::Group, &team, Some(&entry("POST", 201))).await.unwrap();
+    store.insert_scim_record(ScimKind::Group, &team, &WriteEffects::logged(&entry("POST", 201))).await.unwrap();
     let renamed = ScimRecord { version: 2, ..team.clone() };
-    store.update_scim_record(ScimKind::Group, &renamed, &team, Some(&entry("PATCH", 200))).await.unwrap();
     store
-        .delete_scim_record(ScimKind::Group, &tenant("100"), "g1", Some(2), Some(&entry("DELETE", 204)))
+        .update_scim_record(ScimKind::Group, &renamed, &team, &WriteEffects::logged(&entry("PATCH", 200)))
         .await
         .unwrap();
-    store.delete_scim_record(ScimKind::User, &tenant("100"), "u1", Some(1), Some(&entry("DELETE", 204))).await.unwrap();
+    store
+        .delete_scim_record(
+            ScimKind::Group,
+            &tenant("100"),
+            "g1",
+            Some(2),
+            &WriteEffects::logged(&entry("DELETE", 204)),
+        )
+        .await
+        .unwrap();
+    store
+        .delete_scim_record(ScimKind::User, &tenant("100"), "u1", Some(1), &WriteEffects::logged(&entry("DELETE", 204)))
+        .await
+        .unwrap();
     let methods: Vec<(String, u16)> = logged().await.into_iter().map(|e| (e.method, e.status)).collect();
     assert_eq!(methods.len(), 5);
     assert!(methods.iter().filter(|(method, _)| method == "DELETE").all(|(_, status)| *status == 204));

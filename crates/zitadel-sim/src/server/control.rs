@@ -48,6 +48,8 @@ pub enum FaultKind {
     Hang,
     /// 200 with the JSON body cut in half.
     TruncatedBody,
+    /// Apply the request, then never answer: the change is made but its response is lost (the client times out).
+    LostResponse,
     /// 429 (gRPC code 8) with a `Retry-After` header.
     RateLimited {
         /// Value of the `Retry-After` header.

@@ -60,10 +60,12 @@ pub(crate) async fn api_request(
     let org_header = headers.get("x-zitadel-orgid").and_then(|value| value.to_str().ok()).map(str::to_string);
     let body_text = String::from_utf8_lossy(&body).into_owned();
     let mut truncate = false;
+    let mut lose_response = false;
     match shared.next_fault(&route_key, org_header.as_deref()) {
         None => {}
         Some(FaultKind::Latency(delay)) => tokio::time::sleep(delay).await,
         Some(FaultKind::TruncatedBody) => truncate = true,
+        Some(FaultKind::LostResponse) => lose_response = true,
         Some(FaultKind::Status(status)) => {
             shared.log_exchange(route.verb, &path, &body_text, "");
             let error = ApiError::for_http_status(status);
@@ -85,6 +87,11 @@ pub(crate) async fn api_request(
         }
     }
     let outcome = handle(&shared, route.endpoint, &params, &headers, org_header.as_deref(), &body_text);
+    if lose_response {
+        shared.log_exchange(route.verb, &path, &body_text, "");
+        shared.stopped().await;
+        return error_response(&ApiError::new(grpc::UNAVAILABLE, "", "simulator shutting down"));
+    }
     match outcome {
         Ok(value) => {
             let text = value.to_string();

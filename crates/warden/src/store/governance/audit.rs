@@ -8,7 +8,7 @@ use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, statement};
 use crate::store::{AuditEvent, Error};
 
 /// Appends one entry, on the caller's connection (the transaction of the change it records).
-pub(super) async fn record<D: Dialect>(
+pub(crate) async fn record<D: Dialect>(
     connection: &mut D::Connection,
     operator: &str,
     action: &str,

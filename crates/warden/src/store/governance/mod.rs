@@ -3,7 +3,7 @@
 //! sub-topic.
 
 mod alerts;
-mod audit;
+pub(crate) mod audit;
 mod findings;
 mod notifications;
 mod rows;

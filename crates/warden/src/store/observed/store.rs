@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, SyncRunId};
 use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncError, SyncRun};
 
-use crate::store::{Error, GovernanceStore, LeaseStore, MaintenanceStore, ProbeStore, ScimStore};
+use crate::store::{Error, GovernanceStore, LeaseStore, MaintenanceStore, ProbeStore, ProvisioningStore, ScimStore};
 
 /// Which changes to list, newest first.
 #[derive(Debug, Clone, Default)]
@@ -22,7 +22,9 @@ pub struct ChangeQuery {
 
 /// Everything warden stores; SCIM provisioning is the [`ScimStore`] supertrait.
 #[async_trait]
-pub trait Store: GovernanceStore + ScimStore + LeaseStore + MaintenanceStore + ProbeStore + Send + Sync {
+pub trait Store:
+    GovernanceStore + ScimStore + ProvisioningStore + LeaseStore + MaintenanceStore + ProbeStore + Send + Sync
+{
     /// `postgres` or `sqlite`.
     fn dialect(&self) -> &'static str;
 

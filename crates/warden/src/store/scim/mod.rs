@@ -11,8 +11,9 @@ mod store;
 mod write;
 
 pub(crate) use cache::ConnectionCache;
+pub(crate) use rows::OUTBOX_INSERT_COLUMNS;
 pub use store::{
-    ScimCondition, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember,
-    ScimKind, ScimPage, ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup,
-    TokenHash,
+    DeletePolicy, NewProvisioningOperation, ProvisioningOperationKind, ScimCondition, ScimConnection,
+    ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind, ScimPage, ScimQuery,
+    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup, TokenHash, WriteEffects,
 };

@@ -7,13 +7,18 @@ use warden_scim::resource;
 
 use crate::store::Error;
 use crate::store::scim::{
-    ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind,
-    ScimRecord, ScimRequestLogEntry, ScimTenant, ScimUserGroup, TokenHash,
+    DeletePolicy, NewProvisioningOperation, ScimConnection, ScimConnectionActivity, ScimConnectionId,
+    ScimConnectionKind, ScimGroupMember, ScimKind, ScimRecord, ScimRequestLogEntry, ScimTenant, ScimUserGroup,
+    TokenHash,
 };
 use crate::store::sql::{Dialect, RowView, SqlValue, push_binds};
 
-pub(super) const CONNECTION_COLUMNS: &str = "id, environment, org_id, name, kind, token_hash, previous_token_hash, \
-                                  previous_valid_until, disabled_at, created_at";
+pub(crate) const OUTBOX_INSERT_COLUMNS: &str =
+    "connection_id, environment, org_id, scim_user_id, operation, payload, enqueued_at, attempts, next_attempt_at";
+/// Values bound per outbox row by [`push_outbox_rows`].
+pub(crate) const OUTBOX_VALUES: usize = 9;
+pub(super) const CONNECTION_COLUMNS: &str = "id, environment, org_id, name, kind, token_hash, provisioning, \
+                                  delete_policy, previous_token_hash, previous_valid_until, disabled_at, created_at";
 pub(super) const RECORD_COLUMNS: &str = "environment, org_id, id, resource, version, created, last_modified";
 /// Rows per statement when a list of ids is bound: far below both dialects' parameter limits.
 pub(super) const IDS_PER_STATEMENT: usize = 1_000;
@@ -105,6 +110,7 @@ fn decode_tenant(row: &RowView<'_>) -> Result<ScimTenant, Error> {
 
 pub(super) fn decode_connection(row: &RowView<'_>) -> Result<ScimConnection, Error> {
     let kind = row.text("kind")?;
+    let delete_policy = row.text("delete_policy")?;
     let previous_token_hash = match row.row.bytes("previous_token_hash")? {
         Some(bytes) => Some(decode_hash(row.table, "previous_token_hash", bytes)?),
         None => None,
@@ -119,6 +125,9 @@ pub(super) fn decode_connection(row: &RowView<'_>) -> Result<ScimConnection, Err
         previous_valid_until: row.time("previous_valid_until")?,
         disabled_at: row.time("disabled_at")?,
         created_at: row.required_time("created_at")?,
+        provisioning: row.boolean("provisioning")?,
+        delete_policy: DeletePolicy::parse(&delete_policy)
+            .ok_or_else(|| corrupt(row.table, "delete_policy", delete_policy))?,
     })
 }
 
@@ -223,6 +232,32 @@ pub(super) fn push_log_rows<D: Dialect>(builder: &mut QueryBuilder<D>, entries: 
             SqlValue::Integer(i64::try_from(entry.latency_ms).unwrap_or(i64::MAX)),
         ];
         push_binds(builder, values);
+        builder.push(")");
+    }
+}
+
+/// The rows of `operations` in `tenant`, as `VALUES` tuples in [`OUTBOX_INSERT_COLUMNS`] order.
+pub(crate) fn push_outbox_rows<D: Dialect>(
+    builder: &mut QueryBuilder<D>,
+    tenant: &ScimTenant,
+    operations: &[NewProvisioningOperation],
+) {
+    for (index, operation) in operations.iter().enumerate() {
+        builder.push(if index == 0 { "(" } else { ", (" });
+        push_binds(
+            builder,
+            [
+                SqlValue::text(operation.connection_id.as_str()),
+                SqlValue::text(tenant.environment.as_str()),
+                SqlValue::text(tenant.org_id.as_str()),
+                SqlValue::text(&operation.scim_user_id),
+                SqlValue::text(operation.kind.as_str()),
+                SqlValue::Json(operation.payload.clone()),
+                SqlValue::Time(Some(operation.enqueued_at)),
+                SqlValue::Integer(0),
+                SqlValue::Time(Some(operation.enqueued_at)),
+            ],
+        );
         builder.push(")");
     }
 }

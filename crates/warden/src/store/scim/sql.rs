@@ -8,13 +8,14 @@ use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 
 use crate::store::Error;
+use crate::store::scim::DeletePolicy;
 use crate::store::scim::rows::{
     CONNECTION_COLUMNS, IDS_PER_STATEMENT, LOG_COLUMNS, decode_connection, decode_connection_activity,
     decode_request_log_entry, push_log_rows, write_error,
 };
 use crate::store::scim::{
     ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimKind, ScimPage, ScimQuery, ScimRecord,
-    ScimRequestLogEntry, ScimStore, ScimTenant, TokenHash,
+    ScimRequestLogEntry, ScimStore, ScimTenant, TokenHash, WriteEffects,
 };
 use crate::store::scim::{read, write};
 use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, fetch_optional, push_binds};
@@ -42,6 +43,8 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
             SqlValue::text(&connection.name),
             SqlValue::text(connection.kind.as_str()),
             SqlValue::Bytes(connection.token_hash.0.to_vec()),
+            SqlValue::Boolean(connection.provisioning),
+            SqlValue::text(connection.delete_policy.as_str()),
         ];
         push_binds(&mut builder, values);
         // A new connection has no previous token; the NULL is written out because no bytes value is nullable.
@@ -127,13 +130,29 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         Ok(disabled)
     }
 
+    async fn set_scim_connection_provisioning(
+        &self,
+        id: &ScimConnectionId,
+        provisioning: bool,
+        delete_policy: DeletePolicy,
+    ) -> Result<bool, Error> {
+        let mut builder = crate::store::sql::statement::<D>(
+            "UPDATE scim_connection SET provisioning = ?, delete_policy = ? WHERE id = ?",
+            vec![SqlValue::Boolean(provisioning), SqlValue::text(delete_policy.as_str()), SqlValue::text(id.as_str())],
+        );
+        let mut database = self.pool.acquire().await?;
+        let found = D::execute(&mut database, &mut builder).await? > 0;
+        connections_changed(self, &mut database).await?;
+        Ok(found)
+    }
+
     async fn insert_scim_record(
         &self,
         kind: ScimKind,
         record: &ScimRecord,
-        log: Option<&ScimRequestLogEntry>,
+        effects: &WriteEffects<'_>,
     ) -> Result<(), Error> {
-        write::insert(&self.kept_connections, kind, record, log).await
+        write::insert(&self.kept_connections, kind, record, effects).await
     }
 
     async fn scim_record(&self, kind: ScimKind, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error> {
@@ -145,9 +164,9 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         kind: ScimKind,
         record: &ScimRecord,
         previous: &ScimRecord,
-        log: Option<&ScimRequestLogEntry>,
+        effects: &WriteEffects<'_>,
     ) -> Result<(), Error> {
-        write::update(&self.kept_connections, kind, record, previous, log).await
+        write::update(&self.kept_connections, kind, record, previous, effects).await
     }
 
     async fn delete_scim_record(
@@ -156,9 +175,9 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         tenant: &ScimTenant,
         id: &str,
         expected_version: Option<i64>,
-        log: Option<&ScimRequestLogEntry>,
+        effects: &WriteEffects<'_>,
     ) -> Result<(), Error> {
-        write::delete(&self.kept_connections, kind, tenant, id, expected_version, log).await
+        write::delete(&self.kept_connections, kind, tenant, id, expected_version, effects).await
     }
 
     async fn list_scim_records(

@@ -86,6 +86,33 @@ pub struct ScimConnection {
     pub previous_valid_until: Option<OffsetDateTime>,
     pub disabled_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
+    /// Whether the connection's writes flow on into ZITADEL (through the provisioning outbox).
+    pub provisioning: bool,
+    /// What a SCIM DELETE of a user does in ZITADEL.
+    pub delete_policy: DeletePolicy,
+}
+
+/// What a SCIM DELETE of a provisioned user does in ZITADEL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeletePolicy {
+    /// The user is deactivated: nothing is lost, and a user created again with the same userName comes back.
+    #[default]
+    Deactivate,
+    /// The user is removed, with its grants and memberships.
+    Remove,
+}
+
+impl DeletePolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeletePolicy::Deactivate => "deactivate",
+            DeletePolicy::Remove => "remove",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeletePolicy> {
+        [DeletePolicy::Deactivate, DeletePolicy::Remove].into_iter().find(|policy| policy.as_str() == text)
+    }
 }
 
 /// Which resource type a record is: users and groups share the record's shape and the store's methods.
@@ -187,6 +214,66 @@ pub struct ScimPage {
     pub records: Vec<ScimRecord>,
 }
 
+/// What a provisioning operation does for its SCIM user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProvisioningOperationKind {
+    /// Make the ZITADEL user match the SCIM user as the payload has it (create or link it first), then its grants.
+    UpsertUser,
+    /// Apply the connection's delete policy (in the payload) to the user's ZITADEL user.
+    DeleteUser,
+    /// Make the user's warden-managed grants the union of its groups' mappings, as they are when applied.
+    SyncGrants,
+}
+
+impl ProvisioningOperationKind {
+    pub const ALL: [ProvisioningOperationKind; 3] = [
+        ProvisioningOperationKind::UpsertUser,
+        ProvisioningOperationKind::DeleteUser,
+        ProvisioningOperationKind::SyncGrants,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProvisioningOperationKind::UpsertUser => "user.upsert",
+            ProvisioningOperationKind::DeleteUser => "user.delete",
+            ProvisioningOperationKind::SyncGrants => "user.grants",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ProvisioningOperationKind> {
+        ProvisioningOperationKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// An operation to enqueue: it commits with the SCIM write that sets it off (and takes that write's tenant).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewProvisioningOperation {
+    pub connection_id: ScimConnectionId,
+    pub scim_user_id: String,
+    pub kind: ProvisioningOperationKind,
+    pub payload: serde_json::Value,
+    pub enqueued_at: OffsetDateTime,
+}
+
+/// What commits with a record write besides the record: the request's log row and the provisioning operations the
+/// write sets off (each row of the outbox names its SCIM user; all share the write's tenant).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteEffects<'a> {
+    pub log: Option<&'a ScimRequestLogEntry>,
+    pub provisioning: &'a [NewProvisioningOperation],
+}
+
+impl WriteEffects<'static> {
+    /// Nothing besides the record.
+    pub const NONE: WriteEffects<'static> = WriteEffects { log: None, provisioning: &[] };
+}
+
+impl<'a> WriteEffects<'a> {
+    pub fn logged(log: &'a ScimRequestLogEntry) -> WriteEffects<'a> {
+        WriteEffects { log: Some(log), provisioning: &[] }
+    }
+}
+
 /// One request a connection made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScimRequestLogEntry {
@@ -219,8 +306,9 @@ pub struct ScimConnectionActivity {
 /// compared case-insensitively), [`Error::ScimVersionMismatch`] (the stored version is not the expected one) and
 /// [`Error::ScimNotFound`].
 ///
-/// Every write takes the request-log row of the request that makes it, if any, and commits it in the same
-/// transaction as the data change: a write is logged if and only if it happened.
+/// Every write takes the request-log row of the request that makes it, if any, and the provisioning operations it
+/// sets off ([`WriteEffects`]), and commits them in the same transaction as the data change: a write is logged and
+/// provisioned if and only if it happened.
 #[async_trait]
 pub trait ScimStore: Send + Sync {
     // Connections.
@@ -246,6 +334,13 @@ pub trait ScimStore: Send + Sync {
     ) -> Result<bool, Error>;
     /// Disables a connection for good; returns whether it exists.
     async fn disable_scim_connection(&self, id: &ScimConnectionId, at: OffsetDateTime) -> Result<bool, Error>;
+    /// Turns provisioning into ZITADEL on or off and sets the delete policy; returns whether the connection exists.
+    async fn set_scim_connection_provisioning(
+        &self,
+        id: &ScimConnectionId,
+        provisioning: bool,
+        delete_policy: DeletePolicy,
+    ) -> Result<bool, Error>;
 
     // Users and groups.
 
@@ -254,7 +349,7 @@ pub trait ScimStore: Send + Sync {
         &self,
         kind: ScimKind,
         record: &ScimRecord,
-        log: Option<&ScimRequestLogEntry>,
+        effects: &WriteEffects<'_>,
     ) -> Result<(), Error>;
     async fn scim_record(&self, kind: ScimKind, tenant: &ScimTenant, id: &str) -> Result<Option<ScimRecord>, Error>;
     /// Replaces `previous` (the record as read) with `record` (`record.version` is the new one) if the stored version
@@ -265,7 +360,7 @@ pub trait ScimStore: Send + Sync {
         kind: ScimKind,
         record: &ScimRecord,
         previous: &ScimRecord,
-        log: Option<&ScimRequestLogEntry>,
+        effects: &WriteEffects<'_>,
     ) -> Result<(), Error>;
     /// Deletes a record (a user also from every group of its tenant), checking the version when one is given.
     async fn delete_scim_record(
@@ -274,7 +369,7 @@ pub trait ScimStore: Send + Sync {
         tenant: &ScimTenant,
         id: &str,
         expected_version: Option<i64>,
-        log: Option<&ScimRequestLogEntry>,
+        effects: &WriteEffects<'_>,
     ) -> Result<(), Error>;
     async fn list_scim_records(
         &self,

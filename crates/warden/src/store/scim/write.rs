@@ -16,9 +16,10 @@ use warden_scim::resource;
 
 use crate::store::Error;
 use crate::store::scim::rows::{
-    IDS_PER_STATEMENT, LOG_COLUMNS, RECORD_COLUMNS, push_log_rows, push_tenant, write_error,
+    IDS_PER_STATEMENT, LOG_COLUMNS, OUTBOX_INSERT_COLUMNS, OUTBOX_VALUES, RECORD_COLUMNS, push_log_rows,
+    push_outbox_rows, push_tenant, write_error,
 };
-use crate::store::scim::{ScimKind, ScimRecord, ScimRequestLogEntry, ScimTenant};
+use crate::store::scim::{ScimKind, ScimRecord, ScimRequestLogEntry, ScimTenant, WriteEffects};
 use crate::store::sql::{Dialect, KeptConnections, RowView, SqlValue, push_binds};
 
 /// A statement of a [`Plan`]: it pushes itself onto a builder, narrowed by a guard (an SQL condition that holds
@@ -89,7 +90,7 @@ pub(super) async fn insert<D: Dialect>(
     connections: &KeptConnections<D>,
     kind: ScimKind,
     record: &ScimRecord,
-    log: Option<&ScimRequestLogEntry>,
+    effects: &WriteEffects<'_>,
 ) -> Result<(), Error> {
     let own: Statement<'_, D> = Box::new(move |builder, _| {
         let derived = kind.derived_columns().join(", ");
@@ -109,7 +110,7 @@ pub(super) async fn insert<D: Dialect>(
     let rows = dependents(kind, record);
     let mut plan = Plan { kind, tenant: &record.tenant, id: &record.id, own, then: Vec::new(), parameters: 20 };
     plan.upsert_dependents(rows);
-    plan.log(log);
+    plan.effects(effects);
     run(connections, plan).await
 }
 
@@ -118,7 +119,7 @@ pub(super) async fn update<D: Dialect>(
     kind: ScimKind,
     record: &ScimRecord,
     previous: &ScimRecord,
-    log: Option<&ScimRequestLogEntry>,
+    effects: &WriteEffects<'_>,
 ) -> Result<(), Error> {
     let own: Statement<'_, D> = Box::new(move |builder, _| {
         builder.push(format!("UPDATE {} SET resource = ", kind.table()));
@@ -145,7 +146,7 @@ pub(super) async fn update<D: Dialect>(
     let fresh: Dependents = after.into_iter().filter(|(key, row)| before.get(key) != Some(row)).collect();
     plan.delete_dependents(&removed);
     plan.upsert_dependents(fresh);
-    plan.log(log);
+    plan.effects(effects);
     run(connections, plan).await
 }
 
@@ -155,7 +156,7 @@ pub(super) async fn delete<D: Dialect>(
     tenant: &ScimTenant,
     id: &str,
     expected_version: Option<i64>,
-    log: Option<&ScimRequestLogEntry>,
+    effects: &WriteEffects<'_>,
 ) -> Result<(), Error> {
     let own: Statement<'_, D> = Box::new(move |builder, _| {
         builder.push(format!("DELETE FROM {} WHERE", kind.table()));
@@ -178,7 +179,7 @@ pub(super) async fn delete<D: Dialect>(
             builder.push(format!(" AND {guard}"));
         }));
     }
-    plan.log(log);
+    plan.effects(effects);
     run(connections, plan).await
 }
 
@@ -291,6 +292,21 @@ impl<'a, D: Dialect> Plan<'a, D> {
                 builder.push(format!(" AND {} IN (", table.key));
                 push_binds(builder, chunk.iter().map(|key| SqlValue::text(key.as_str())));
                 builder.push(format!(") AND {guard}"));
+            }));
+        }
+    }
+
+    /// The request-log row of the request that makes the write, and the provisioning operations it sets off.
+    fn effects(&mut self, effects: &WriteEffects<'a>) {
+        self.log(effects.log);
+        let tenant = self.tenant;
+        for chunk in effects.provisioning.chunks(IDS_PER_STATEMENT / 10) {
+            self.parameters += chunk.len() * OUTBOX_VALUES;
+            self.then.push(Box::new(move |builder, guard| {
+                builder
+                    .push(format!("INSERT INTO provisioning_outbox ({OUTBOX_INSERT_COLUMNS}) SELECT * FROM (VALUES "));
+                push_outbox_rows(builder, tenant, chunk);
+                builder.push(format!(") AS v WHERE {guard}"));
             }));
         }
     }
