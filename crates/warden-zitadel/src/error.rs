@@ -56,6 +56,22 @@ impl Error {
     pub fn is_permission_denied(&self) -> bool {
         matches!(self, Error::PermissionDenied { .. })
     }
+
+    /// What the call would create exists already (HTTP 409, gRPC AlreadyExists).
+    pub fn is_already_exists(&self) -> bool {
+        matches!(self, Error::Api { status: 409, .. } | Error::Api { code: Some(6), .. })
+    }
+
+    /// What the call names does not exist (HTTP 404, gRPC NotFound).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. } | Error::Api { code: Some(5), .. })
+    }
+
+    /// ZITADEL refused a change that is already so: a user already inactive, a profile not changed (gRPC
+    /// FailedPrecondition).
+    pub fn is_failed_precondition(&self) -> bool {
+        matches!(self, Error::Api { code: Some(9), .. })
+    }
 }
 
 /// ZITADEL's REST error body: `{"code":5,"message":"... (QUERY-Dfbg2)","details":[{"id":"QUERY-Dfbg2",...}]}`.

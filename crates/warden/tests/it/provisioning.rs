@@ -323,6 +323,33 @@ async fn scim_writes_flow_into_zitadel(store: Arc<dyn Store>) {
     manual_only.sort();
     assert_eq!(grants_of(&sim, &ada_zitadel), manual_only);
 
+    // Warden's grant is removed outside warden and someone grants the project by hand: the re-add meets that grant,
+    // leaves it alone, and no later operation adopts it.
+    scim.patch(&format!("/Groups/{group}"), json!([{"op": "add", "path": "members", "value": [{"value": ada}]}])).await;
+    drain(&app).await;
+    assert_eq!(grants_of(&sim, &ada_zitadel), expected(&roles[..2]));
+    let by_hand = vec![roles[2].clone()];
+    sim.control().with_estate(|estate| {
+        let editor = estate.warden_user_id().to_owned();
+        let ours: Vec<String> = estate
+            .user_grants()
+            .filter(|grant| grant.user_id == ada_zitadel && grant.project_id == project)
+            .map(|grant| grant.id.clone())
+            .collect();
+        for grant in ours {
+            estate.remove_user_grant(&editor, &grant).unwrap();
+        }
+        estate.add_user_grant(&editor, &org, &ada_zitadel, &project, None, by_hand.clone()).unwrap();
+    });
+    let mappings = provisioning::mappings(&app, Some("okta")).await.unwrap();
+    provisioning::remove_mapping(&app, &operator, &mappings[0].id).await.unwrap();
+    provisioning::add_mapping(&app, &operator, request(&roles[..1])).await.unwrap();
+    drain(&app).await;
+    assert_eq!(grants_of(&sim, &ada_zitadel), expected(&by_hand), "the grant made by hand is left as it was");
+    scim.patch(&format!("/Groups/{group}"), json!([{"op": "remove", "path": "members"}])).await;
+    drain(&app).await;
+    assert_eq!(grants_of(&sim, &ada_zitadel), expected(&by_hand), "and is not taken for warden's later");
+
     // Delete under the default policy: deactivated, nothing lost.
     scim.send(Method::DELETE, &format!("/Users/{ada}"), None).await;
     drain(&app).await;

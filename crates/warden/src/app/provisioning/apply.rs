@@ -54,26 +54,18 @@ impl From<crate::store::Error> for Failure {
     }
 }
 
-/// ZITADEL answers FailedPrecondition (gRPC 9) when a change is already so (a user already inactive, a profile
-/// not changed) and AlreadyExists (6) for a duplicate.
-fn grpc_code(error: &warden_zitadel::Error) -> Option<i32> {
-    match error {
-        warden_zitadel::Error::Api { code, .. } => *code,
-        _ => None,
-    }
-}
-
+/// A change ZITADEL refuses because it is already so counts as made.
 fn already_so(result: Result<(), warden_zitadel::Error>) -> Result<(), Failure> {
     match result {
-        Err(error) if grpc_code(&error) == Some(9) => Ok(()),
+        Err(error) if error.is_failed_precondition() => Ok(()),
         other => Ok(other?),
     }
 }
 
+/// A removal or deactivation of what is gone (or already so) counts as made.
 fn gone_is_fine(result: Result<(), warden_zitadel::Error>) -> Result<(), Failure> {
     match result {
-        Err(warden_zitadel::Error::NotFound { .. }) => Ok(()),
-        Err(error) if grpc_code(&error) == Some(5) || grpc_code(&error) == Some(9) => Ok(()),
+        Err(error) if error.is_not_found() || error.is_failed_precondition() => Ok(()),
         other => Ok(other?),
     }
 }
@@ -146,10 +138,7 @@ async fn upsert_user(
                         (id, Some(created), false)
                     }
                     // Created by an attempt whose answer was lost (or by someone else just now): link it.
-                    Err(error)
-                        if grpc_code(&error) == Some(6)
-                            || matches!(&error, warden_zitadel::Error::Api { status: 409, .. }) =>
-                    {
+                    Err(error) if error.is_already_exists() => {
                         match client.find_user_by_user_name(org, &desired.user_name).await? {
                             Some(found) => (found.id, None, true),
                             None => return Err(error.into()),
@@ -264,7 +253,7 @@ async fn converge_grants(
                 .map(|grant| grant.id),
             None => None,
         };
-        let mut record = ManagedGrant {
+        let record = ManagedGrant {
             tenant: tenant.clone(),
             zitadel_user_id: user.clone(),
             project_id: project.clone(),
@@ -280,58 +269,51 @@ async fn converge_grants(
             (None, None) => store.delete_managed_grant(tenant, user, project).await?,
             (Some(roles), Some(grant)) => {
                 let unchanged = current.is_some_and(|current| current.grant_id.is_some() && current.role_keys == roles);
-                if !unchanged {
-                    match client.update_user_grant(org, user, &grant, &roles).await {
-                        Err(warden_zitadel::Error::NotFound { .. }) => {
-                            // Removed outside warden: added again below.
-                            record.grant_id = None;
-                            store.save_managed_grant(&record).await?;
-                            add_grant(client, operation, user, project, &roles, &mut record).await?;
-                        }
-                        result => already_so(result)?,
+                if unchanged {
+                    continue;
+                }
+                match client.update_user_grant(org, user, &grant, &roles).await {
+                    // Removed outside warden: added again.
+                    Err(error) if error.is_not_found() => add_grant(app, client, operation, record).await?,
+                    result => {
+                        already_so(result)?;
+                        store.save_managed_grant(&record).await?;
                     }
                 }
-                store.save_managed_grant(&record).await?;
             }
-            (Some(roles), None) => {
-                record.grant_id = None;
-                store.save_managed_grant(&record).await?;
-                add_grant(client, operation, user, project, &roles, &mut record).await?;
-                if record.grant_id.is_some() {
-                    store.save_managed_grant(&record).await?;
-                } else {
-                    store.delete_managed_grant(tenant, user, project).await?;
-                }
-            }
+            (Some(_), None) => add_grant(app, client, operation, record).await?,
         }
     }
     Ok(())
 }
 
-/// Adds the grant; when the user already holds one on the project that warden did not create, it is left alone
-/// (logged: reconciliation reports it) and `record.grant_id` stays `None`.
+/// Adds the grant `record` describes and records it as managed. It is recorded as being added (no grant id) before
+/// it is sent, so that a retry after a lost answer adopts what ZITADEL made of it. When the user already holds a
+/// grant on the project that warden did not create, that grant is left alone (logged: reconciliation reports it)
+/// and nothing is recorded.
 async fn add_grant(
+    app: &App,
     client: &ZitadelClient,
     operation: &ProvisioningOperation,
-    user: &UserId,
-    project: &ProjectId,
-    roles: &[RoleKey],
-    record: &mut ManagedGrant,
+    mut record: ManagedGrant,
 ) -> Result<(), Failure> {
-    match client.add_user_grant(&operation.tenant.org_id, user, project, None, roles).await {
+    let store = app.store();
+    let (tenant, user, project) = (&record.tenant, &record.zitadel_user_id, &record.project_id);
+    record.grant_id = None;
+    store.save_managed_grant(&record).await?;
+    match client.add_user_grant(&tenant.org_id, user, project, None, &record.role_keys).await {
         Ok(id) => {
             record.grant_id = Some(id);
-            Ok(())
+            store.save_managed_grant(&record).await?;
         }
-        Err(error)
-            if grpc_code(&error) == Some(6) || matches!(&error, warden_zitadel::Error::Api { status: 409, .. }) =>
-        {
+        Err(error) if error.is_already_exists() => {
             tracing::warn!(
                 user = %user, project = %project, connection = %operation.connection_id,
                 "the user already holds a grant on the project that warden did not create; leaving it alone"
             );
-            Ok(())
+            store.delete_managed_grant(tenant, user, project).await?;
         }
-        Err(error) => Err(error.into()),
+        Err(error) => return Err(error.into()),
     }
+    Ok(())
 }
