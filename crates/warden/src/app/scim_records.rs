@@ -294,7 +294,7 @@ impl ScimRecords {
         {
             return Ok(existing);
         }
-        let provisioning = written(kind, request.provisioning(), None, Some(&record), now);
+        let provisioning = written(kind, request.provisioning(), None, &record, now);
         let log = request.log_entry(201);
         request.begin_write()?;
         let effects = WriteEffects { log: Some(&log), provisioning: &provisioning };
@@ -389,7 +389,7 @@ impl ScimRecords {
                 created: existing.created,
                 last_modified: now,
             };
-            let provisioning = written(kind, request.provisioning(), Some(&existing), Some(&record), now);
+            let provisioning = written(kind, request.provisioning(), Some(&existing), &record, now);
             let log = request.log_entry(200);
             request.begin_write()?;
             let effects = WriteEffects { log: Some(&log), provisioning: &provisioning };
@@ -411,8 +411,8 @@ impl ScimRecords {
         }
     }
 
-    /// Deletes `id`, only at the version `If-Match` names when it names one. When the connection provisions, the
-    /// record is read first and deleted at the version read (its members are what the delete takes grants from).
+    /// Deletes `id`, only at the version `If-Match` names when it names one. When the connection provisions, a group
+    /// is read first and deleted at the version read (its members are what the delete takes grants from).
     pub async fn delete(
         &self,
         kind: ScimKind,
@@ -427,7 +427,9 @@ impl ScimRecords {
         let mut attempts_left = 3;
         loop {
             attempts_left -= 1;
-            let existing = if if_match.is_some() || request.provisioning().is_some() {
+            // A group's members are what its delete takes grants from: read them with the version deleted.
+            let group_provisioned = kind == ScimKind::Group && request.provisioning().is_some();
+            let existing = if if_match.is_some() || group_provisioned {
                 let existing = self.get(kind, request.tenant(), id).await?;
                 if_match_allows(if_match, existing.version)?;
                 Some(existing)
@@ -435,8 +437,9 @@ impl ScimRecords {
                 None
             };
             let provisioning = match (request.provisioning(), kind) {
+                (None, _) => Vec::new(),
                 (Some(target), ScimKind::User) => vec![plan::user_deleted(target, id, now)],
-                (target, _) => written(kind, target, existing.as_ref(), None, now),
+                (Some(target), ScimKind::Group) => plan::group_written(target, existing.as_ref(), None, now),
             };
             request.begin_write()?;
             let log = request.log_entry(204);
@@ -456,21 +459,19 @@ impl ScimRecords {
     }
 }
 
-/// The provisioning operations a write of a user or group sets off (none when the connection does not provision).
+/// The provisioning operations a create (`before` is `None`) or a replacement of a user or group sets off (none when
+/// the connection does not provision).
 fn written(
     kind: ScimKind,
     target: Option<&ProvisioningTarget>,
     before: Option<&ScimRecord>,
-    after: Option<&ScimRecord>,
+    after: &ScimRecord,
     now: OffsetDateTime,
 ) -> Vec<NewProvisioningOperation> {
     let Some(target) = target else { return Vec::new() };
-    match (kind, after) {
-        (ScimKind::User, Some(after)) => plan::user_written(target, before, after, now),
-        (ScimKind::User, None) => {
-            before.map(|before| vec![plan::user_deleted(target, &before.id, now)]).unwrap_or_default()
-        }
-        (ScimKind::Group, after) => plan::group_written(target, before, after, now),
+    match kind {
+        ScimKind::User => plan::user_written(target, before, after, now),
+        ScimKind::Group => plan::group_written(target, before, Some(after), now),
     }
 }
 
