@@ -119,7 +119,9 @@ impl ZitadelClient {
         ]));
         let users: Vec<v1::User> = self.list(&list, |user: &v1::User| user.id.clone()).await?;
         let users = converted(&operation, users, convert::user_v1)?;
-        Ok(users.into_iter().find(|user| user.username.eq_ignore_ascii_case(user_name) && user.org_id == *org))
+        // ZITADEL compares with SQL's LOWER(), which lower-cases beyond ASCII.
+        let wanted = user_name.to_lowercase();
+        Ok(users.into_iter().find(|user| user.username.to_lowercase() == wanted && user.org_id == *org))
     }
 
     /// The user grants of one user in `org`.
