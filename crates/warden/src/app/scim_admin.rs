@@ -31,18 +31,33 @@ pub fn base_url(app: &App, org: &OrgId) -> String {
     format!("{}/scim/v2/{org}", app.settings().scim.public_base_url)
 }
 
+/// What a new connection is for: its client, and whether (and how) its writes flow on into ZITADEL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionOptions {
+    pub kind: ScimConnectionKind,
+    pub provisioning: bool,
+    pub delete_policy: DeletePolicy,
+}
+
+impl ConnectionOptions {
+    /// A connection whose writes stay in warden.
+    pub fn without_provisioning(kind: ScimConnectionKind) -> ConnectionOptions {
+        ConnectionOptions { kind, provisioning: false, delete_policy: DeletePolicy::Deactivate }
+    }
+}
+
 /// Creates a connection of a SCIM client into `org` of the configured `environment`.
 pub async fn create_connection(
     app: &App,
     environment: &str,
     org: OrgId,
     name: &str,
-    kind: ScimConnectionKind,
+    options: ConnectionOptions,
 ) -> Result<IssuedToken, Error> {
     let environment = app.environment(environment)?.environment.clone();
     app.store().upsert_environment(&environment).await?;
     let tenant = ScimTenant { environment: environment.name, org_id: org };
-    issue_connection(app, tenant, name, kind).await
+    issue_connection(app, tenant, name, options).await
 }
 
 /// Stores a new connection into `tenant` (whose environment the store holds) and returns its token.
@@ -50,7 +65,7 @@ pub async fn issue_connection(
     app: &App,
     tenant: ScimTenant,
     name: &str,
-    kind: ScimConnectionKind,
+    options: ConnectionOptions,
 ) -> Result<IssuedToken, Error> {
     let now = app.now();
     let (token, hash) = token::issue_token();
@@ -58,14 +73,14 @@ pub async fn issue_connection(
         id: ScimConnectionId::new(token::new_id(now)),
         tenant,
         name: name.to_owned(),
-        kind,
+        kind: options.kind,
         token_hash: hash,
         previous_token_hash: None,
         previous_valid_until: None,
         disabled_at: None,
         created_at: now,
-        provisioning: false,
-        delete_policy: DeletePolicy::Deactivate,
+        provisioning: options.provisioning,
+        delete_policy: options.delete_policy,
     };
     app.store().create_scim_connection(&connection).await?;
     tracing::info!(connection = %connection.id, org = %connection.tenant.org_id, "SCIM connection created");

@@ -19,7 +19,7 @@ use zitadel_sim::{Estate, NO_EXPIRY, ProbeProviders, Simulator, SimulatorOptions
 use crate::app::health::probe_environment;
 use crate::app::history::changes as list_changes;
 use crate::app::report::{Report, report_on};
-use crate::app::scim_admin::issue_connection;
+use crate::app::scim_admin::{ConnectionOptions, issue_connection};
 use crate::app::sync::{SyncRequest, sync_environment};
 use crate::app::{App, Clock, FixedClock, Settings, SystemClock};
 use crate::cli::output::{out, outln};
@@ -152,7 +152,9 @@ async fn serve_demo(app: &App, sim: &Simulator, listen: SocketAddr) -> anyhow::R
         estate.orgs().find(|org| org.id != platform).map_or(platform, |org| org.id.clone())
     });
     let tenant = ScimTenant { environment: EnvironmentName::parse(DEMO_ENVIRONMENT)?, org_id: OrgId::parse(org_id)? };
-    let issued = issue_connection(app, tenant, "demo", ScimConnectionKind::Generic).await?;
+    let issued =
+        issue_connection(app, tenant, "demo", ConnectionOptions::without_provisioning(ScimConnectionKind::Generic))
+            .await?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     let base_url = format!("http://{address}/scim/v2/{}", issued.connection.tenant.org_id);

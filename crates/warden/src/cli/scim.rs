@@ -10,8 +10,8 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use warden_core::id::OrgId;
 
-use crate::app::scim_admin::{self, ConnectionStatus, IssuedToken};
-use crate::app::{App, provisioning};
+use crate::app::App;
+use crate::app::scim_admin::{self, ConnectionOptions, ConnectionStatus, IssuedToken};
 use crate::cli::output::{out, outln};
 use crate::cli::provisioning::{DeletePolicyArg, Switch};
 use crate::cli::{OutputFormat, table, time_text};
@@ -134,12 +134,12 @@ async fn create(app: &App, args: &CreateArgs) -> anyhow::Result<ExitCode> {
         KindArg::Entra => ScimConnectionKind::Entra,
         KindArg::Generic => ScimConnectionKind::Generic,
     };
-    let mut issued = scim_admin::create_connection(app, &args.env, org_id, &args.name, kind).await?;
-    if args.provisioning == Switch::On || args.delete_policy != DeletePolicyArg::Deactivate {
-        let id = issued.connection.id.to_string();
-        let provisioning = args.provisioning == Switch::On;
-        issued.connection = provisioning::configure(app, &id, provisioning, args.delete_policy.policy()).await?;
-    }
+    let options = ConnectionOptions {
+        kind,
+        provisioning: args.provisioning == Switch::On,
+        delete_policy: args.delete_policy.policy(),
+    };
+    let issued = scim_admin::create_connection(app, &args.env, org_id, &args.name, options).await?;
     let note = format!("connection {}: store the token now, it is not shown again", issued.connection.id);
     print_token(args.format, &issued, &note)?;
     Ok(ExitCode::SUCCESS)

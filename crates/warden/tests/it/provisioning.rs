@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
 use warden::app::provisioning::{self, EXTERNAL_ID_METADATA_KEY, MappingRequest, provision_once};
-use warden::app::scim_admin::issue_connection;
+use warden::app::scim_admin::{ConnectionOptions, issue_connection};
 use warden::app::sync::{SyncRequest, sync_environment};
 use warden::app::{App, Settings, SystemClock};
 use warden::config::{Config, CredentialConfig, DatabaseUrl, EnvironmentConfig};
@@ -28,6 +28,10 @@ contract_tests!(scim_writes_flow_into_zitadel, an_outage_and_a_crash_lose_and_re
 
 const PAT: &str = "warden-provisioning-pat";
 const NOW: OffsetDateTime = datetime!(2026-11-01 12:00 UTC);
+
+fn provisioned(kind: ScimConnectionKind, delete_policy: DeletePolicy) -> ConnectionOptions {
+    ConnectionOptions { kind, provisioning: true, delete_policy }
+}
 
 fn prod() -> EnvironmentName {
     EnvironmentName::parse("prod").unwrap()
@@ -197,9 +201,19 @@ async fn scim_writes_flow_into_zitadel(store: Arc<dyn Store>) {
     let tenant = ScimTenant { environment: prod(), org_id: OrgId::parse(org.clone()).unwrap() };
     let operator = Operator::CommandLine(OperatorName::parse("ops").unwrap());
 
-    let okta = issue_connection(&app, tenant.clone(), "okta", ScimConnectionKind::Okta).await.unwrap();
-    provisioning::configure(&app, "okta", true, DeletePolicy::Deactivate).await.unwrap();
-    let entra = issue_connection(&app, tenant.clone(), "entra", ScimConnectionKind::Entra).await.unwrap();
+    let okta =
+        issue_connection(&app, tenant.clone(), "okta", provisioned(ScimConnectionKind::Okta, DeletePolicy::Deactivate))
+            .await
+            .unwrap();
+    // Turned on after creation, as `warden provisioning configure` does.
+    let entra = issue_connection(
+        &app,
+        tenant.clone(),
+        "entra",
+        ConnectionOptions::without_provisioning(ScimConnectionKind::Entra),
+    )
+    .await
+    .unwrap();
     provisioning::configure(&app, "entra", true, DeletePolicy::Remove).await.unwrap();
     let client = reqwest::Client::new();
     let base = format!("{address}/scim/v2/{org}");
@@ -414,8 +428,9 @@ async fn an_outage_and_a_crash_lose_and_repeat_nothing(store: Arc<dyn Store>) {
     let org = sim.control().with_estate(|estate| estate.orgs().nth(1).unwrap().id.clone());
     let tenant = ScimTenant { environment: prod(), org_id: OrgId::parse(org.clone()).unwrap() };
     store.upsert_environment(&app.environment("prod").unwrap().environment).await.unwrap();
-    let okta = issue_connection(&app, tenant, "okta", ScimConnectionKind::Okta).await.unwrap();
-    provisioning::configure(&app, "okta", true, DeletePolicy::Deactivate).await.unwrap();
+    let okta = issue_connection(&app, tenant, "okta", provisioned(ScimConnectionKind::Okta, DeletePolicy::Deactivate))
+        .await
+        .unwrap();
     let scim = Scim {
         client: reqwest::Client::new(),
         base: format!("{address}/scim/v2/{org}"),
