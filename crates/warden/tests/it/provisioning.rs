@@ -278,13 +278,16 @@ async fn scim_writes_flow_into_zitadel(store: Arc<dyn Store>) {
             Some(json!({
                 "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
                 "displayName": "Engineers",
-                "members": [{"value": ada}],
+                "members": [{"value": ada}, {"value": "no-such-user"}],
             })),
         )
         .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
+    // A member that is no user of the tenant (kept as sent) sets off nothing.
+    let queued = store.list_provisioning_operations(None, false, 100).await.unwrap();
+    assert_eq!(queued.iter().map(|operation| operation.scim_user_id.as_str()).collect::<Vec<_>>(), [ada.as_str()]);
     drain(&app).await;
     let request = |roles: &[String]| MappingRequest {
         connection: "okta".to_owned(),

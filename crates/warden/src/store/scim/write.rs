@@ -19,7 +19,9 @@ use crate::store::scim::rows::{
     IDS_PER_STATEMENT, LOG_COLUMNS, OUTBOX_INSERT_COLUMNS, OUTBOX_VALUES, RECORD_COLUMNS, push_log_rows,
     push_outbox_rows, push_tenant, write_error,
 };
-use crate::store::scim::{ScimKind, ScimRecord, ScimRequestLogEntry, ScimTenant, WriteEffects};
+use crate::store::scim::{
+    ProvisioningOperationKind, ScimKind, ScimRecord, ScimRequestLogEntry, ScimTenant, WriteEffects,
+};
 use crate::store::sql::{Dialect, KeptConnections, RowView, SqlValue, push_binds};
 
 /// A statement of a [`Plan`]: it pushes itself onto a builder, narrowed by a guard (an SQL condition that holds
@@ -306,7 +308,12 @@ impl<'a, D: Dialect> Plan<'a, D> {
                 builder
                     .push(format!("INSERT INTO provisioning_outbox ({OUTBOX_INSERT_COLUMNS}) SELECT * FROM (VALUES "));
                 push_outbox_rows(builder, tenant, chunk);
-                builder.push(format!(") AS v WHERE {guard}"));
+                // A member that is no user of the tenant (kept as sent) has no grants to derive: no row for it.
+                builder.push(format!(
+                    ") AS v WHERE {guard} AND (v.column5 <> '{}' OR EXISTS (SELECT 1 FROM scim_user u \
+                     WHERE u.environment = v.column2 AND u.org_id = v.column3 AND u.id = v.column4))",
+                    ProvisioningOperationKind::SyncGrants.as_str()
+                ));
             }));
         }
     }
