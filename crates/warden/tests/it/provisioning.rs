@@ -24,7 +24,11 @@ use zitadel_sim::{Estate, Fault, FaultKind, Simulator, SimulatorOptions};
 
 use crate::support::contract_tests;
 
-contract_tests!(scim_writes_flow_into_zitadel, an_outage_and_a_crash_lose_and_repeat_nothing);
+contract_tests!(
+    scim_writes_flow_into_zitadel,
+    an_outage_and_a_crash_lose_and_repeat_nothing,
+    one_tenants_backlog_does_not_hold_back_another
+);
 
 const PAT: &str = "warden-provisioning-pat";
 const NOW: OffsetDateTime = datetime!(2026-11-01 12:00 UTC);
@@ -456,7 +460,10 @@ async fn an_outage_and_a_crash_lose_and_repeat_nothing(store: Arc<dyn Store>) {
 
     // A worker takes a batch and dies before applying it; a restarted process (later, its claims run out) goes on.
     let now = warden::scim::now();
-    let held = store.claim_provisioning_operations("crashed", now, now + time::Duration::seconds(2), 32).await.unwrap();
+    let held = store
+        .claim_provisioning_operations(&okta.connection.id, "crashed", now, now + time::Duration::seconds(2), 32)
+        .await
+        .unwrap();
     assert_eq!(held.len(), 32);
     let (applied, retried) = drain_with_retries(&app).await;
     assert_eq!(applied, 500, "every operation applied once ({retried} attempts retried)");
@@ -470,4 +477,35 @@ async fn an_outage_and_a_crash_lose_and_repeat_nothing(store: Arc<dyn Store>) {
     let backlog = app.store().provisioning_backlogs().await.unwrap();
     assert_eq!((backlog[0].pending, backlog[0].parked, backlog[0].applied), (0, 0, 500));
     assert!(backlog[0].last_applied_at.is_some());
+}
+
+/// Tenant A's 300 waiting users do not stand in front of tenant B's one: the first step of the worker applies it.
+async fn one_tenants_backlog_does_not_hold_back_another(store: Arc<dyn Store>) {
+    let sim =
+        Simulator::start(SimulatorOptions::new(Estate::seed(NOW), PAT), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (app, address) = serve(&sim, store.clone()).await;
+    store.upsert_environment(&app.environment("prod").unwrap().environment).await.unwrap();
+    let orgs: Vec<String> =
+        sim.control().with_estate(|estate| estate.orgs().skip(1).take(2).map(|org| org.id.clone()).collect());
+    let mut clients = Vec::new();
+    for (name, org) in ["a", "b"].into_iter().zip(&orgs) {
+        let tenant = ScimTenant { environment: prod(), org_id: OrgId::parse(org.clone()).unwrap() };
+        let options = provisioned(ScimConnectionKind::Generic, DeletePolicy::Deactivate);
+        let issued = issue_connection(&app, tenant, name, options).await.unwrap();
+        clients.push(Scim {
+            client: reqwest::Client::new(),
+            base: format!("{address}/scim/v2/{org}"),
+            token: issued.token.expose_secret().to_owned(),
+        });
+    }
+    for index in 0..300 {
+        clients[0].create_user(&format!("busy-{index:03}"), &format!("a-{index}")).await;
+    }
+    clients[1].create_user("quiet", "b-1").await;
+
+    let first = provision_once(&app).await.unwrap();
+    assert_eq!(first.applied, first.claimed);
+    assert_eq!(zitadel_user(&sim, &orgs[1], "quiet").len(), 1, "tenant B waited behind tenant A: {first:?}");
+    drain(&app).await;
+    assert_eq!(zitadel_user(&sim, &orgs[0], "busy-299").len(), 1);
 }

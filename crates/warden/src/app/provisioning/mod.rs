@@ -30,9 +30,11 @@ pub use plan::{DesiredUser, ProvisioningTarget};
 
 /// How long a worker's claim on an operation lasts: longer than any attempt (a request and its retries).
 const CLAIM_DURATION: Duration = Duration::from_secs(180);
-/// Operations claimed per step; they belong to different users and are applied concurrently (each environment's
-/// client bounds its own concurrency and rate).
-const BATCH: u32 = 64;
+/// Operations claimed per step, shared out between the connections with work due; they belong to different users and
+/// are applied concurrently (each environment's client bounds its own concurrency and rate).
+const BATCH: usize = 64;
+/// The fewest operations a connection with work due gets per step, however many connections have work.
+const LEAST_SHARE: usize = 4;
 
 /// What one step of the worker did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -44,17 +46,28 @@ pub struct ProvisionOutcome {
     pub parked: usize,
 }
 
-/// The worker's step: claims due operations (the first waiting one of each SCIM user), applies them concurrently,
-/// and records each outcome as soon as it is known.
+/// The worker's step: claims due operations (the first waiting one of each SCIM user; an equal share for every
+/// connection with work due, so one tenant's backlog never holds back another's), applies them concurrently, and
+/// records each outcome as soon as it is known. With nothing due, it only reads.
 pub async fn provision_once(app: &App) -> Result<ProvisionOutcome, Error> {
+    let store = app.store();
     let now = app.now();
+    let connections = store.due_provisioning_connections(now).await?;
+    let mut outcome = ProvisionOutcome::default();
+    if connections.is_empty() {
+        return Ok(outcome);
+    }
     let claimed_until = now + time::Duration::try_from(CLAIM_DURATION).unwrap_or(time::Duration::MINUTE);
-    let operations = app.store().claim_provisioning_operations(app.holder(), now, claimed_until, BATCH).await?;
-    let mut outcome = ProvisionOutcome { claimed: operations.len(), ..ProvisionOutcome::default() };
+    let share = u32::try_from((BATCH / connections.len()).max(LEAST_SHARE)).unwrap_or(u32::MAX);
     let mut running = JoinSet::new();
-    for operation in operations {
-        let app = app.clone();
-        running.spawn(async move { attempt(&app, &operation).await });
+    for connection in &connections {
+        for operation in
+            store.claim_provisioning_operations(connection, app.holder(), now, claimed_until, share).await?
+        {
+            outcome.claimed += 1;
+            let app = app.clone();
+            running.spawn(async move { attempt(&app, &operation).await });
+        }
     }
     while let Some(result) = running.join_next().await {
         match result {

@@ -159,8 +159,21 @@ impl<D: Dialect> ProvisioningStore for SqlStore<D> {
         fetch_all(&self.pool, &mut builder, "group_role_mapping", decode_mapping).await
     }
 
+    async fn due_provisioning_connections(&self, now: OffsetDateTime) -> Result<Vec<ScimConnectionId>, Error> {
+        let mut builder = statement::<D>(
+            "SELECT DISTINCT connection_id FROM provisioning_outbox WHERE parked_at IS NULL AND next_attempt_at <= ? \
+             AND (claimed_until IS NULL OR claimed_until <= ?)",
+            vec![time(now), time(now)],
+        );
+        fetch_all(&self.pool, &mut builder, "provisioning_outbox", |row| {
+            Ok(ScimConnectionId::new(row.text("connection_id")?))
+        })
+        .await
+    }
+
     async fn claim_provisioning_operations(
         &self,
+        connection: &ScimConnectionId,
         holder: &str,
         now: OffsetDateTime,
         claimed_until: OffsetDateTime,
@@ -169,8 +182,8 @@ impl<D: Dialect> ProvisioningStore for SqlStore<D> {
         let mut builder = statement::<D>(
             &format!(
                 "UPDATE provisioning_outbox SET claimed_by = ?, claimed_until = ? WHERE id IN (\
-                 SELECT o.id FROM provisioning_outbox o WHERE o.parked_at IS NULL AND o.next_attempt_at <= ? \
-                 AND (o.claimed_until IS NULL OR o.claimed_until <= ?) \
+                 SELECT o.id FROM provisioning_outbox o WHERE o.connection_id = ? AND o.parked_at IS NULL \
+                 AND o.next_attempt_at <= ? AND (o.claimed_until IS NULL OR o.claimed_until <= ?) \
                  AND NOT EXISTS (SELECT 1 FROM provisioning_outbox e WHERE e.environment = o.environment \
                      AND e.org_id = o.org_id AND e.scim_user_id = o.scim_user_id AND e.id < o.id) \
                  ORDER BY o.id LIMIT ?{}) RETURNING {OUTBOX_COLUMNS}",
@@ -179,6 +192,7 @@ impl<D: Dialect> ProvisioningStore for SqlStore<D> {
             vec![
                 SqlValue::text(holder),
                 time(claimed_until),
+                SqlValue::text(connection.as_str()),
                 time(now),
                 time(now),
                 SqlValue::Integer(i64::from(limit)),

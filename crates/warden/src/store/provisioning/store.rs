@@ -116,11 +116,14 @@ pub trait ProvisioningStore: Send + Sync {
 
     // The outbox.
 
-    /// Claims for `holder` until `claimed_until` up to `limit` due operations, each the first unfinished operation
-    /// of its SCIM user (so one user's operations apply in order, one at a time, across every replica); on
-    /// PostgreSQL rows another replica is claiming at that moment are skipped.
+    /// The connections with operations due at `now` and not claimed, in no particular order.
+    async fn due_provisioning_connections(&self, now: OffsetDateTime) -> Result<Vec<ScimConnectionId>, Error>;
+    /// Claims for `holder` until `claimed_until` up to `limit` due operations of one connection, each the first
+    /// unfinished operation of its SCIM user (so one user's operations apply in order, one at a time, across every
+    /// replica); on PostgreSQL rows another replica is claiming at that moment are skipped.
     async fn claim_provisioning_operations(
         &self,
+        connection: &ScimConnectionId,
         holder: &str,
         now: OffsetDateTime,
         claimed_until: OffsetDateTime,
