@@ -27,7 +27,8 @@ use crate::support::contract_tests;
 contract_tests!(
     scim_writes_flow_into_zitadel,
     an_outage_and_a_crash_lose_and_repeat_nothing,
-    one_tenants_backlog_does_not_hold_back_another
+    one_tenants_backlog_does_not_hold_back_another,
+    hostile_input_on_a_provisioning_connection_is_refused_or_provisioned_never_a_500
 );
 
 const PAT: &str = "warden-provisioning-pat";
@@ -508,4 +509,82 @@ async fn one_tenants_backlog_does_not_hold_back_another(store: Arc<dyn Store>) {
     assert_eq!(zitadel_user(&sim, &orgs[1], "quiet").len(), 1, "tenant B waited behind tenant A: {first:?}");
     drain(&app).await;
     assert_eq!(zitadel_user(&sim, &orgs[0], "busy-299").len(), 1);
+}
+
+/// What a buggy or hostile client sends to a provisioning connection: each request is answered in SCIM's error
+/// format or accepted, never a 5xx; what is accepted reaches ZITADEL or is parked with ZITADEL's reason.
+async fn hostile_input_on_a_provisioning_connection_is_refused_or_provisioned_never_a_500(store: Arc<dyn Store>) {
+    let sim =
+        Simulator::start(SimulatorOptions::new(Estate::seed(NOW), PAT), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (app, address) = serve(&sim, store.clone()).await;
+    store.upsert_environment(&app.environment("prod").unwrap().environment).await.unwrap();
+    let org = sim.control().with_estate(|estate| estate.orgs().nth(1).unwrap().id.clone());
+    let tenant = ScimTenant { environment: prod(), org_id: OrgId::parse(org.clone()).unwrap() };
+    let issued = issue_connection(&app, tenant, "okta", provisioned(ScimConnectionKind::Okta, DeletePolicy::Remove))
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let token = issued.token.expose_secret().to_owned();
+    let users = format!("{address}/scim/v2/{org}/Users");
+    let schema = "urn:ietf:params:scim:schemas:core:2.0:User";
+    let long = "x".repeat(20_000);
+    let bodies = [
+        json!({"schemas": [schema], "userName": "nul\u{0}byte"}),
+        json!({"schemas": [schema], "userName": long}),
+        json!({"schemas": [schema], "userName": "  "}),
+        json!({"schemas": [schema], "userName": 42}),
+        json!({"schemas": [schema], "userName": "wrong-types", "active": "maybe"}),
+        json!({"schemas": [schema], "userName": "wrong-emails", "emails": "a@b.c"}),
+        json!({"schemas": [schema], "userName": "no-email-no-names"}),
+        json!({"schemas": [schema], "userName": "long-names", "displayName": "d".repeat(5_000),
+               "emails": [{"value": "long@customer.example"}], "name": {"givenName": "g".repeat(5_000)}}),
+        json!({"schemas": [schema], "userName": "odd-phone", "emails": [{"value": "odd@customer.example"}],
+               "phoneNumbers": [{"value": {"nested": true}}]}),
+        // Accepted by SCIM, at or near its limits: ZITADEL gets them (and may refuse them).
+        json!({"schemas": [schema], "userName": "longest-names", "displayName": "d".repeat(2_048),
+               "emails": [{"value": "longest@customer.example"}], "name": {"givenName": "g".repeat(2_048)}}),
+        json!({"schemas": [schema], "userName": "ünïcødé-👩‍💻", "emails": [{"value": "u@customer.example"}]}),
+        json!({"schemas": [schema], "userName": "bad-email", "emails": [{"value": "not an email"}]}),
+        json!({"schemas": [schema], "userName": "quotes\"and\\slashes/../%00", "emails": [{"value": "q@customer.example"}],
+               "externalId": "e".repeat(2_048), "preferredLanguage": "xx-not-a-tag"}),
+    ];
+    let mut accepted = Vec::new();
+    for body in bodies {
+        let response = client
+            .post(&users)
+            .bearer_auth(&token)
+            .header("Content-Type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.as_u16() < 500, "{body}: {status} {text}");
+        if status.is_success() {
+            let user: Value = serde_json::from_str(&text).unwrap();
+            accepted.push((user["id"].as_str().unwrap().to_owned(), user["userName"].as_str().unwrap().to_owned()));
+        } else {
+            assert!(text.contains("urn:ietf:params:scim:api:messages:2.0:Error"), "{status}: {text}");
+        }
+    }
+    let names: Vec<&str> = accepted.iter().map(|(_, name)| name.as_str()).collect();
+    assert!(names.contains(&"no-email-no-names") && names.contains(&"bad-email"), "{names:?}");
+    // Whatever was accepted is applied or parked with a reason; none is dropped, none panics.
+    for _ in 0..50 {
+        let outcome = provision_once(&app).await.unwrap();
+        if outcome.claimed == 0 {
+            break;
+        }
+    }
+    let left = store.list_provisioning_operations(None, false, 100).await.unwrap();
+    for operation in &left {
+        assert!(operation.parked_at.is_some(), "{operation:?}");
+        assert!(operation.last_error.as_deref().is_some_and(|error| !error.is_empty()), "{operation:?}");
+    }
+    for (id, name) in &accepted {
+        let provisioned = zitadel_user(&sim, &org, name).len() == 1;
+        let parked = left.iter().any(|operation| operation.scim_user_id == *id);
+        assert!(provisioned != parked, "{name}: provisioned {provisioned}, parked {parked}");
+    }
 }
