@@ -78,7 +78,7 @@ pub enum ProvisioningCommand {
     Retry(RetryArgs),
     /// Drop an operation for good, saying why (audited with what it was)
     Discard(DiscardArgs),
-    /// Turn provisioning into ZITADEL on or off for a connection, and set what a SCIM DELETE of a user does
+    /// Turn provisioning into ZITADEL on or off for a connection, and set what a SCIM DELETE of a user does (audited)
     Configure(ConfigureArgs),
 }
 
@@ -142,6 +142,8 @@ pub struct ConfigureArgs {
     provisioning: Switch,
     #[arg(long, value_enum, default_value_t = DeletePolicyArg::Deactivate)]
     delete_policy: DeletePolicyArg,
+    #[arg(long, value_name = "OPERATOR")]
+    by: Option<String>,
 }
 
 /// `--by`, else the login name running the command.
@@ -332,6 +334,7 @@ pub(super) async fn run(app: &App, command: &ProvisioningCommand) -> anyhow::Res
         ProvisioningCommand::Configure(args) => {
             let connection = provisioning::configure(
                 app,
+                &acting(args.by.as_deref())?,
                 &args.connection,
                 args.provisioning == Switch::On,
                 args.delete_policy.policy(),

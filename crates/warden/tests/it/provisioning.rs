@@ -219,7 +219,9 @@ async fn scim_writes_flow_into_zitadel(store: Arc<dyn Store>) {
     )
     .await
     .unwrap();
-    provisioning::configure(&app, "entra", true, DeletePolicy::Remove).await.unwrap();
+    provisioning::configure(&app, &operator, "entra", true, DeletePolicy::Remove).await.unwrap();
+    let audited = store.list_audit_events(10).await.unwrap();
+    assert!(audited.iter().any(|event| event.action == "scim_connection.provisioning" && event.operator == "ops"));
     let client = reqwest::Client::new();
     let base = format!("{address}/scim/v2/{org}");
     let scim = Scim { client: client.clone(), base: base.clone(), token: okta.token.expose_secret().to_owned() };

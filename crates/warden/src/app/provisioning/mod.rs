@@ -295,14 +295,23 @@ pub async fn discard(app: &App, operator: &Operator, id: i64, reason: &str) -> R
         .ok_or_else(|| Error::NotFound(format!("no operation {id} in the outbox (see warden provisioning status)")))
 }
 
-/// Turns provisioning on or off for a connection, and sets what a SCIM DELETE does.
+/// Turns provisioning on or off for a connection, and sets what a SCIM DELETE does (audited).
 pub async fn configure(
     app: &App,
+    operator: &Operator,
     connection: &str,
     provisioning: bool,
     delete_policy: crate::store::DeletePolicy,
 ) -> Result<ScimConnection, Error> {
     let connection = find_connection(app, connection).await?;
-    app.store().set_scim_connection_provisioning(&connection.id, provisioning, delete_policy).await?;
+    app.store()
+        .set_scim_connection_provisioning(
+            &connection.id,
+            provisioning,
+            delete_policy,
+            operator.recorded_name(),
+            app.now(),
+        )
+        .await?;
     Ok(ScimConnection { provisioning, delete_policy, ..connection })
 }

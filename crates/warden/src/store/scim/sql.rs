@@ -8,6 +8,7 @@ use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 
 use crate::store::Error;
+use crate::store::governance::audit;
 use crate::store::scim::DeletePolicy;
 use crate::store::scim::rows::{
     CONNECTION_COLUMNS, IDS_PER_STATEMENT, LOG_COLUMNS, decode_connection, decode_connection_activity,
@@ -135,13 +136,23 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         id: &ScimConnectionId,
         provisioning: bool,
         delete_policy: DeletePolicy,
+        operator: &str,
+        now: OffsetDateTime,
     ) -> Result<bool, Error> {
+        let mut transaction = self.pool.begin().await?;
         let mut builder = crate::store::sql::statement::<D>(
             "UPDATE scim_connection SET provisioning = ?, delete_policy = ? WHERE id = ?",
             vec![SqlValue::Boolean(provisioning), SqlValue::text(delete_policy.as_str()), SqlValue::text(id.as_str())],
         );
+        let found = D::execute(&mut transaction, &mut builder).await? > 0;
+        if found {
+            let details = serde_json::json!({"provisioning": provisioning, "delete_policy": delete_policy.as_str()});
+            let target = format!("scim_connection/{id}");
+            audit::record::<D>(&mut transaction, operator, "scim_connection.provisioning", &target, details, now)
+                .await?;
+        }
+        transaction.commit().await?;
         let mut database = self.pool.acquire().await?;
-        let found = D::execute(&mut database, &mut builder).await? > 0;
         connections_changed(self, &mut database).await?;
         Ok(found)
     }

@@ -334,12 +334,15 @@ pub trait ScimStore: Send + Sync {
     ) -> Result<bool, Error>;
     /// Disables a connection for good; returns whether it exists.
     async fn disable_scim_connection(&self, id: &ScimConnectionId, at: OffsetDateTime) -> Result<bool, Error>;
-    /// Turns provisioning into ZITADEL on or off and sets the delete policy; returns whether the connection exists.
+    /// Turns provisioning into ZITADEL on or off and sets the delete policy, audited as `operator`'s; returns whether
+    /// the connection exists.
     async fn set_scim_connection_provisioning(
         &self,
         id: &ScimConnectionId,
         provisioning: bool,
         delete_policy: DeletePolicy,
+        operator: &str,
+        now: OffsetDateTime,
     ) -> Result<bool, Error>;
 
     // Users and groups.
