@@ -5,10 +5,12 @@
 //! - [`Simulator`]: serves the Management v1, Admin v1, v2 and v2beta REST routes warden uses, with grpc-gateway JSON
 //!   conventions, PAT / JWT-profile / client-credentials authentication, ZITADEL error bodies, an exchange log and
 //!   fault injection; steered through [`Control`] (or the `/__sim/` HTTP control API).
+//! - [`schemas`]: an exchange log checked against ZITADEL's published schemas.
 
 mod error;
 mod estate;
 mod json;
+pub mod schemas;
 mod server;
 
 pub use estate::{

@@ -2,9 +2,6 @@
 //! schemas with `check-log.mjs`: a request ZITADEL would reject is a client bug, a response it could not have given
 //! is a simulator bug.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use secrecy::SecretString;
 use warden_core::id::OrgId;
 use warden_zitadel::{Credential, NewHumanUser};
@@ -12,23 +9,12 @@ use warden_zitadel::{Credential, NewHumanUser};
 use crate::estate_walk::read_estate_v1;
 use crate::support::{ADMIN_PAT, Sim, client_for, now};
 
-/// The installed copy of `../shared/tools/zitadel-api` (`.ci/run` installs it into `target/zitadel-api`).
-fn checker() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let installed =
-        std::env::var_os("ZITADEL_API_TOOLS").map(PathBuf::from).unwrap_or_else(|| root.join("target/zitadel-api"));
-    let script = installed.join("check-log.mjs");
-    let available = script.is_file() && installed.join("node_modules").is_dir();
-    assert!(available || std::env::var("CI").is_err(), "CI must install the ZITADEL schema tools into {installed:?}");
-    available.then_some(script)
-}
-
 #[tokio::test]
 async fn every_exchange_of_a_full_read_and_of_provisioning_passes_zitadels_schemas() {
-    let Some(script) = checker() else {
+    if zitadel_sim::schemas::check_log_script().is_none() {
         eprintln!("ZITADEL schema tools not installed: skipping the conformance check");
         return;
-    };
+    }
     let directory = tempfile::tempdir().unwrap();
     let log = directory.path().join("exchanges.jsonl");
     let sim = Sim::start(zitadel_sim::Estate::seed(now()), |options| options.exchange_log = Some(log.clone())).await;
@@ -78,10 +64,9 @@ async fn every_exchange_of_a_full_read_and_of_provisioning_passes_zitadels_schem
     client.remove_user_grant(&org, &user, &grant).await.unwrap();
     client.remove_user(&org, &user).await.unwrap();
 
-    let output = Command::new("node").arg(&script).arg(&log).output().expect("node runs");
-    let report = String::from_utf8_lossy(&output.stdout);
+    let checked = zitadel_sim::schemas::check_exchange_log(&log).expect("the checker is installed");
     let exchanges = std::fs::read_to_string(&log).unwrap().lines().count();
     assert!(exchanges > 500, "a full read is hundreds of exchanges, got {exchanges}");
-    assert!(output.status.success(), "check-log.mjs found violations:\n{report}");
+    let report = checked.unwrap_or_else(|report| panic!("check-log.mjs found violations:\n{report}"));
     eprintln!("conformance: {exchanges} exchanges, {}", report.lines().last().unwrap_or_default());
 }
