@@ -306,6 +306,24 @@ pub(crate) fn member(member: v1::Member, scope: MembershipScope) -> Result<Membe
     Ok(Membership { user_id: id("member", member.user_id)?, scope, roles: member.roles, created_at, changed_at })
 }
 
+/// `None` for a project-grant membership (the auth API names the grant, not its project; it says nothing about
+/// managing users) and for a scope this version does not know.
+pub(crate) fn own_membership(membership: v1::OwnMembership) -> Result<Option<Membership>, ConvertError> {
+    let (created_at, changed_at) = dates(&membership.details);
+    let owner = || id("membership org", membership.details.resource_owner.clone().unwrap_or_default());
+    let scope = if membership.iam == Some(true) {
+        MembershipScope::Instance
+    } else if let Some(org_id) = membership.org_id {
+        MembershipScope::Org(id("membership org", org_id)?)
+    } else if let Some(project_id) = membership.project_id {
+        MembershipScope::Project { org_id: owner()?, project_id: id("membership project", project_id)? }
+    } else {
+        return Ok(None);
+    };
+    let user_id = id("membership user", membership.user_id)?;
+    Ok(Some(Membership { user_id, scope, roles: membership.roles, created_at, changed_at }))
+}
+
 /// `None` for an administrator entry whose resource this version does not know.
 pub(crate) fn administrator_v2(admin: v2::Administrator) -> Result<Option<Membership>, ConvertError> {
     let scope = if admin.instance {

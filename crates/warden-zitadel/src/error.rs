@@ -53,6 +53,11 @@ impl Error {
         }
     }
 
+    /// ZITADEL did not accept the bearer token (unknown, expired, revoked, or for another audience).
+    pub fn is_unauthenticated(&self) -> bool {
+        matches!(self, Error::Unauthenticated { .. })
+    }
+
     pub fn is_permission_denied(&self) -> bool {
         matches!(self, Error::PermissionDenied { .. })
     }

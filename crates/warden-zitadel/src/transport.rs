@@ -150,12 +150,29 @@ impl Transport {
         &self.base_url
     }
 
-    /// Sends the call and decodes a 2xx body as `T`.
+    /// Sends the call with warden's credential and decodes a 2xx body as `T`.
     pub(crate) async fn json<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, Error> {
+        self.json_with(call, None).await
+    }
+
+    /// Sends the call with a bearer token someone else presented (never renewed, never cached) and decodes a 2xx
+    /// body as `T`: ZITADEL vouches for the token by answering.
+    pub(crate) async fn json_as<T: DeserializeOwned>(&self, call: &Call<'_>, token: &SecretString) -> Result<T, Error> {
+        self.json_with(call, Some(token)).await
+    }
+
+    async fn json_with<T: DeserializeOwned>(
+        &self,
+        call: &Call<'_>,
+        presented: Option<&SecretString>,
+    ) -> Result<T, Error> {
         let mut renewed = false;
         let mut undecodable = 0;
         loop {
-            let token = self.bearer(&call.operation).await?;
+            let token = match presented {
+                Some(token) => token.clone(),
+                None => self.bearer(&call.operation).await?,
+            };
             let url = format!("{}{}", self.base_url, call.path);
             let response = self
                 .send(&call.operation, || {
@@ -189,7 +206,11 @@ impl Transport {
                     }
                 }
             }
-            if response.status == StatusCode::UNAUTHORIZED && self.tokens.is_exchanged() && !renewed {
+            if response.status == StatusCode::UNAUTHORIZED
+                && presented.is_none()
+                && self.tokens.is_exchanged()
+                && !renewed
+            {
                 renewed = true;
                 self.tokens.invalidate(&token).await;
                 tracing::debug!(operation = %call.operation, "access token rejected; exchanging the credential again");

@@ -35,7 +35,9 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// by its request id. Call within a Tokio runtime (it starts the request-log writer).
 pub fn build(app: &App) -> Server {
     let settings = app.settings().scim.clone();
-    let scim_state = ScimState::new(app.store().clone(), settings);
+    let clients = app.clone();
+    let zitadel: scim::ZitadelClients = Arc::new(move |environment| clients.zitadel(environment).ok());
+    let scim_state = ScimState::new(app.store().clone(), settings, zitadel);
     let request_log = scim_state.request_log.clone();
     let scim = scim::router(scim_state).layer(middleware::from_fn_with_state(app.clone(), count_scim_request));
     let router = Router::new()

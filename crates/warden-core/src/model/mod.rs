@@ -117,8 +117,8 @@ pub use environment::{ApiVersion, Environment};
 pub use estate::{Application, IdentityProvider, IdpOwner, Org, Project, ProjectGrant, ProjectRole};
 pub use history::{Attribution, Change, ChangeKind, FieldChange, SyncError, SyncRun, SyncStatus};
 pub use principal::{
-    HumanProfile, MachineKey, MachineProfile, Membership, MembershipScope, PersonalAccessToken, User, UserGrant,
-    UserKind, UserMetadata,
+    HumanProfile, INSTANCE_USER_MANAGER_ROLES, MachineKey, MachineProfile, Membership, MembershipScope,
+    ORG_USER_MANAGER_ROLES, PersonalAccessToken, User, UserGrant, UserKind, UserMetadata, user_manager_role,
 };
 pub use state::{
     AccessTokenType, ApplicationKind, ApplicationState, GrantState, IdpState, KeyType, OrgState, ProjectState,

@@ -149,6 +149,27 @@ pub struct Membership {
     pub changed_at: Option<OffsetDateTime>,
 }
 
+/// The organization-level manager roles that may create, change and remove an organization's users and their
+/// grants: ZITADEL's Okta guide gives the SCIM service user `ORG_USER_MANAGER`; an owner may too.
+pub const ORG_USER_MANAGER_ROLES: [&str; 2] = ["ORG_OWNER", "ORG_USER_MANAGER"];
+/// The instance-level manager roles that may do the same in every organization.
+pub const INSTANCE_USER_MANAGER_ROLES: [&str; 3] = ["IAM_OWNER", "IAM_ORG_MANAGER", "IAM_USER_MANAGER"];
+
+/// The role by which these memberships let their user manage the users of `org` (create, change, deactivate,
+/// remove, grant), if any: an organization role in `org`, else an instance role.
+pub fn user_manager_role<'a>(memberships: &'a [Membership], org: &OrgId) -> Option<&'a str> {
+    let held = |scope: &dyn Fn(&MembershipScope) -> bool, wanted: &[&str]| {
+        memberships
+            .iter()
+            .filter(|membership| scope(&membership.scope))
+            .flat_map(|membership| &membership.roles)
+            .find(|role| wanted.contains(&role.as_str()))
+            .map(String::as_str)
+    };
+    held(&|scope| matches!(scope, MembershipScope::Org(id) if id == org), &ORG_USER_MANAGER_ROLES)
+        .or_else(|| held(&|scope| matches!(scope, MembershipScope::Instance), &INSTANCE_USER_MANAGER_ROLES))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserMetadata {
     pub user_id: UserId,

@@ -1,6 +1,7 @@
 //! Reading an estate: one method per ZITADEL list, v1 per organization or v2 across the instance.
 
 use reqwest::Method;
+use secrecy::SecretString;
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -10,11 +11,12 @@ use warden_core::model::{
     ProjectGrant, ProjectRole, User, UserGrant, UserMetadata,
 };
 
-use crate::client::{ListCall, PageStyle, V2Service, ZitadelClient};
+use crate::client::{ListCall, MAX_PAGE_SIZE, PageStyle, V2Service, ZitadelClient};
 use crate::convert::{self, ConvertError};
 use crate::dto::{v1, v2};
 use crate::error::Error;
 use crate::path::segment;
+use crate::transport::Call;
 
 fn converted<D, T>(
     operation: &str,
@@ -47,6 +49,37 @@ impl ZitadelClient {
             .call(Method::GET, "/management/v1/orgs/me".to_owned(), None, None, operation.to_owned(), "org.read")
             .await?;
         convert::org_v1(response.org).map_err(|error| invalid(operation, &error))
+    }
+
+    /// The manager memberships (instance, organizations, projects) of the user warden's credential belongs to.
+    pub async fn list_my_memberships(&self) -> Result<Vec<Membership>, Error> {
+        self.own_memberships(None).await
+    }
+
+    /// The manager memberships of the user a bearer token presented to warden belongs to (a SCIM client's token):
+    /// ZITADEL vouches for the token by answering. An unknown, expired or revoked token is `Unauthenticated`.
+    pub async fn memberships_of_token(&self, token: &SecretString) -> Result<Vec<Membership>, Error> {
+        self.own_memberships(Some(token)).await
+    }
+
+    /// One page of at most [`MAX_PAGE_SIZE`]: a service user holds a handful of memberships, not thousands.
+    async fn own_memberships(&self, token: Option<&SecretString>) -> Result<Vec<Membership>, Error> {
+        let operation = "list the token's own memberships";
+        let call = Call {
+            method: Method::POST,
+            path: "/auth/v1/memberships/me/_search".to_owned(),
+            org: None,
+            body: Some(json!({"query": {"offset": "0", "limit": MAX_PAGE_SIZE, "asc": true}})),
+            operation: operation.to_owned(),
+            permission: None,
+        };
+        let transport = &self.inner.transport;
+        let response: v1::ListMyMembershipsResponse = match token {
+            Some(token) => transport.json_as(&call, token).await?,
+            None => transport.json(&call).await?,
+        };
+        let memberships = converted(operation, response.result, convert::own_membership)?;
+        Ok(memberships.into_iter().flatten().collect())
     }
 
     /// Every organization the credential may see: the instance-wide list (v2, else Admin v1), or only its own

@@ -143,6 +143,26 @@ pub(crate) struct Member {
     pub(crate) roles: Vec<String>,
 }
 
+/// `zitadel.user.v1.Membership`, as the auth API lists the caller's own: the scope is one of `iam`, `orgId`,
+/// `projectId`, `projectGrantId`; the org owning a project (grant) is `details.resourceOwner`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct OwnMembership {
+    pub(crate) user_id: String,
+    pub(crate) details: Details,
+    pub(crate) roles: Vec<String>,
+    pub(crate) iam: Option<bool>,
+    pub(crate) org_id: Option<String>,
+    pub(crate) project_id: Option<String>,
+    pub(crate) project_grant_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct ListMyMembershipsResponse {
+    pub(crate) result: Vec<OwnMembership>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct GrantedProject {

@@ -8,9 +8,11 @@ use warden_core::id::OrgId;
 
 use crate::app::tokens as token;
 use crate::app::{App, Error};
+use warden_core::operator::Operator;
+
 use crate::store::{
-    DeletePolicy, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimRequestLogEntry,
-    ScimTenant,
+    ConnectionSettings, DeletePolicy, ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind,
+    ScimRequestLogEntry, ScimTenant,
 };
 
 /// The window of a connection's request and error counts in [`connections`].
@@ -31,22 +33,23 @@ pub fn base_url(app: &App, org: &OrgId) -> String {
     format!("{}/scim/v2/{org}", app.settings().scim.public_base_url)
 }
 
-/// What a new connection is for: its client, and whether (and how) its writes flow on into ZITADEL.
+/// What a new connection is for: its client, and its settings (provisioning, accepted tokens, expected activity).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionOptions {
     pub kind: ScimConnectionKind,
-    pub provisioning: bool,
-    pub delete_policy: DeletePolicy,
+    pub settings: ConnectionSettings,
 }
 
 impl ConnectionOptions {
     /// A connection whose writes stay in warden.
     pub fn without_provisioning(kind: ScimConnectionKind) -> ConnectionOptions {
-        ConnectionOptions { kind, provisioning: false, delete_policy: DeletePolicy::Deactivate }
+        ConnectionOptions { kind, settings: ConnectionSettings::without_provisioning() }
     }
 }
 
-/// Creates a connection of a SCIM client into `org` of the configured `environment`.
+/// Creates a connection of a SCIM client into `org` of the configured `environment`. With provisioning on, the
+/// environment's credential must be able to manage the org's users (checked with ZITADEL now, naming what is
+/// missing); with ZITADEL's tokens accepted, no other connection of the org may accept them.
 pub async fn create_connection(
     app: &App,
     environment: &str,
@@ -57,7 +60,91 @@ pub async fn create_connection(
     let environment = app.environment(environment)?.environment.clone();
     app.store().upsert_environment(&environment).await?;
     let tenant = ScimTenant { environment: environment.name, org_id: org };
+    check_settings(app, &tenant, None, &options.settings).await?;
     issue_connection(app, tenant, name, options).await
+}
+
+/// What `warden scim connection configure` changes; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SettingsChange {
+    pub provisioning: Option<bool>,
+    pub delete_policy: Option<DeletePolicy>,
+    pub zitadel_tokens: Option<bool>,
+    /// `Some(None)` drops the expectation.
+    pub expect_activity_within: Option<Option<Duration>>,
+}
+
+impl SettingsChange {
+    fn applied_to(self, settings: ConnectionSettings) -> ConnectionSettings {
+        ConnectionSettings {
+            provisioning: self.provisioning.unwrap_or(settings.provisioning),
+            delete_policy: self.delete_policy.unwrap_or(settings.delete_policy),
+            zitadel_tokens: self.zitadel_tokens.unwrap_or(settings.zitadel_tokens),
+            expect_activity_within: self.expect_activity_within.unwrap_or(settings.expect_activity_within),
+        }
+    }
+}
+
+/// Changes a connection's settings (by name or id), checked like [`create_connection`]'s; audited.
+pub async fn configure_connection(
+    app: &App,
+    operator: &Operator,
+    connection: &str,
+    change: SettingsChange,
+) -> Result<ScimConnection, Error> {
+    let connection = find_connection(app, connection).await?;
+    let settings = change.applied_to(connection.settings);
+    let newly_provisioning = settings.provisioning && !connection.settings.provisioning;
+    let checked = ConnectionSettings { provisioning: newly_provisioning, ..settings };
+    check_settings(app, &connection.tenant, Some(&connection.id), &checked).await?;
+    app.store().configure_scim_connection(&connection.id, &settings, operator.recorded_name(), app.now()).await?;
+    tracing::info!(connection = %connection.id, ?settings, "SCIM connection configured");
+    Ok(ScimConnection { settings, ..connection })
+}
+
+/// The connection an operator names: by name (which must be unambiguous) or by id.
+pub async fn find_connection(app: &App, name_or_id: &str) -> Result<ScimConnection, Error> {
+    let connections = app.store().list_scim_connections().await?;
+    let matching: Vec<&ScimConnection> = connections
+        .iter()
+        .filter(|connection| connection.id.as_str() == name_or_id || connection.name == name_or_id)
+        .collect();
+    match matching.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => {
+            Err(Error::NotFound(format!("no SCIM connection named {name_or_id:?} (see warden scim connection list)")))
+        }
+        _ => Err(Error::Invalid(format!("several SCIM connections are named {name_or_id:?}: name one by its id"))),
+    }
+}
+
+/// Provisioning needs a credential that manages the org's users; ZITADEL's tokens may be accepted by one connection
+/// per org (the SCIM URL names only the org).
+async fn check_settings(
+    app: &App,
+    tenant: &ScimTenant,
+    this: Option<&ScimConnectionId>,
+    settings: &ConnectionSettings,
+) -> Result<(), Error> {
+    if settings.zitadel_tokens {
+        let connections = app.store().list_scim_connections().await?;
+        if let Some(other) = connections.iter().find(|other| {
+            Some(&other.id) != this
+                && other.disabled_at.is_none()
+                && other.settings.zitadel_tokens
+                && other.tenant.org_id == tenant.org_id
+        }) {
+            return Err(Error::Invalid(format!(
+                "SCIM connection {} ({}) already accepts ZITADEL's tokens for org {}: a SCIM client names only the \
+                 org, so one connection per org may",
+                other.name, other.id, tenant.org_id
+            )));
+        }
+    }
+    if settings.provisioning {
+        crate::app::provisioning::check_permission(app, tenant).await?;
+    }
+    Ok(())
 }
 
 /// Stores a new connection into `tenant` (whose environment the store holds) and returns its token.
@@ -79,8 +166,7 @@ pub async fn issue_connection(
         previous_valid_until: None,
         disabled_at: None,
         created_at: now,
-        provisioning: options.provisioning,
-        delete_policy: options.delete_policy,
+        settings: options.settings,
     };
     app.store().create_scim_connection(&connection).await?;
     tracing::info!(connection = %connection.id, org = %connection.tenant.org_id, "SCIM connection created");

@@ -182,6 +182,8 @@ pub struct ScimSettings {
     pub request_timeout: Duration,
     pub requests_per_second: u32,
     pub failed_auth_per_minute: u32,
+    /// How long ZITADEL's verdict on a bearer token it vouches for is kept (`[scim] zitadel_token_cache`).
+    pub zitadel_token_cache: Duration,
     /// Where clients reach the server, without a trailing slash: `[server] public_url`, else `http://{listen}`.
     pub public_base_url: String,
 }
@@ -197,6 +199,7 @@ impl ScimSettings {
             request_timeout: scim.request_timeout.get(),
             requests_per_second: scim.requests_per_second,
             failed_auth_per_minute: scim.failed_auth_per_minute,
+            zitadel_token_cache: scim.zitadel_token_cache.get(),
             public_base_url: config.server.public_base_url(),
         }
     }

@@ -8,9 +8,10 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::app::provisioning::{self, ConnectionProvisioning, MappingRequest};
+use crate::app::scim_admin::{self, SettingsChange};
 use crate::cli::output::{out, outln};
 use crate::cli::{OutputFormat, join_display, operator, table, time_text};
-use crate::store::{GroupRoleMapping, GroupSelector, ProvisioningOperation};
+use crate::store::{ConnectionSettings, GroupRoleMapping, GroupSelector, ProvisioningOperation};
 
 #[derive(Debug, Subcommand)]
 pub enum MappingCommand {
@@ -78,7 +79,8 @@ pub enum ProvisioningCommand {
     Retry(RetryArgs),
     /// Drop an operation for good, saying why (audited with what it was)
     Discard(DiscardArgs),
-    /// Turn provisioning into ZITADEL on or off for a connection, and set what a SCIM DELETE of a user does (audited)
+    /// Change a connection's settings: provisioning on or off, what a SCIM DELETE does, whether ZITADEL's tokens are
+    /// accepted, the activity expected (audited; the same as `warden scim connection configure`)
     Configure(ConfigureArgs),
 }
 
@@ -138,12 +140,78 @@ impl DeletePolicyArg {
 pub struct ConfigureArgs {
     /// The connection, by name or id
     connection: String,
+    /// Whether the users and groups it receives flow on into ZITADEL (turning it on checks the credential)
     #[arg(long, value_enum)]
-    provisioning: Switch,
-    #[arg(long, value_enum, default_value_t = DeletePolicyArg::Deactivate)]
-    delete_policy: DeletePolicyArg,
+    provisioning: Option<Switch>,
+    /// What a SCIM DELETE of a user does in ZITADEL
+    #[arg(long, value_enum)]
+    delete_policy: Option<DeletePolicyArg>,
+    /// Whether bearer tokens the environment's ZITADEL vouches for (a service user's PAT or client-credentials
+    /// token, with a user-manager role in the org) are accepted besides the connection's own
+    #[arg(long, value_enum)]
+    zitadel_tokens: Option<Switch>,
+    /// The connection is stalled after this long without a request (`24h`, `7d`), or `never`
+    #[arg(long, value_name = "DURATION|never")]
+    expect_activity_within: Option<ActivityExpectation>,
     #[arg(long, value_name = "OPERATOR")]
     by: Option<String>,
+}
+
+/// `--expect-activity-within`: a duration, or `never`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ActivityExpectation(pub(super) Option<time::Duration>);
+
+impl std::str::FromStr for ActivityExpectation {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ActivityExpectation, String> {
+        if text == "never" {
+            return Ok(ActivityExpectation(None));
+        }
+        let duration: crate::config::ConfigDuration = text.parse()?;
+        let seconds = i64::try_from(duration.get().as_secs()).map_err(|_| format!("{text}: too long"))?;
+        if seconds == 0 {
+            return Err("use `never` for no expectation".to_owned());
+        }
+        Ok(ActivityExpectation(Some(time::Duration::seconds(seconds))))
+    }
+}
+
+impl ConfigureArgs {
+    fn change(&self) -> SettingsChange {
+        SettingsChange {
+            provisioning: self.provisioning.map(|switch| switch == Switch::On),
+            delete_policy: self.delete_policy.map(DeletePolicyArg::policy),
+            zitadel_tokens: self.zitadel_tokens.map(|switch| switch == Switch::On),
+            expect_activity_within: self.expect_activity_within.map(|expectation| expectation.0),
+        }
+    }
+}
+
+/// `warden scim connection configure` and `warden provisioning configure`.
+pub(super) async fn configure(app: &App, args: &ConfigureArgs) -> anyhow::Result<ExitCode> {
+    let change = args.change();
+    if change == SettingsChange::default() {
+        anyhow::bail!(
+            "nothing to change: give --provisioning, --delete-policy, --zitadel-tokens or --expect-activity-within"
+        );
+    }
+    let connection =
+        scim_admin::configure_connection(app, &acting(args.by.as_deref())?, &args.connection, change).await?;
+    outln!("connection {}: {}", connection.id, settings_text(&connection.settings))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// "provisioning on (a SCIM DELETE deactivates the ZITADEL user), ZITADEL's tokens accepted, activity expected
+/// within 24h".
+pub(super) fn settings_text(settings: &ConnectionSettings) -> String {
+    format!(
+        "provisioning {} (a SCIM DELETE will {} the ZITADEL user), ZITADEL's tokens {}, activity expected {}",
+        if settings.provisioning { "on" } else { "off" },
+        settings.delete_policy.as_str(),
+        if settings.zitadel_tokens { "accepted" } else { "not accepted" },
+        settings.expect_activity_within.map_or_else(|| "never".to_owned(), |within| format!("within {within}")),
+    )
 }
 
 /// `--by`, else the login name running the command.
@@ -260,8 +328,8 @@ fn status_json(entry: &ConnectionProvisioning) -> serde_json::Value {
     json!({
         "connection": entry.connection.id.as_str(),
         "name": entry.connection.name,
-        "provisioning": entry.connection.provisioning,
-        "delete_policy": entry.connection.delete_policy.as_str(),
+        "provisioning": entry.connection.settings.provisioning,
+        "delete_policy": entry.connection.settings.delete_policy.as_str(),
         "pending": backlog.pending,
         "parked": backlog.parked,
         "oldest_enqueued_at": backlog.oldest_enqueued_at.map(time_text),
@@ -285,8 +353,8 @@ pub(super) async fn run(app: &App, command: &ProvisioningCommand) -> anyhow::Res
                             vec![
                                 entry.connection.id.to_string(),
                                 entry.connection.name.clone(),
-                                if entry.connection.provisioning { "on" } else { "off" }.to_owned(),
-                                entry.connection.delete_policy.as_str().to_owned(),
+                                if entry.connection.settings.provisioning { "on" } else { "off" }.to_owned(),
+                                entry.connection.settings.delete_policy.as_str().to_owned(),
                                 backlog.pending.to_string(),
                                 backlog.parked.to_string(),
                                 backlog.oldest_enqueued_at.map_or_else(|| "-".to_owned(), time_text),
@@ -331,22 +399,7 @@ pub(super) async fn run(app: &App, command: &ProvisioningCommand) -> anyhow::Res
             let operation = provisioning::discard(app, &acting(args.by.as_deref())?, args.id, &args.reason).await?;
             outln!("operation {} ({}) discarded", operation.id, operation.kind.as_str())?;
         }
-        ProvisioningCommand::Configure(args) => {
-            let connection = provisioning::configure(
-                app,
-                &acting(args.by.as_deref())?,
-                &args.connection,
-                args.provisioning == Switch::On,
-                args.delete_policy.policy(),
-            )
-            .await?;
-            outln!(
-                "connection {}: provisioning {}, a SCIM DELETE will {} the ZITADEL user",
-                connection.id,
-                if connection.provisioning { "on" } else { "off" },
-                connection.delete_policy.as_str()
-            )?;
-        }
+        ProvisioningCommand::Configure(args) => return configure(app, args).await,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,10 +13,10 @@ use warden_core::id::OrgId;
 use crate::app::App;
 use crate::app::scim_admin::{self, ConnectionOptions, ConnectionStatus, IssuedToken};
 use crate::cli::output::{out, outln};
-use crate::cli::provisioning::{DeletePolicyArg, Switch};
+use crate::cli::provisioning::{ActivityExpectation, ConfigureArgs, DeletePolicyArg, Switch, configure};
 use crate::cli::{OutputFormat, table, time_text};
 use crate::config::ConfigDuration;
-use crate::store::{ScimConnectionId, ScimConnectionKind};
+use crate::store::{ConnectionSettings, ScimConnectionId, ScimConnectionKind};
 
 #[derive(Debug, Subcommand)]
 pub enum ScimCommand {
@@ -35,6 +35,9 @@ pub enum ConnectionCommand {
     Rotate(RotateArgs),
     /// Disable a connection: its tokens stop working at once
     Disable(DisableArgs),
+    /// Change a connection's settings: provisioning, what a SCIM DELETE does, whether ZITADEL's tokens are accepted,
+    /// the activity expected (audited)
+    Configure(ConfigureArgs),
     /// A connection's most recent requests, newest first (method, path without the query, status, latency)
     Log(LogArgs),
 }
@@ -65,6 +68,13 @@ pub struct CreateArgs {
     /// What a SCIM DELETE of a user does in ZITADEL
     #[arg(long, value_enum, default_value_t = DeletePolicyArg::Deactivate)]
     delete_policy: DeletePolicyArg,
+    /// Also accept bearer tokens the environment's ZITADEL vouches for (a service user's PAT or client-credentials
+    /// token with a user-manager role in the org), as ZITADEL's own SCIM server does
+    #[arg(long, value_enum, default_value_t = Switch::Off)]
+    zitadel_tokens: Switch,
+    /// The connection is stalled after this long without a request (`24h`, `7d`); default: never
+    #[arg(long, value_name = "DURATION|never")]
+    expect_activity_within: Option<ActivityExpectation>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
 }
@@ -110,6 +120,7 @@ pub(super) async fn run(app: &App, command: &ScimCommand) -> anyhow::Result<Exit
         ConnectionCommand::List(args) => list(app, args).await,
         ConnectionCommand::Rotate(args) => rotate(app, args).await,
         ConnectionCommand::Disable(args) => disable(app, args).await,
+        ConnectionCommand::Configure(args) => configure(app, args).await,
         ConnectionCommand::Log(args) => log(app, args).await,
     }
 }
@@ -134,11 +145,13 @@ async fn create(app: &App, args: &CreateArgs) -> anyhow::Result<ExitCode> {
         KindArg::Entra => ScimConnectionKind::Entra,
         KindArg::Generic => ScimConnectionKind::Generic,
     };
-    let options = ConnectionOptions {
-        kind,
+    let settings = ConnectionSettings {
         provisioning: args.provisioning == Switch::On,
         delete_policy: args.delete_policy.policy(),
+        zitadel_tokens: args.zitadel_tokens == Switch::On,
+        expect_activity_within: args.expect_activity_within.and_then(|expectation| expectation.0),
     };
+    let options = ConnectionOptions { kind, settings };
     let issued = scim_admin::create_connection(app, &args.env, org_id, &args.name, options).await?;
     let note = format!("connection {}: store the token now, it is not shown again", issued.connection.id);
     print_token(args.format, &issued, &note)?;

@@ -255,9 +255,16 @@ pub struct ScimConfig {
     /// How long one request may take: `30s`, `1m`.
     #[serde(default = "ScimConfig::default_request_timeout")]
     pub request_timeout: ConfigDuration,
+    /// How long ZITADEL's verdict on a bearer token it vouches for is kept (connections with `zitadel_tokens`): a
+    /// revoked token stops working within this time.
+    #[serde(default = "ScimConfig::default_zitadel_token_cache")]
+    pub zitadel_token_cache: ConfigDuration,
 }
 
 impl ScimConfig {
+    fn default_zitadel_token_cache() -> ConfigDuration {
+        ConfigDuration::from_secs(60)
+    }
     fn default_max_results() -> u64 {
         200
     }
@@ -291,6 +298,7 @@ impl Default for ScimConfig {
             requests_per_second: ScimConfig::default_requests_per_second(),
             failed_auth_per_minute: ScimConfig::default_failed_auth_per_minute(),
             request_timeout: ScimConfig::default_request_timeout(),
+            zitadel_token_cache: ScimConfig::default_zitadel_token_cache(),
         }
     }
 }

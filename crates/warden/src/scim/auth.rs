@@ -1,5 +1,6 @@
 //! Every tenant request passes through [`guard`]: failed-attempt limit per source address, bearer token to
-//! connection, tenant check, per-connection rate limit, request timeout, and the request log.
+//! connection (its own token, or one the org's ZITADEL vouches for: `vouch`), tenant check, per-connection rate
+//! limit, request timeout, and the request log.
 //!
 //! The request log: a write commits its row in its own transaction ([`Caller::log_entry`], then
 //! [`Caller::mark_logged`]); every other request (reads, refused or failed writes) gets its row from [`guard`] after
@@ -30,6 +31,7 @@ use crate::app::tokens::{hash_token, same_hash};
 use crate::scim::error::Error;
 use crate::scim::limits::retry_after_seconds;
 use crate::scim::state::{ScimState, now};
+use crate::scim::vouch::Verdict;
 use crate::store::{ScimConnection, ScimConnectionId, ScimRequestLogEntry, ScimTenant, TokenHash};
 
 /// Who is calling: the connection its token belongs to, and the tenant that connection reaches.
@@ -230,7 +232,10 @@ async fn authenticate(
     let limiter = &state.failed_auth_limiter;
     if let Some(wait) = limiter.blocked_for(address, at) {
         let known = match &hash {
-            Some(hash) => limiter.directory.knows(&*state.records.store, hash, at).await?,
+            Some(hash) => {
+                state.vouching.recently_accepted(hash, at)
+                    || limiter.directory.knows(&*state.records.store, hash, at).await?
+            }
             None => false,
         };
         if !known {
@@ -238,28 +243,61 @@ async fn authenticate(
         }
     }
     let org_in_path = path.strip_prefix("/scim/v2/").and_then(|rest| rest.split('/').next());
-    let connection = match (org_in_path, hash) {
-        (Some(org), Some(hash)) => {
-            let connection = state.records.store.scim_connection_by_token(&hash).await?;
-            connection.filter(|connection| accepts(connection, &hash, org))
-        }
-        _ => None,
+    let (Some(org), Some(token), Some(hash)) = (org_in_path, presented.token, hash) else {
+        return Err(refuse(limiter, address, at));
     };
-    let Some(connection) = connection else {
-        limiter.record_failure(address, at);
-        tracing::info!(%address, "SCIM request refused: no valid bearer token for this tenant");
-        return Err(Error::Unauthorized);
+    let store = &state.records.store;
+    // A connection's own token is never sent to ZITADEL, whichever tenant it belongs to.
+    let connection = match store.scim_connection_by_token(&hash).await? {
+        Some(connection) if accepts(&connection, &hash, org) => connection,
+        Some(_) => return Err(refuse(limiter, address, at)),
+        None => match store.scim_connection_accepting_zitadel_tokens(org).await? {
+            Some(connection) => vouched(state, connection, token, &hash).await.map_err(|error| match error {
+                Error::Unauthorized => refuse(limiter, address, at),
+                other => other,
+            })?,
+            None => return Err(refuse(limiter, address, at)),
+        },
     };
     Ok(Caller {
         base_url: format!("{}/scim/v2/{}", state.settings.public_base_url, connection.tenant.org_id),
-        provisioning: connection
-            .provisioning
-            .then(|| ProvisioningTarget { connection: connection.id.clone(), delete_policy: connection.delete_policy }),
+        provisioning: connection.settings.provisioning.then(|| ProvisioningTarget {
+            connection: connection.id.clone(),
+            delete_policy: connection.settings.delete_policy,
+        }),
         connection: connection.id,
         tenant: connection.tenant,
         request: presented.request,
         gate: presented.gate,
     })
+}
+
+/// A token that is no connection's own, on the org's connection that accepts ZITADEL's tokens: accepted when
+/// ZITADEL vouches for it and its user manages the org's users.
+async fn vouched(
+    state: &ScimState,
+    connection: ScimConnection,
+    token: &str,
+    hash: &TokenHash,
+) -> Result<ScimConnection, Error> {
+    match state.vouching.verdict(&connection, token, hash).await {
+        Ok(Verdict::Accepted { .. }) => Ok(connection),
+        Ok(Verdict::Unknown) => Err(Error::Unauthorized),
+        Ok(Verdict::Forbidden { user_id }) => {
+            Err(Error::Forbidden(Verdict::forbidden_detail(user_id.as_deref(), connection.tenant.org_id.as_str())))
+        }
+        Err(error) => {
+            tracing::warn!(connection = %connection.id, %error, "cannot check a bearer token with ZITADEL");
+            Err(Error::TokenCheckUnavailable)
+        }
+    }
+}
+
+/// Counts a failed authentication against the address and says no, the same way for every cause.
+fn refuse(limiter: &crate::scim::limits::FailedAuthLimiter, address: IpAddr, at: Instant) -> Error {
+    limiter.record_failure(address, at);
+    tracing::info!(%address, "SCIM request refused: no valid bearer token for this tenant");
+    Error::Unauthorized
 }
 
 /// The token's hash is the connection's current one, or its previous one within the grace period; the

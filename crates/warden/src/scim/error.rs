@@ -19,6 +19,12 @@ pub enum Error {
     /// No token, an unknown or disabled one, or one of another tenant: all look the same to the caller.
     #[error("a valid bearer token for this tenant is required")]
     Unauthorized,
+    /// ZITADEL vouched for the token, but its user may not manage this org's users.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The token could not be checked with ZITADEL now (unreachable, failing): nothing was done.
+    #[error("the bearer token cannot be checked with ZITADEL right now; retry later")]
+    TokenCheckUnavailable,
     #[error("too many requests; retry after {retry_after_seconds} s")]
     TooManyRequests { retry_after_seconds: u64 },
     #[error("the resource has changed: If-Match does not name its current version")]
@@ -70,6 +76,8 @@ impl Error {
         match self {
             Error::Protocol(error) => protocol(error),
             Error::Unauthorized => plain(StatusCode::UNAUTHORIZED, self.to_string()),
+            Error::Forbidden(detail) => plain(StatusCode::FORBIDDEN, detail.clone()),
+            Error::TokenCheckUnavailable => plain(StatusCode::SERVICE_UNAVAILABLE, self.to_string()),
             Error::TooManyRequests { .. } => plain(StatusCode::TOO_MANY_REQUESTS, self.to_string()),
             Error::PreconditionFailed => plain(StatusCode::PRECONDITION_FAILED, self.to_string()),
             Error::NotImplemented(_) => plain(StatusCode::NOT_IMPLEMENTED, self.to_string()),
@@ -99,7 +107,8 @@ fn protocol(error: &ScimError) -> (StatusCode, Value) {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (status, body) = self.status_and_body();
-        if status.is_server_error() && !matches!(self, Error::Timeout | Error::NotImplemented(_)) {
+        let expected = matches!(self, Error::Timeout | Error::NotImplemented(_) | Error::TokenCheckUnavailable);
+        if status.is_server_error() && !expected {
             tracing::error!(error = %self, "SCIM request failed");
         }
         let mut response = (status, body.to_string()).into_response();

@@ -29,6 +29,7 @@ mod request_log;
 mod resources;
 mod router;
 mod state;
+mod vouch;
 mod wire;
 
 pub use auth::Caller;
@@ -38,4 +39,5 @@ pub use limits::{ConnectionLimiter, FailedAuthLimiter};
 pub use request_log::RequestLogWriter;
 pub use router::router;
 pub use state::{ScimState, now};
+pub use vouch::ZitadelClients;
 pub use wire::SCIM_CONTENT_TYPE;

@@ -10,6 +10,7 @@ use crate::app::scim_records::ScimRecords;
 use crate::app::settings::ScimSettings;
 use crate::scim::limits::{ConnectionLimiter, FailedAuthLimiter};
 use crate::scim::request_log::RequestLogWriter;
+use crate::scim::vouch::{Vouching, ZitadelClients};
 use crate::store::Store;
 
 /// What every SCIM handler shares: the records (the store, the schemas and the compute pool the writes use), the
@@ -21,11 +22,13 @@ pub struct ScimState {
     pub connection_limiter: Arc<ConnectionLimiter>,
     pub failed_auth_limiter: Arc<FailedAuthLimiter>,
     pub request_log: Arc<RequestLogWriter>,
+    pub(crate) vouching: Arc<Vouching>,
 }
 
 impl ScimState {
-    /// Starts the request-log writer task: call within a Tokio runtime.
-    pub fn new(store: Arc<dyn Store>, settings: ScimSettings) -> ScimState {
+    /// Starts the request-log writer task: call within a Tokio runtime. `zitadel` gives the client that checks the
+    /// bearer tokens an environment's ZITADEL vouches for.
+    pub fn new(store: Arc<dyn Store>, settings: ScimSettings, zitadel: ZitadelClients) -> ScimState {
         let registry = Arc::new(SchemaRegistry::standard());
         let compute = Arc::new(ComputePool::for_this_machine());
         ScimState {
@@ -33,6 +36,7 @@ impl ScimState {
             records: ScimRecords::new(store, registry, compute),
             connection_limiter: Arc::new(ConnectionLimiter::new(settings.requests_per_second)),
             failed_auth_limiter: Arc::new(FailedAuthLimiter::new(settings.failed_auth_per_minute)),
+            vouching: Arc::new(Vouching::new(zitadel, settings.zitadel_token_cache)),
             settings: Arc::new(settings),
         }
     }

@@ -37,7 +37,8 @@ pub use provisioning::{
     ProvisioningStore,
 };
 pub use scim::{
-    DeletePolicy, NewProvisioningOperation, ProvisioningOperationKind, ScimCondition, ScimConnection,
-    ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind, ScimPage, ScimQuery,
-    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup, TokenHash, WriteEffects,
+    ConnectionSettings, DeletePolicy, NewProvisioningOperation, ProvisioningOperationKind, ScimCondition,
+    ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind, ScimPage,
+    ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup, TokenHash,
+    WriteEffects,
 };

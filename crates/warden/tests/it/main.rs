@@ -42,3 +42,4 @@ mod store_contract;
 mod support;
 mod sync;
 mod sync_cli;
+mod zitadel_tokens;

@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
 use warden::app::provisioning::{self, EXTERNAL_ID_METADATA_KEY, MappingRequest, provision_once};
-use warden::app::scim_admin::{ConnectionOptions, issue_connection};
+use warden::app::scim_admin::{self, ConnectionOptions, SettingsChange, issue_connection};
 use warden::app::sync::{SyncRequest, sync_environment};
 use warden::app::{App, Settings, SystemClock};
 use warden::config::{Config, CredentialConfig, DatabaseUrl, EnvironmentConfig};
-use warden::store::{DeletePolicy, GroupSelector, ScimConnectionKind, ScimTenant, Store};
+use warden::store::{ConnectionSettings, DeletePolicy, GroupSelector, ScimConnectionKind, ScimTenant, Store};
 use warden_core::id::{EnvironmentName, OrgId};
 use warden_core::operator::{Operator, OperatorName};
 use warden_zitadel::{ClientOptions, Credential, RetryPolicy, ZitadelClient};
@@ -30,19 +30,31 @@ contract_tests!(
     hostile_input_on_a_provisioning_connection_is_refused_or_provisioned_never_a_500
 );
 
-const PAT: &str = "warden-provisioning-pat";
-const NOW: OffsetDateTime = datetime!(2026-11-01 12:00 UTC);
+pub(crate) const PAT: &str = "warden-provisioning-pat";
+pub(crate) const NOW: OffsetDateTime = datetime!(2026-11-01 12:00 UTC);
 
 fn provisioned(kind: ScimConnectionKind, delete_policy: DeletePolicy) -> ConnectionOptions {
-    ConnectionOptions { kind, provisioning: true, delete_policy }
+    ConnectionOptions {
+        kind,
+        settings: ConnectionSettings { provisioning: true, delete_policy, ..ConnectionSettings::default() },
+    }
 }
 
-fn prod() -> EnvironmentName {
+pub(crate) fn prod() -> EnvironmentName {
     EnvironmentName::parse("prod").unwrap()
 }
 
 /// The application (its ZITADEL client answers within two seconds or gives up) and its SCIM server's address.
 async fn serve(sim: &Simulator, store: Arc<dyn Store>) -> (App, String) {
+    serve_with(sim, store, |_| {}).await
+}
+
+/// [`serve`] with the configuration changed by `configure` first.
+pub(crate) async fn serve_with(
+    sim: &Simulator,
+    store: Arc<dyn Store>,
+    configure: impl FnOnce(&mut Config),
+) -> (App, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut config = Config::default();
     config.database.url = DatabaseUrl::new("sqlite://unused.db");
@@ -54,6 +66,7 @@ async fn serve(sim: &Simulator, store: Arc<dyn Store>) -> (App, String) {
     config.provisioning.retry_delay = warden::config::ConfigDuration::from_secs(1);
     config.provisioning.max_retry_delay = warden::config::ConfigDuration::from_secs(1);
     config.provisioning.max_attempts = 1_000;
+    configure(&mut config);
     let app = App::new(Settings::from_config(&config).unwrap(), store, Arc::new(SystemClock));
     let mut options = ClientOptions::new(sim.base_url(), Credential::PersonalAccessToken(SecretString::from(PAT)));
     options.rate_limit = 0;
@@ -208,9 +221,14 @@ async fn scim_writes_flow_into_zitadel(store: Arc<dyn Store>) {
     )
     .await
     .unwrap();
-    provisioning::configure(&app, &operator, "entra", true, DeletePolicy::Remove).await.unwrap();
+    let change = SettingsChange {
+        provisioning: Some(true),
+        delete_policy: Some(DeletePolicy::Remove),
+        ..SettingsChange::default()
+    };
+    scim_admin::configure_connection(&app, &operator, "entra", change).await.unwrap();
     let audited = store.list_audit_events(10).await.unwrap();
-    assert!(audited.iter().any(|event| event.action == "scim_connection.provisioning" && event.operator == "ops"));
+    assert!(audited.iter().any(|event| event.action == "scim_connection.configure" && event.operator == "ops"));
     let client = reqwest::Client::new();
     let base = format!("{address}/scim/v2/{org}");
     let scim = Scim { client: client.clone(), base: base.clone(), token: okta.token.expose_secret().to_owned() };

@@ -85,8 +85,7 @@ fn connection(id: &str, org: &str, hash: u8) -> ScimConnection {
         previous_valid_until: None,
         disabled_at: None,
         created_at: CREATED,
-        provisioning: false,
-        delete_policy: warden::store::DeletePolicy::Deactivate,
+        settings: warden::store::ConnectionSettings::without_provisioning(),
     }
 }
 

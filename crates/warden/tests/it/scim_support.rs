@@ -109,8 +109,7 @@ pub async fn connect(store: &dyn Store, org: &str) -> (String, ScimConnectionId)
         previous_valid_until: None,
         disabled_at: None,
         created_at: warden::scim::now(),
-        provisioning: false,
-        delete_policy: warden::store::DeletePolicy::Deactivate,
+        settings: warden::store::ConnectionSettings::without_provisioning(),
     };
     store.create_scim_connection(&connection).await.unwrap();
     (token.expose_secret().to_owned(), id)

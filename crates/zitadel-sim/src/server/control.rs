@@ -99,6 +99,11 @@ impl Control {
         lock(&self.shared.pats).insert(token.into(), user_id.to_string());
     }
 
+    /// Revokes a PAT registered with [`Control::register_pat`]: it no longer authenticates.
+    pub fn revoke_pat(&self, token: &str) {
+        lock(&self.shared.pats).remove(token);
+    }
+
     /// Invalidates every access token issued by the token endpoint (PATs stay valid).
     pub fn revoke_access_tokens(&self) {
         lock(&self.shared.access_tokens).clear();

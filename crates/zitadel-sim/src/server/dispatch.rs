@@ -15,7 +15,7 @@ use super::routes::{Endpoint, RouteMatch};
 use super::{ApiSupport, FaultKind, Shared, auth, events, lock, reads_v1, reads_v2, routes, writes};
 use crate::error::{ApiError, grpc};
 
-const API_PREFIXES: &[&str] = &["/management/", "/admin/", "/v2/", "/v2beta/"];
+const API_PREFIXES: &[&str] = &["/management/", "/admin/", "/auth/", "/v2/", "/v2beta/"];
 
 fn json_response(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
@@ -160,6 +160,7 @@ fn call(endpoint: Endpoint, ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
         Endpoint::ListProjectGrantMembers => reads_v1::list_project_grant_members(ctx),
         Endpoint::ListApps => reads_v1::list_apps(ctx),
         Endpoint::ListOrgMembers => reads_v1::list_org_members(ctx),
+        Endpoint::ListMyMemberships => reads_v1::list_my_memberships(ctx),
         Endpoint::AdminListMembers => reads_v1::admin_list_members(ctx),
         Endpoint::ListOrgProviders => reads_v1::list_providers(ctx, false),
         Endpoint::AdminListProviders => reads_v1::list_providers(ctx, true),

@@ -500,6 +500,21 @@ pub(crate) fn list_org_members(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
     list_members(ctx, |scope| matches!(scope, MembershipScope::Org { org_id: owner } if *owner == org_id), false)
 }
 
+/// `POST /auth/v1/memberships/me/_search`: the caller's own manager memberships, on every scope (no permission
+/// needed beyond a valid token; the queries narrowing the scope are not modelled).
+pub(crate) fn list_my_memberships(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
+    let page = v1_page(ctx.body)?;
+    let estate = &*ctx.estate;
+    let mine: Vec<&Membership> =
+        estate.memberships().filter(|membership| membership.user_id == ctx.caller.user_id).collect();
+    let (total, mine) = apply(mine, page);
+    Ok(v1_list(
+        estate,
+        total,
+        mine.into_iter().map(|membership| render::my_membership_v1(estate, membership)).collect(),
+    ))
+}
+
 /// `POST /admin/v1/members/_search`.
 pub(crate) fn admin_list_members(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
     ctx.instance(IAM_MEMBER_READ)?;

@@ -402,6 +402,24 @@ pub(crate) fn member_v1(estate: &Estate, membership: &Membership) -> Value {
         .build()
 }
 
+/// `zitadel.user.v1.Membership` (the auth API's own memberships): the scope as one of `iam`, `orgId`, `projectId`,
+/// `projectGrantId`; the owning org in `details.resourceOwner`.
+pub(crate) fn my_membership_v1(estate: &Estate, membership: &Membership) -> Value {
+    let user = estate.user(&membership.user_id);
+    let out = Obj::new()
+        .string("userId", &membership.user_id)
+        .object("details", details(&membership.meta, &membership_owner(estate, membership)))
+        .strings("roles", &membership.roles)
+        .string("displayName", user.map(User::display_name).unwrap_or_default());
+    match &membership.scope {
+        MembershipScope::Instance => out.value("iam", Value::Bool(true)),
+        MembershipScope::Org { org_id } => out.string("orgId", org_id),
+        MembershipScope::Project { project_id, .. } => out.string("projectId", project_id),
+        MembershipScope::ProjectGrant { grant_id, .. } => out.string("projectGrantId", grant_id),
+    }
+    .build()
+}
+
 /// v2beta `Administrator`.
 pub(crate) fn administrator_v2(estate: &Estate, membership: &Membership) -> Value {
     let user = estate.user(&membership.user_id);

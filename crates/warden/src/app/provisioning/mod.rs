@@ -16,13 +16,15 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 use warden_core::id::{EnvironmentName, ProjectId, RoleKey};
-use warden_core::model::ResourceKind;
+use warden_core::model::{INSTANCE_USER_MANAGER_ROLES, ORG_USER_MANAGER_ROLES, ResourceKind, user_manager_role};
 use warden_core::operator::Operator;
 
 use crate::app::provisioning::apply::Failure;
+use crate::app::scim_admin::find_connection;
 use crate::app::{App, Error, tokens};
 use crate::store::{
     ConnectionBacklog, GroupRoleMapping, GroupSelector, ProvisioningOperation, ScimConnection, ScimConnectionId,
+    ScimTenant,
 };
 
 pub use apply::EXTERNAL_ID_METADATA_KEY;
@@ -120,22 +122,6 @@ fn backoff(app: &App, attempts: u32) -> time::Duration {
     let settings = &app.settings().provisioning;
     let delay = settings.retry_delay.saturating_mul(1 << attempts.min(16)).min(settings.max_retry_delay);
     time::Duration::try_from(delay).unwrap_or(time::Duration::MINUTE)
-}
-
-/// The connection an operator names: by name (which must be unambiguous) or by id.
-pub async fn find_connection(app: &App, name_or_id: &str) -> Result<ScimConnection, Error> {
-    let connections = app.store().list_scim_connections().await?;
-    let matching: Vec<&ScimConnection> = connections
-        .iter()
-        .filter(|connection| connection.id.as_str() == name_or_id || connection.name == name_or_id)
-        .collect();
-    match matching.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => {
-            Err(Error::NotFound(format!("no SCIM connection named {name_or_id:?} (see warden scim connection list)")))
-        }
-        _ => Err(Error::Invalid(format!("several SCIM connections are named {name_or_id:?}: name one by its id"))),
-    }
 }
 
 /// A mapping as an operator asks for it: the project by id or name, role keys as typed.
@@ -295,23 +281,29 @@ pub async fn discard(app: &App, operator: &Operator, id: i64, reason: &str) -> R
         .ok_or_else(|| Error::NotFound(format!("no operation {id} in the outbox (see warden provisioning status)")))
 }
 
-/// Turns provisioning on or off for a connection, and sets what a SCIM DELETE does (audited).
-pub async fn configure(
-    app: &App,
-    operator: &Operator,
-    connection: &str,
-    provisioning: bool,
-    delete_policy: crate::store::DeletePolicy,
-) -> Result<ScimConnection, Error> {
-    let connection = find_connection(app, connection).await?;
-    app.store()
-        .set_scim_connection_provisioning(
-            &connection.id,
-            provisioning,
-            delete_policy,
-            operator.recorded_name(),
-            app.now(),
-        )
-        .await?;
-    Ok(ScimConnection { provisioning, delete_policy, ..connection })
+/// Checks that the environment's credential may manage the users of the tenant's org (create, change, deactivate,
+/// remove, grant), as ZITADEL itself says (`/auth/v1/memberships/me/_search`); the error names what is missing.
+pub async fn check_permission(app: &App, tenant: &ScimTenant) -> Result<(), Error> {
+    let client = app.zitadel(&tenant.environment)?;
+    let memberships = client.list_my_memberships().await.map_err(|error| {
+        Error::Invalid(format!(
+            "cannot check what the credential of environment {} may do: {error}",
+            tenant.environment
+        ))
+    })?;
+    match user_manager_role(&memberships, &tenant.org_id) {
+        Some(role) => {
+            tracing::info!(environment = %tenant.environment, org = %tenant.org_id, role, "the credential may provision");
+            Ok(())
+        }
+        None => Err(Error::Invalid(format!(
+            "the credential of environment {} holds no role that manages users in org {}: provisioning creates users \
+             and grants there, so give its service user {} in that org (or {} on the instance), or create the \
+             connection with --provisioning off",
+            tenant.environment,
+            tenant.org_id,
+            ORG_USER_MANAGER_ROLES.join(" or "),
+            INSTANCE_USER_MANAGER_ROLES.join(" or "),
+        ))),
+    }
 }

@@ -1,4 +1,4 @@
-//! SCIM connections by token hash, cached in the serving process: every SCIM request authenticates, and without
+//! SCIM connections by token hash (and the one accepting ZITADEL's tokens, by org), cached in the serving process: every SCIM request authenticates, and without
 //! the cache each one would start with a database round trip for the same few rows.
 //!
 //! Invalidation: the cache is used only while the process listens for connection changes (PostgreSQL `LISTEN`,
@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::store::scim::{ScimConnection, TokenHash};
+use crate::store::scim::ScimConnection;
 use crate::store::sql::ChangeListener;
 
 const TTL: Duration = Duration::from_secs(5);
@@ -29,15 +29,24 @@ struct Inner {
     active: bool,
     /// Grows with every change: a lookup that started before one must not store what it read.
     generation: u64,
-    entries: HashMap<[u8; 32], (Instant, ScimConnection)>,
+    entries: HashMap<CacheKey, (Instant, ScimConnection)>,
+}
+
+/// What a connection was looked up by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum CacheKey {
+    /// A token's SHA-256.
+    Token([u8; 32]),
+    /// An org id, for the connection that accepts the tokens its ZITADEL vouches for.
+    ZitadelTokens(String),
 }
 
 impl ConnectionCache {
     /// The cached connection of a token hash, if any and fresh; else `Err(generation)`, for [`ConnectionCache::put`]
     /// after reading the database.
-    pub(crate) fn get(&self, hash: &TokenHash, now: Instant) -> Result<ScimConnection, u64> {
+    pub(crate) fn get(&self, key: &CacheKey, now: Instant) -> Result<ScimConnection, u64> {
         let inner = self.lock();
-        match inner.entries.get(&hash.0) {
+        match inner.entries.get(key) {
             Some((stored_at, connection)) if inner.active && now.saturating_duration_since(*stored_at) < TTL => {
                 Ok(connection.clone())
             }
@@ -46,14 +55,14 @@ impl ConnectionCache {
     }
 
     /// Caches what a lookup that started at `generation` read, unless a change came in between.
-    pub(crate) fn put(&self, hash: &TokenHash, connection: &ScimConnection, now: Instant, generation: u64) {
+    pub(crate) fn put(&self, key: CacheKey, connection: &ScimConnection, now: Instant, generation: u64) {
         let mut inner = self.lock();
         if !inner.active || inner.generation != generation {
             return;
         }
         // Expired entries go when another is added: the map holds at most the tokens used within one TTL.
         inner.entries.retain(|_, (stored_at, _)| now.saturating_duration_since(*stored_at) < TTL);
-        inner.entries.insert(hash.0, (now, connection.clone()));
+        inner.entries.insert(key, (now, connection.clone()));
     }
 
     /// A connection changed (or changes may have been missed): nothing cached stays.

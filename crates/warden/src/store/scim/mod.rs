@@ -13,7 +13,8 @@ mod write;
 pub(crate) use cache::ConnectionCache;
 pub(crate) use rows::OUTBOX_INSERT_COLUMNS;
 pub use store::{
-    DeletePolicy, NewProvisioningOperation, ProvisioningOperationKind, ScimCondition, ScimConnection,
-    ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind, ScimPage, ScimQuery,
-    ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup, TokenHash, WriteEffects,
+    ConnectionSettings, DeletePolicy, NewProvisioningOperation, ProvisioningOperationKind, ScimCondition,
+    ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind, ScimPage,
+    ScimQuery, ScimRecord, ScimRequestLogEntry, ScimSortKey, ScimStore, ScimTenant, ScimUserGroup, TokenHash,
+    WriteEffects,
 };

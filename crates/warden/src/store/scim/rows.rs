@@ -7,9 +7,9 @@ use warden_scim::resource;
 
 use crate::store::Error;
 use crate::store::scim::{
-    DeletePolicy, NewProvisioningOperation, ScimConnection, ScimConnectionActivity, ScimConnectionId,
-    ScimConnectionKind, ScimGroupMember, ScimKind, ScimRecord, ScimRequestLogEntry, ScimTenant, ScimUserGroup,
-    TokenHash,
+    ConnectionSettings, DeletePolicy, NewProvisioningOperation, ScimConnection, ScimConnectionActivity,
+    ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind, ScimRecord, ScimRequestLogEntry, ScimTenant,
+    ScimUserGroup, TokenHash,
 };
 use crate::store::sql::{Dialect, RowView, SqlValue, push_binds};
 
@@ -18,7 +18,8 @@ pub(crate) const OUTBOX_INSERT_COLUMNS: &str =
 /// Values bound per outbox row by [`push_outbox_rows`].
 pub(crate) const OUTBOX_VALUES: usize = 9;
 pub(super) const CONNECTION_COLUMNS: &str = "id, environment, org_id, name, kind, token_hash, provisioning, \
-                                  delete_policy, previous_token_hash, previous_valid_until, disabled_at, created_at";
+                                  delete_policy, zitadel_tokens, expect_activity_within_seconds, \
+                                  previous_token_hash, previous_valid_until, disabled_at, created_at";
 pub(super) const RECORD_COLUMNS: &str = "environment, org_id, id, resource, version, created, last_modified";
 /// Rows per statement when a list of ids is bound: far below both dialects' parameter limits.
 pub(super) const IDS_PER_STATEMENT: usize = 1_000;
@@ -125,9 +126,15 @@ pub(super) fn decode_connection(row: &RowView<'_>) -> Result<ScimConnection, Err
         previous_valid_until: row.time("previous_valid_until")?,
         disabled_at: row.time("disabled_at")?,
         created_at: row.required_time("created_at")?,
-        provisioning: row.boolean("provisioning")?,
-        delete_policy: DeletePolicy::parse(&delete_policy)
-            .ok_or_else(|| corrupt(row.table, "delete_policy", delete_policy))?,
+        settings: ConnectionSettings {
+            provisioning: row.boolean("provisioning")?,
+            delete_policy: DeletePolicy::parse(&delete_policy)
+                .ok_or_else(|| corrupt(row.table, "delete_policy", delete_policy))?,
+            zitadel_tokens: row.boolean("zitadel_tokens")?,
+            expect_activity_within: row
+                .optional_integer("expect_activity_within_seconds")?
+                .map(time::Duration::seconds),
+        },
     })
 }
 

@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 
 use crate::store::Error;
 use crate::store::governance::audit;
-use crate::store::scim::DeletePolicy;
+use crate::store::scim::ConnectionSettings;
+use crate::store::scim::cache::CacheKey;
 use crate::store::scim::rows::{
     CONNECTION_COLUMNS, IDS_PER_STATEMENT, LOG_COLUMNS, decode_connection, decode_connection_activity,
     decode_request_log_entry, push_log_rows, write_error,
@@ -44,8 +45,10 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
             SqlValue::text(&connection.name),
             SqlValue::text(connection.kind.as_str()),
             SqlValue::Bytes(connection.token_hash.0.to_vec()),
-            SqlValue::Boolean(connection.provisioning),
-            SqlValue::text(connection.delete_policy.as_str()),
+            SqlValue::Boolean(connection.settings.provisioning),
+            SqlValue::text(connection.settings.delete_policy.as_str()),
+            SqlValue::Boolean(connection.settings.zitadel_tokens),
+            SqlValue::NullableInteger(connection.settings.expect_activity_within.map(|within| within.whole_seconds())),
         ];
         push_binds(&mut builder, values);
         // A new connection has no previous token; the NULL is written out because no bytes value is nullable.
@@ -81,7 +84,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
 
     async fn scim_connection_by_token(&self, hash: &TokenHash) -> Result<Option<ScimConnection>, Error> {
         self.scim_watch.get_or_init(|| D::watch_scim_connections(&self.pool, self.scim_connections.clone()));
-        let generation = match self.scim_connections.get(hash, Instant::now()) {
+        let generation = match self.scim_connections.get(&CacheKey::Token(hash.0), Instant::now()) {
             Ok(connection) => return Ok(Some(connection)),
             Err(generation) => generation,
         };
@@ -95,7 +98,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         let found = fetch_optional(&mut *kept, &mut builder, "scim_connection", decode_connection).await?;
         kept.done();
         if let Some(connection) = &found {
-            self.scim_connections.put(hash, connection, Instant::now(), generation);
+            self.scim_connections.put(CacheKey::Token(hash.0), connection, Instant::now(), generation);
         }
         Ok(found)
     }
@@ -131,29 +134,63 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         Ok(disabled)
     }
 
-    async fn set_scim_connection_provisioning(
+    async fn configure_scim_connection(
         &self,
         id: &ScimConnectionId,
-        provisioning: bool,
-        delete_policy: DeletePolicy,
+        settings: &ConnectionSettings,
         operator: &str,
         now: OffsetDateTime,
     ) -> Result<bool, Error> {
         let mut transaction = self.pool.begin().await?;
+        let within = settings.expect_activity_within.map(|within| within.whole_seconds());
         let mut builder = crate::store::sql::statement::<D>(
-            "UPDATE scim_connection SET provisioning = ?, delete_policy = ? WHERE id = ?",
-            vec![SqlValue::Boolean(provisioning), SqlValue::text(delete_policy.as_str()), SqlValue::text(id.as_str())],
+            "UPDATE scim_connection SET provisioning = ?, delete_policy = ?, zitadel_tokens = ?, \
+             expect_activity_within_seconds = ? WHERE id = ?",
+            vec![
+                SqlValue::Boolean(settings.provisioning),
+                SqlValue::text(settings.delete_policy.as_str()),
+                SqlValue::Boolean(settings.zitadel_tokens),
+                SqlValue::NullableInteger(within),
+                SqlValue::text(id.as_str()),
+            ],
         );
         let found = D::execute(&mut transaction, &mut builder).await? > 0;
         if found {
-            let details = serde_json::json!({"provisioning": provisioning, "delete_policy": delete_policy.as_str()});
+            let details = serde_json::json!({
+                "provisioning": settings.provisioning,
+                "delete_policy": settings.delete_policy.as_str(),
+                "zitadel_tokens": settings.zitadel_tokens,
+                "expect_activity_within_seconds": within,
+            });
             let target = format!("scim_connection/{id}");
-            audit::record::<D>(&mut transaction, operator, "scim_connection.provisioning", &target, details, now)
-                .await?;
+            audit::record::<D>(&mut transaction, operator, "scim_connection.configure", &target, details, now).await?;
         }
         transaction.commit().await?;
         let mut database = self.pool.acquire().await?;
         connections_changed(self, &mut database).await?;
+        Ok(found)
+    }
+
+    async fn scim_connection_accepting_zitadel_tokens(&self, org: &str) -> Result<Option<ScimConnection>, Error> {
+        self.scim_watch.get_or_init(|| D::watch_scim_connections(&self.pool, self.scim_connections.clone()));
+        let key = CacheKey::ZitadelTokens(org.to_owned());
+        let generation = match self.scim_connections.get(&key, Instant::now()) {
+            Ok(connection) => return Ok(Some(connection)),
+            Err(generation) => generation,
+        };
+        let mut builder = crate::store::sql::statement::<D>(
+            &format!(
+                "SELECT {CONNECTION_COLUMNS} FROM scim_connection WHERE org_id = ? AND zitadel_tokens = ? \
+                 AND disabled_at IS NULL ORDER BY created_at LIMIT 1"
+            ),
+            vec![SqlValue::text(org), SqlValue::Boolean(true)],
+        );
+        let mut kept = self.kept_connections.take().await?;
+        let found = fetch_optional(&mut *kept, &mut builder, "scim_connection", decode_connection).await?;
+        kept.done();
+        if let Some(connection) = &found {
+            self.scim_connections.put(key, connection, Instant::now(), generation);
+        }
         Ok(found)
     }
 

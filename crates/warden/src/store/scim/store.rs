@@ -86,10 +86,29 @@ pub struct ScimConnection {
     pub previous_valid_until: Option<OffsetDateTime>,
     pub disabled_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
+    pub settings: ConnectionSettings,
+}
+
+/// What an operator decides about a connection besides its token: whether its writes flow on into ZITADEL and how,
+/// whom it accepts besides its own token, and how much activity it is expected to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConnectionSettings {
     /// Whether the connection's writes flow on into ZITADEL (through the provisioning outbox).
     pub provisioning: bool,
     /// What a SCIM DELETE of a user does in ZITADEL.
     pub delete_policy: DeletePolicy,
+    /// Whether a bearer token that the environment's ZITADEL vouches for (a service user's PAT or access token,
+    /// whose user holds a user-manager role in the org) is accepted as well as the connection's own token.
+    pub zitadel_tokens: bool,
+    /// A connection with no request for this long is stalled; `None`: no expectation.
+    pub expect_activity_within: Option<time::Duration>,
+}
+
+impl ConnectionSettings {
+    /// Writes stay in warden; only the connection's own token is accepted; no activity is expected.
+    pub fn without_provisioning() -> ConnectionSettings {
+        ConnectionSettings::default()
+    }
 }
 
 /// What a SCIM DELETE of a provisioned user does in ZITADEL.
@@ -334,16 +353,17 @@ pub trait ScimStore: Send + Sync {
     ) -> Result<bool, Error>;
     /// Disables a connection for good; returns whether it exists.
     async fn disable_scim_connection(&self, id: &ScimConnectionId, at: OffsetDateTime) -> Result<bool, Error>;
-    /// Turns provisioning into ZITADEL on or off and sets the delete policy, audited as `operator`'s; returns whether
-    /// the connection exists.
-    async fn set_scim_connection_provisioning(
+    /// Replaces the connection's settings, audited as `operator`'s; returns whether the connection exists.
+    async fn configure_scim_connection(
         &self,
         id: &ScimConnectionId,
-        provisioning: bool,
-        delete_policy: DeletePolicy,
+        settings: &ConnectionSettings,
         operator: &str,
         now: OffsetDateTime,
     ) -> Result<bool, Error>;
+    /// The enabled connection of `org` (in any environment) that accepts tokens its ZITADEL vouches for; the oldest
+    /// if several do. Cached like [`ScimStore::scim_connection_by_token`].
+    async fn scim_connection_accepting_zitadel_tokens(&self, org: &str) -> Result<Option<ScimConnection>, Error>;
 
     // Users and groups.
 
