@@ -9,9 +9,11 @@
 //! - several environments: [`environment_role_drift`];
 //! - trend points (history): [`service_account_growth`];
 //! - provider health (`crate::health`): [`idp_unreachable`], [`idp_certificate_expiring`];
-//! - SCIM groups and group-role mappings: [`mapping_gap`], [`unmapped_group`], [`ungoverned_grant`].
+//! - SCIM groups and group-role mappings: [`mapping_gap`], [`unmapped_group`], [`ungoverned_grant`];
+//! - SCIM connections' requests and outboxes: [`judge_connection`], [`connection_health_findings`].
 
 mod accumulation;
+mod connections;
 mod drift;
 mod growth;
 mod mappings;
@@ -24,6 +26,10 @@ use crate::id::{EnvironmentName, OrgId};
 use crate::model::{ResourceKind, Snapshot};
 
 pub use accumulation::{MACHINE_ROLE_ACCUMULATION, machine_role_accumulation};
+pub use connections::{
+    ConnectionActivity, ConnectionHealth, ConnectionHealthPolicy, ConnectionStatus, SCIM_CONNECTION_DEGRADED,
+    SCIM_CONNECTION_STALLED, connection_health_findings, judge_connection,
+};
 pub use drift::{
     ENVIRONMENT_ROLE_DRIFT, ProjectComparison, ProjectInEnvironment, compare_projects, environment_role_drift,
 };
@@ -37,7 +43,7 @@ pub use rules::RULES;
 
 /// Every rule of the design, in the order `docs/rules.md` documents them. A rule whose severity depends on the
 /// finding (`idp-certificate-expiring`: high or medium) is listed with its highest.
-pub const ALL_RULES: [Rule; 15] = [
+pub const ALL_RULES: [Rule; 17] = [
     rules::MACHINE_USER_MANAGER_ROLE,
     rules::KEY_WITHOUT_EXPIRY,
     rules::PAT_WITHOUT_EXPIRY,
@@ -52,6 +58,8 @@ pub const ALL_RULES: [Rule; 15] = [
     MAPPING_GAP,
     UNMAPPED_GROUP,
     UNGOVERNED_GRANT,
+    SCIM_CONNECTION_DEGRADED,
+    SCIM_CONNECTION_STALLED,
     ENVIRONMENT_ROLE_DRIFT,
 ];
 
@@ -168,6 +176,8 @@ pub enum SubjectKind {
     ScimGroup,
     /// A group-role mapping (`mapping-gap`).
     GroupRoleMapping,
+    /// A SCIM connection (`scim-connection-degraded`, `scim-connection-stalled`).
+    ScimConnection,
 }
 
 impl SubjectKind {
@@ -179,6 +189,7 @@ impl SubjectKind {
             SubjectKind::Environment => "environment",
             SubjectKind::ScimGroup => "scim_group",
             SubjectKind::GroupRoleMapping => "group_role_mapping",
+            SubjectKind::ScimConnection => "scim_connection",
         }
     }
 
@@ -187,6 +198,7 @@ impl SubjectKind {
             "environment" => Some(SubjectKind::Environment),
             "scim_group" => Some(SubjectKind::ScimGroup),
             "group_role_mapping" => Some(SubjectKind::GroupRoleMapping),
+            "scim_connection" => Some(SubjectKind::ScimConnection),
             other => ResourceKind::parse(other).map(SubjectKind::Object),
         }
     }

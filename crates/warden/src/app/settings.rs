@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::time::Duration;
+use warden_core::posture::ConnectionHealthPolicy;
 
 use warden_core::id::EnvironmentName;
 use warden_core::model::Environment;
@@ -137,6 +138,12 @@ impl Settings {
             alert_min_severity: config.governance.alert_min_severity.severity(),
             webhooks: config.governance.webhooks.clone(),
             environments: environments.iter().map(|entry| entry.name().clone()).collect(),
+            connection_health: ConnectionHealthPolicy {
+                max_error_ratio: config.provisioning.degraded_error_ratio.clamp(0.0, 1.0),
+                min_requests: ConnectionHealthPolicy::default().min_requests,
+                max_backlog_age: config.provisioning.degraded_backlog_age.as_time(),
+                stalled_after: config.provisioning.stalled_after.as_time(),
+            },
         };
         Ok(Settings {
             database_url: config.database.url.clone(),

@@ -330,6 +330,14 @@ fn status_json(entry: &ConnectionProvisioning) -> serde_json::Value {
         "name": entry.connection.name,
         "provisioning": entry.connection.settings.provisioning,
         "delete_policy": entry.connection.settings.delete_policy.as_str(),
+        "status": entry.health.status.as_str(),
+        "reasons": entry.health.reasons,
+        "zitadel_tokens": entry.connection.settings.zitadel_tokens,
+        "expect_activity_within_seconds":
+            entry.connection.settings.expect_activity_within.map(|within| within.whole_seconds()),
+        "last_request_at": entry.activity.last_request_at.map(time_text),
+        "last_hour": {"requests": entry.activity.requests_last_hour, "errors": entry.activity.errors_last_hour},
+        "last_24h": {"requests": entry.activity.requests_last_day, "errors": entry.activity.errors_last_day},
         "pending": backlog.pending,
         "parked": backlog.parked,
         "oldest_enqueued_at": backlog.oldest_enqueued_at.map(time_text),
@@ -353,6 +361,8 @@ pub(super) async fn run(app: &App, command: &ProvisioningCommand) -> anyhow::Res
                             vec![
                                 entry.connection.id.to_string(),
                                 entry.connection.name.clone(),
+                                entry.health.status.as_str().to_owned(),
+                                format!("{}/{}", entry.activity.errors_last_hour, entry.activity.requests_last_hour),
                                 if entry.connection.settings.provisioning { "on" } else { "off" }.to_owned(),
                                 entry.connection.settings.delete_policy.as_str().to_owned(),
                                 backlog.pending.to_string(),
@@ -366,6 +376,8 @@ pub(super) async fn run(app: &App, command: &ProvisioningCommand) -> anyhow::Res
                     let header = [
                         "ID",
                         "NAME",
+                        "STATUS",
+                        "ERRORS/REQUESTS 1H",
                         "PROVISIONING",
                         "ON DELETE",
                         "WAITING",
@@ -376,6 +388,9 @@ pub(super) async fn run(app: &App, command: &ProvisioningCommand) -> anyhow::Res
                     ];
                     out!("{}", table::render(&header, &rows))?;
                     for entry in &status {
+                        for reason in &entry.health.reasons {
+                            outln!("{} is {}: {reason}", entry.connection.name, entry.health.status.as_str())?;
+                        }
                         for operation in &entry.parked {
                             outln!(
                                 "parked {} ({}, SCIM user {}, {} attempts): {}",

@@ -60,9 +60,27 @@ pub struct ProvisioningConfig {
     pub retry_delay: ConfigDuration,
     #[serde(default = "ProvisioningConfig::default_max_retry_delay")]
     pub max_retry_delay: ConfigDuration,
+    /// A connection is degraded above this share of 5xx answers in the last hour (from 20 requests on).
+    #[serde(default = "ProvisioningConfig::default_degraded_error_ratio")]
+    pub degraded_error_ratio: f64,
+    /// A connection is degraded when its oldest waiting operation is older.
+    #[serde(default = "ProvisioningConfig::default_degraded_backlog_age")]
+    pub degraded_backlog_age: ConfigDuration,
+    /// A connection is stalled when operations wait and none was applied for this long.
+    #[serde(default = "ProvisioningConfig::default_stalled_after")]
+    pub stalled_after: ConfigDuration,
 }
 
 impl ProvisioningConfig {
+    fn default_degraded_error_ratio() -> f64 {
+        0.05
+    }
+    fn default_degraded_backlog_age() -> ConfigDuration {
+        ConfigDuration::from_secs(300)
+    }
+    fn default_stalled_after() -> ConfigDuration {
+        ConfigDuration::from_secs(900)
+    }
     fn default_max_attempts() -> u32 {
         10
     }
@@ -80,6 +98,9 @@ impl Default for ProvisioningConfig {
             max_attempts: ProvisioningConfig::default_max_attempts(),
             retry_delay: ProvisioningConfig::default_retry_delay(),
             max_retry_delay: ProvisioningConfig::default_max_retry_delay(),
+            degraded_error_ratio: ProvisioningConfig::default_degraded_error_ratio(),
+            degraded_backlog_age: ProvisioningConfig::default_degraded_backlog_age(),
+            stalled_after: ProvisioningConfig::default_stalled_after(),
         }
     }
 }

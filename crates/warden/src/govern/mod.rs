@@ -2,6 +2,7 @@
 //! point recorded, its alerts opened and resolved, their notifications queued. One testable step, like
 //! `sync_once`; `notify::deliver_due` sends what is queued.
 
+pub mod connections;
 pub mod notify;
 
 use std::collections::BTreeSet;
@@ -11,7 +12,7 @@ use warden_core::governance::{Alert, plan_alerts};
 use warden_core::health::{HealthPolicy, ProviderHealth, Target, TargetKind, evaluate_all};
 use warden_core::id::{EnvironmentName, IdpId, SyncRunId};
 use warden_core::model::{ObjectBatch, ResourceKind, Snapshot};
-use warden_core::posture::{self, Finding, Policy, Severity};
+use warden_core::posture::{self, ConnectionHealthPolicy, Finding, Policy, Severity};
 use warden_core::trend;
 
 use crate::config::WebhookConfig;
@@ -27,6 +28,8 @@ pub struct GovernanceSettings {
     pub webhooks: Vec<WebhookConfig>,
     /// Every configured environment: `environment-role-drift` compares an environment with the others.
     pub environments: Vec<EnvironmentName>,
+    /// How SCIM connections are judged (`scim-connection-degraded`, `scim-connection-stalled`).
+    pub connection_health: ConnectionHealthPolicy,
 }
 
 /// What one evaluation did.
@@ -136,6 +139,9 @@ pub async fn history_findings(
     let health = provider_health(environment, store, &settings.health, now).await?;
     findings.extend(posture::idp_unreachable(environment, &health));
     findings.extend(posture::idp_certificate_expiring(environment, &health, policy, now));
+    let connections =
+        connections::connection_health(Some(environment), store, &settings.connection_health, now).await?;
+    findings.extend(posture::connection_health_findings(environment, &connections));
     Ok(findings)
 }
 

@@ -23,6 +23,8 @@ use crate::app::{maintenance, provisioning};
 
 /// How often due notifications are looked for.
 pub const NOTIFICATION_INTERVAL: Duration = Duration::from_secs(15);
+/// How often the SCIM connections' health is judged (a transition opens or resolves its alert within this).
+pub const CONNECTION_HEALTH_INTERVAL: Duration = Duration::from_secs(30);
 /// How often an idle provisioning worker looks for new operations.
 pub const PROVISIONING_POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// How often retention prunes what has aged out.
@@ -55,6 +57,17 @@ impl Scheduler {
         }
         let span = tracing::info_span!("job", job = "provisioning");
         jobs.spawn(provisioning_loop(app.clone(), stopping.clone()).instrument(span));
+        jobs.spawn(every(
+            app.clone(),
+            "connection-health",
+            CONNECTION_HEALTH_INTERVAL,
+            stopping.clone(),
+            |app| async move {
+                if let Err(error) = provisioning::health::watch_connections(&app).await {
+                    tracing::error!(%error, "cannot judge the SCIM connections' health");
+                }
+            },
+        ));
         jobs.spawn(every(app.clone(), "notifications", NOTIFICATION_INTERVAL, stopping.clone(), |app| async move {
             deliver_notifications(&app).await;
         }));

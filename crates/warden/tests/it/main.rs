@@ -23,6 +23,7 @@ mod probe_servers;
 mod probe_simulator;
 mod probe_store;
 mod provisioning;
+mod provisioning_health;
 mod scheduler_store;
 mod scim_bulk;
 mod scim_cli;

@@ -60,6 +60,7 @@ async fn the_rules_find_exactly_the_anomalies_the_seed_planted() {
             alert_min_severity: warden_core::posture::Severity::High,
             webhooks: Vec::new(),
             environments: vec![environment.name.clone()],
+            connection_health: Default::default(),
         };
         let mut tracked = warden::govern::snapshot_findings(&environment.name, &snapshot, &policy, now);
         tracked.extend(

@@ -54,6 +54,8 @@ async fn a_created_token_is_shown_once_and_reaches_its_tenant_through_warden_ser
             "okta",
             "--kind",
             "okta",
+            "--provisioning",
+            "off",
             "--format",
             "json",
         ],
@@ -63,8 +65,10 @@ async fn a_created_token_is_shown_once_and_reaches_its_tenant_through_warden_ser
     assert_eq!(base_url, format!("http://127.0.0.1:{port}/scim/v2/100"));
     assert_eq!(token.len(), 43, "256 bits, base64url");
 
-    let (code, table, _) =
-        warden(dir, &["scim", "connection", "create", "--env", "prod", "--org", "200", "--name", "entra"]);
+    let (code, table, _) = warden(
+        dir,
+        &["scim", "connection", "create", "--env", "prod", "--org", "200", "--name", "entra", "--provisioning", "off"],
+    );
     assert_eq!(code, Some(0));
     assert!(table.contains("base URL: ") && table.contains("token:") && table.contains("not shown again"), "{table}");
     let (code, _, stderr) =

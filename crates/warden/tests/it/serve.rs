@@ -249,7 +249,21 @@ async fn two_replicas_sync_once_per_interval_take_over_a_killed_one_and_notify_o
     // closes the store and exits.
     let (code, stdout, stderr) = run(warden(
         directory.path(),
-        &["scim", "connection", "create", "--env", "prod", "--org", "100", "--name", "okta", "--format", "json"],
+        &[
+            "scim",
+            "connection",
+            "create",
+            "--env",
+            "prod",
+            "--org",
+            "100",
+            "--name",
+            "okta",
+            "--provisioning",
+            "off",
+            "--format",
+            "json",
+        ],
     ))
     .await;
     assert_eq!(code, Some(0), "{stderr}");

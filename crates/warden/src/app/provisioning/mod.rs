@@ -9,6 +9,7 @@
 //!   (mappings; the outbox's status, retry and discard), each audited.
 
 mod apply;
+pub mod health;
 pub mod plan;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use tokio::task::JoinSet;
 use warden_core::id::{EnvironmentName, ProjectId, RoleKey};
 use warden_core::model::{INSTANCE_USER_MANAGER_ROLES, ORG_USER_MANAGER_ROLES, ResourceKind, user_manager_role};
 use warden_core::operator::Operator;
+use warden_core::posture::{ConnectionActivity, ConnectionHealth};
 
 use crate::app::provisioning::apply::Failure;
 use crate::app::scim_admin::find_connection;
@@ -231,13 +233,12 @@ pub struct ConnectionProvisioning {
     pub backlog: ConnectionBacklog,
     /// Its parked operations (the first hundred).
     pub parked: Vec<ProvisioningOperation>,
+    /// Its requests over the last hour and day, and its status (`healthy`, `degraded`, `stalled`, `disabled`).
+    pub activity: ConnectionActivity,
+    pub health: ConnectionHealth,
 }
 
 pub async fn status(app: &App, connection: Option<&str>) -> Result<Vec<ConnectionProvisioning>, Error> {
-    let only = match connection {
-        Some(name) => Some(find_connection(app, name).await?.id),
-        None => None,
-    };
     let store = app.store();
     let connections: HashMap<ScimConnectionId, ScimConnection> = store
         .list_scim_connections()
@@ -245,18 +246,28 @@ pub async fn status(app: &App, connection: Option<&str>) -> Result<Vec<Connectio
         .into_iter()
         .map(|connection| (connection.id.clone(), connection))
         .collect();
+    let mut health: HashMap<String, (ConnectionActivity, ConnectionHealth)> =
+        health::connections_health(app, connection)
+            .await?
+            .into_iter()
+            .map(|(activity, health)| (activity.connection_id.clone(), (activity, health)))
+            .collect();
     let mut overview = Vec::new();
     for backlog in store.provisioning_backlogs().await? {
-        if only.as_ref().is_some_and(|only| *only != backlog.connection_id) {
-            continue;
-        }
+        let Some((activity, judged)) = health.remove(backlog.connection_id.as_str()) else { continue };
         let Some(connection) = connections.get(&backlog.connection_id) else { continue };
         let parked = if backlog.parked > 0 {
             store.list_provisioning_operations(Some(&backlog.connection_id), true, 100).await?
         } else {
             Vec::new()
         };
-        overview.push(ConnectionProvisioning { connection: connection.clone(), backlog, parked });
+        overview.push(ConnectionProvisioning {
+            connection: connection.clone(),
+            backlog,
+            parked,
+            activity,
+            health: judged,
+        });
     }
     Ok(overview)
 }

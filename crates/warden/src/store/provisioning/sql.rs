@@ -273,7 +273,8 @@ impl<D: Dialect> ProvisioningStore for SqlStore<D> {
                  AS pending, \
              (SELECT COUNT(*) FROM provisioning_outbox o WHERE o.connection_id = c.id AND o.parked_at IS NOT NULL) \
                  AS parked, \
-             (SELECT MIN(o.enqueued_at) FROM provisioning_outbox o WHERE o.connection_id = c.id) AS oldest, \
+             (SELECT MIN(o.enqueued_at) FROM provisioning_outbox o WHERE o.connection_id = c.id \
+                 AND o.parked_at IS NULL) AS oldest, \
              COALESCE(p.applied, 0) AS applied, p.last_applied_at \
              FROM scim_connection c LEFT JOIN provisioning_progress p ON p.connection_id = c.id \
              ORDER BY c.created_at, c.id",

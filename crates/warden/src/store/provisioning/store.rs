@@ -79,7 +79,7 @@ pub struct ConnectionBacklog {
     /// Operations waiting (not parked).
     pub pending: u64,
     pub parked: u64,
-    /// The oldest waiting or parked operation's enqueue time.
+    /// The oldest waiting (not parked) operation's enqueue time.
     pub oldest_enqueued_at: Option<OffsetDateTime>,
     /// Operations applied so far.
     pub applied: u64,
