@@ -5,6 +5,7 @@
 use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};
 use warden_core::id::OrgId;
+use warden_core::model::{INSTANCE_USER_MANAGER_ROLES, ORG_USER_MANAGER_ROLES, user_manager_role};
 
 use crate::app::tokens as token;
 use crate::app::{App, Error};
@@ -142,7 +143,7 @@ async fn check_settings(
         }
     }
     if settings.provisioning {
-        crate::app::provisioning::check_permission(app, tenant).await?;
+        check_permission(app, tenant).await?;
     }
     Ok(())
 }
@@ -255,4 +256,31 @@ pub async fn request_log(app: &App, id: &ScimConnectionId, limit: u32) -> Result
 
 fn no_connection(id: &ScimConnectionId) -> Error {
     Error::NotFound(format!("no SCIM connection {id}"))
+}
+
+/// Checks that the environment's credential may manage the users of the tenant's org (create, change, deactivate,
+/// remove, grant), as ZITADEL itself says (`/auth/v1/memberships/me/_search`); the error names what is missing.
+pub async fn check_permission(app: &App, tenant: &ScimTenant) -> Result<(), Error> {
+    let client = app.zitadel(&tenant.environment)?;
+    let memberships = client.list_my_memberships().await.map_err(|error| {
+        Error::Invalid(format!(
+            "cannot check what the credential of environment {} may do: {error}",
+            tenant.environment
+        ))
+    })?;
+    match user_manager_role(&memberships, &tenant.org_id) {
+        Some(role) => {
+            tracing::info!(environment = %tenant.environment, org = %tenant.org_id, role, "the credential may provision");
+            Ok(())
+        }
+        None => Err(Error::Invalid(format!(
+            "the credential of environment {} holds no role that manages users in org {}: provisioning creates users \
+             and grants there, so give its service user {} in that org (or {} on the instance), or create the \
+             connection with --provisioning off",
+            tenant.environment,
+            tenant.org_id,
+            ORG_USER_MANAGER_ROLES.join(" or "),
+            INSTANCE_USER_MANAGER_ROLES.join(" or "),
+        ))),
+    }
 }

@@ -370,3 +370,23 @@ const RULE_ORDER: &[&str] = &[
     "machine-without-description",
     "idp-certificate-expiring",
 ];
+
+impl Estate {
+    /// Gives a machine user a client secret for the client-credentials grant (`user.machine.secret.set`).
+    pub fn set_machine_secret(&mut self, editor_id: &str, user_id: &str, secret: &str) -> Result<(), EstateError> {
+        let now = self.now;
+        let user = self.users.get_mut(user_id).ok_or_else(EstateError::user_not_found)?;
+        let UserKind::Machine(machine) = &mut user.kind else {
+            return Err(EstateError::new(
+                EstateErrorKind::FailedPrecondition,
+                "COMMAND-5xk2O",
+                "User is not a machine",
+            ));
+        };
+        machine.client_secret = Some(secret.to_string());
+        user.meta.touch(now);
+        let org_id = user.org_id.clone();
+        self.record_event(editor_id, ("user", user_id, &org_id), "user.machine.secret.set", serde_json::json!({}));
+        Ok(())
+    }
+}

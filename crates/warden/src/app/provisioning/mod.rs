@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 use warden_core::id::{EnvironmentName, ProjectId, RoleKey};
-use warden_core::model::{INSTANCE_USER_MANAGER_ROLES, ORG_USER_MANAGER_ROLES, ResourceKind, user_manager_role};
+use warden_core::model::ResourceKind;
 use warden_core::operator::Operator;
 use warden_core::posture::{ConnectionActivity, ConnectionHealth};
 
@@ -26,7 +26,6 @@ use crate::app::scim_admin::find_connection;
 use crate::app::{App, Error, tokens};
 use crate::store::{
     ConnectionBacklog, GroupRoleMapping, GroupSelector, ProvisioningOperation, ScimConnection, ScimConnectionId,
-    ScimTenant,
 };
 
 pub use apply::EXTERNAL_ID_METADATA_KEY;
@@ -290,31 +289,4 @@ pub async fn discard(app: &App, operator: &Operator, id: i64, reason: &str) -> R
         .discard_provisioning_operation(id, reason.trim(), operator.recorded_name(), app.now())
         .await?
         .ok_or_else(|| Error::NotFound(format!("no operation {id} in the outbox (see warden provisioning status)")))
-}
-
-/// Checks that the environment's credential may manage the users of the tenant's org (create, change, deactivate,
-/// remove, grant), as ZITADEL itself says (`/auth/v1/memberships/me/_search`); the error names what is missing.
-pub async fn check_permission(app: &App, tenant: &ScimTenant) -> Result<(), Error> {
-    let client = app.zitadel(&tenant.environment)?;
-    let memberships = client.list_my_memberships().await.map_err(|error| {
-        Error::Invalid(format!(
-            "cannot check what the credential of environment {} may do: {error}",
-            tenant.environment
-        ))
-    })?;
-    match user_manager_role(&memberships, &tenant.org_id) {
-        Some(role) => {
-            tracing::info!(environment = %tenant.environment, org = %tenant.org_id, role, "the credential may provision");
-            Ok(())
-        }
-        None => Err(Error::Invalid(format!(
-            "the credential of environment {} holds no role that manages users in org {}: provisioning creates users \
-             and grants there, so give its service user {} in that org (or {} on the instance), or create the \
-             connection with --provisioning off",
-            tenant.environment,
-            tenant.org_id,
-            ORG_USER_MANAGER_ROLES.join(" or "),
-            INSTANCE_USER_MANAGER_ROLES.join(" or "),
-        ))),
-    }
 }
