@@ -9,7 +9,8 @@
 //! - several environments: [`environment_role_drift`];
 //! - trend points (history): [`service_account_growth`];
 //! - provider health (`crate::health`): [`idp_unreachable`], [`idp_certificate_expiring`];
-//! - SCIM groups and group-role mappings: [`mapping_gap`], [`unmapped_group`], [`ungoverned_grant`];
+//! - SCIM groups and group-role mappings: [`mapping_gap`], [`unmapped_group`], [`ungoverned_grant`]; a provisioning
+//!   connection's whole tenant against the snapshot: [`reconcile`] (those three and the provisioning rules);
 //! - SCIM connections' requests and outboxes: [`judge_connection`], [`connection_health_findings`].
 
 mod accumulation;
@@ -18,6 +19,7 @@ mod drift;
 mod growth;
 mod mappings;
 mod providers;
+mod provisioning;
 mod rules;
 
 use std::fmt;
@@ -39,11 +41,15 @@ pub use mappings::{
     ungoverned_grant, unmapped_group,
 };
 pub use providers::{IDP_CERTIFICATE_EXPIRING, IDP_UNREACHABLE, idp_certificate_expiring, idp_unreachable};
+pub use provisioning::{
+    MappingGroup, PROVISIONED_USER_MISSING, PROVISIONING_STATE_MISMATCH, ProvisionedTenant, Reconciliation, Repair,
+    TenantGroup, TenantMapping, TenantUser, reconcile,
+};
 pub use rules::RULES;
 
 /// Every rule of the design, in the order `docs/rules.md` documents them. A rule whose severity depends on the
 /// finding (`idp-certificate-expiring`: high or medium) is listed with its highest.
-pub const ALL_RULES: [Rule; 17] = [
+pub const ALL_RULES: [Rule; 19] = [
     rules::MACHINE_USER_MANAGER_ROLE,
     rules::KEY_WITHOUT_EXPIRY,
     rules::PAT_WITHOUT_EXPIRY,
@@ -58,6 +64,8 @@ pub const ALL_RULES: [Rule; 17] = [
     MAPPING_GAP,
     UNMAPPED_GROUP,
     UNGOVERNED_GRANT,
+    PROVISIONED_USER_MISSING,
+    PROVISIONING_STATE_MISMATCH,
     SCIM_CONNECTION_DEGRADED,
     SCIM_CONNECTION_STALLED,
     ENVIRONMENT_ROLE_DRIFT,
@@ -178,6 +186,8 @@ pub enum SubjectKind {
     GroupRoleMapping,
     /// A SCIM connection (`scim-connection-degraded`, `scim-connection-stalled`).
     ScimConnection,
+    /// A user a SCIM client provisioned (`provisioned-user-missing`, `provisioning-state-mismatch`).
+    ScimUser,
 }
 
 impl SubjectKind {
@@ -190,6 +200,7 @@ impl SubjectKind {
             SubjectKind::ScimGroup => "scim_group",
             SubjectKind::GroupRoleMapping => "group_role_mapping",
             SubjectKind::ScimConnection => "scim_connection",
+            SubjectKind::ScimUser => "scim_user",
         }
     }
 
@@ -199,6 +210,7 @@ impl SubjectKind {
             "scim_group" => Some(SubjectKind::ScimGroup),
             "group_role_mapping" => Some(SubjectKind::GroupRoleMapping),
             "scim_connection" => Some(SubjectKind::ScimConnection),
+            "scim_user" => Some(SubjectKind::ScimUser),
             other => ResourceKind::parse(other).map(SubjectKind::Object),
         }
     }

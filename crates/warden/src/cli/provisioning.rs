@@ -7,11 +7,12 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
 use crate::app::App;
-use crate::app::provisioning::{self, ConnectionProvisioning, MappingRequest};
+use crate::app::provisioning::{self, ConnectionProvisioning, MappingRequest, RepairOutcome};
 use crate::app::scim_admin::{self, SettingsChange};
 use crate::cli::output::{out, outln};
 use crate::cli::{OutputFormat, join_display, operator, table, time_text};
 use crate::store::{ConnectionSettings, GroupRoleMapping, GroupSelector, ProvisioningOperation};
+use warden_core::posture::Repair;
 
 #[derive(Debug, Subcommand)]
 pub enum MappingCommand {
@@ -82,6 +83,24 @@ pub enum ProvisioningCommand {
     /// Change a connection's settings: provisioning on or off, what a SCIM DELETE does, whether ZITADEL's tokens are
     /// accepted, the activity expected (audited; the same as `warden scim connection configure`)
     Configure(ConfigureArgs),
+    /// Compare a connection's SCIM users with ZITADEL as of the last sync and queue what fixes each difference: a
+    /// user gone from ZITADEL is provisioned again, a user whose state or mapped grants differ is sent again
+    /// (audited; mapping problems are listed, not changed)
+    Repair(RepairArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The connection, by name or id
+    #[arg(long, value_name = "NAME")]
+    connection: String,
+    /// Only list the differences and what would be queued
+    #[arg(long)]
+    dry_run: bool,
+    #[arg(long, value_name = "OPERATOR")]
+    by: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -415,6 +434,64 @@ pub(super) async fn run(app: &App, command: &ProvisioningCommand) -> anyhow::Res
             outln!("operation {} ({}) discarded", operation.id, operation.kind.as_str())?;
         }
         ProvisioningCommand::Configure(args) => return configure(app, args).await,
+        ProvisioningCommand::Repair(args) => {
+            let outcome =
+                provisioning::repair(app, &acting(args.by.as_deref())?, &args.connection, args.dry_run).await?;
+            print_repair(args, &outcome)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn repair_text(repair: &Repair) -> (&'static str, &str) {
+    match repair {
+        Repair::Recreate { user_name, .. } => ("provision again", user_name),
+        Repair::Resend { user_name, .. } => ("send again", user_name),
+    }
+}
+
+fn print_repair(args: &RepairArgs, outcome: &RepairOutcome) -> std::io::Result<()> {
+    match args.format {
+        OutputFormat::Json => {
+            let findings: Vec<_> = outcome
+                .findings
+                .iter()
+                .map(|finding| {
+                    json!({
+                        "rule": finding.rule,
+                        "severity": finding.severity.as_str(),
+                        "subject": finding.subject.name,
+                        "message": finding.message,
+                    })
+                })
+                .collect();
+            let repairs: Vec<_> = outcome
+                .repairs
+                .iter()
+                .map(|repair| {
+                    let (action, user) = repair_text(repair);
+                    json!({"action": action, "user_name": user})
+                })
+                .collect();
+            outln!(
+                "{}",
+                json!({"dry_run": args.dry_run, "findings": findings, "repairs": repairs, "enqueued": outcome.enqueued})
+            )
+        }
+        OutputFormat::Table => {
+            for finding in &outcome.findings {
+                outln!("{} ({}): {}", finding.rule, finding.severity.as_str(), finding.message)?;
+            }
+            for repair in &outcome.repairs {
+                let (action, user) = repair_text(repair);
+                outln!("{}: {action} {user}", if args.dry_run { "would" } else { "queued" })?;
+            }
+            if outcome.findings.is_empty() {
+                outln!("no differences between SCIM and ZITADEL as of the last sync")?;
+            } else if !args.dry_run {
+                outln!("{} operation(s) queued (warden provisioning status shows them)", outcome.enqueued)?;
+            }
+            Ok(())
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod connections;
 pub mod notify;
+pub mod reconcile;
 
 use std::collections::BTreeSet;
 
@@ -142,6 +143,16 @@ pub async fn history_findings(
     let connections =
         connections::connection_health(Some(environment), store, &settings.connection_health, now).await?;
     findings.extend(posture::connection_health_findings(environment, &connections));
+    if let Some(synced_at) = reconcile::synced_at(environment, store).await? {
+        let tenants: Vec<_> = reconcile::provisioned_tenants(environment, store, None)
+            .await?
+            .into_iter()
+            .map(|(_, tenant)| tenant)
+            .collect();
+        if !tenants.is_empty() {
+            findings.extend(posture::reconcile(environment, snapshot, synced_at, &tenants).findings);
+        }
+    }
     Ok(findings)
 }
 

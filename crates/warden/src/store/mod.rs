@@ -34,7 +34,7 @@ pub use postgres::{create_scratch_database, drop_scratch_database};
 pub use probes::ProbeStore;
 pub use provisioning::{
     ConnectionBacklog, GroupRoleMapping, GroupSelector, ManagedGrant, ProvisionedUser, ProvisioningOperation,
-    ProvisioningStore,
+    ProvisioningStore, RepairPlan,
 };
 pub use scim::{
     ConnectionSettings, DeletePolicy, NewProvisioningOperation, ProvisioningOperationKind, ScimCondition,

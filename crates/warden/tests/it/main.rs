@@ -24,6 +24,7 @@ mod probe_simulator;
 mod probe_store;
 mod provisioning;
 mod provisioning_health;
+mod provisioning_repair;
 mod scheduler_store;
 mod scim_bulk;
 mod scim_cli;

@@ -81,7 +81,7 @@ pub(crate) async fn serve_with(
 }
 
 /// Runs the worker until the outbox is empty; nothing may fail on the way.
-async fn drain(app: &App) {
+pub(crate) async fn drain(app: &App) {
     for _ in 0..100 {
         let outcome = provision_once(app).await.unwrap();
         assert_eq!((outcome.retried, outcome.parked), (0, 0), "{outcome:?}: {:?}", parked(app).await);
@@ -97,14 +97,14 @@ async fn parked(app: &App) -> Vec<Option<String>> {
     operations.into_iter().map(|operation| operation.last_error).collect()
 }
 
-struct Scim {
-    client: reqwest::Client,
-    base: String,
-    token: String,
+pub(crate) struct Scim {
+    pub(crate) client: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) token: String,
 }
 
 impl Scim {
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Value {
         let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.header("Content-Type", "application/scim+json").body(body.to_string());
@@ -116,7 +116,7 @@ impl Scim {
         if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() }
     }
 
-    async fn create_user(&self, user_name: &str, external_id: &str) -> String {
+    pub(crate) async fn create_user(&self, user_name: &str, external_id: &str) -> String {
         let body = json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
             "userName": user_name,
@@ -130,14 +130,14 @@ impl Scim {
         self.send(Method::POST, "/Users", Some(body)).await["id"].as_str().unwrap().to_owned()
     }
 
-    async fn patch(&self, path: &str, operations: Value) {
+    pub(crate) async fn patch(&self, path: &str, operations: Value) {
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
         self.send(Method::PATCH, path, Some(body)).await;
     }
 }
 
 /// What the simulator holds of the org's user with this userName: (id, active, first name, display name, email).
-fn zitadel_user(sim: &Simulator, org: &str, user_name: &str) -> Vec<(String, bool, String, String, String)> {
+pub(crate) fn zitadel_user(sim: &Simulator, org: &str, user_name: &str) -> Vec<(String, bool, String, String, String)> {
     sim.control().with_estate(|estate| {
         estate
             .users()

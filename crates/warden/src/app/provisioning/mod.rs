@@ -11,6 +11,7 @@
 mod apply;
 pub mod health;
 pub mod plan;
+mod repair;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -30,6 +31,7 @@ use crate::store::{
 
 pub use apply::EXTERNAL_ID_METADATA_KEY;
 pub use plan::{DesiredUser, ProvisioningTarget};
+pub use repair::{RepairOutcome, repair};
 
 /// How long a worker's claim on an operation lasts: longer than any attempt (a request and its retries).
 const CLAIM_DURATION: Duration = Duration::from_secs(180);

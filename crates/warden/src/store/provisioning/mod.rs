@@ -9,5 +9,5 @@ mod store;
 
 pub use store::{
     ConnectionBacklog, GroupRoleMapping, GroupSelector, ManagedGrant, ProvisionedUser, ProvisioningOperation,
-    ProvisioningStore,
+    ProvisioningStore, RepairPlan,
 };

@@ -16,9 +16,11 @@ use crate::store::provisioning::rows::{
 };
 use crate::store::provisioning::{
     ConnectionBacklog, GroupRoleMapping, GroupSelector, ManagedGrant, ProvisionedUser, ProvisioningOperation,
-    ProvisioningStore,
+    ProvisioningStore, RepairPlan,
 };
-use crate::store::scim::{OUTBOX_INSERT_COLUMNS, ProvisioningOperationKind, ScimConnectionId, ScimTenant};
+use crate::store::scim::{
+    OUTBOX_INSERT_COLUMNS, ProvisioningOperationKind, ScimConnectionId, ScimTenant, push_outbox_rows,
+};
 use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, fetch_optional, statement};
 use crate::store::sql_store::SqlStore;
 
@@ -291,6 +293,67 @@ impl<D: Dialect> ProvisioningStore for SqlStore<D> {
             })
         })
         .await
+    }
+
+    async fn enqueue_repair(
+        &self,
+        tenant: &ScimTenant,
+        plan: &RepairPlan<'_>,
+        operator: &str,
+        now: OffsetDateTime,
+    ) -> Result<u64, Error> {
+        let mut transaction = self.pool.begin().await?;
+        let [environment, org_id] = tenant_values(tenant);
+        let of_user = "environment = ? AND org_id = ? AND zitadel_user_id IN (SELECT zitadel_user_id \
+                       FROM provisioned_user WHERE environment = ? AND org_id = ? AND scim_user_id = ?)";
+        let user_values = |scim_user_id: &str| {
+            vec![environment.clone(), org_id.clone(), environment.clone(), org_id.clone(), SqlValue::text(scim_user_id)]
+        };
+        for scim_user_id in plan.forget {
+            let mut grants =
+                statement::<D>(&format!("DELETE FROM provisioned_grant WHERE {of_user}"), user_values(scim_user_id));
+            execute(&mut *transaction, &mut grants).await?;
+            let mut link = statement::<D>(
+                "DELETE FROM provisioned_user WHERE environment = ? AND org_id = ? AND scim_user_id = ?",
+                vec![environment.clone(), org_id.clone(), SqlValue::text(scim_user_id)],
+            );
+            execute(&mut *transaction, &mut link).await?;
+        }
+        for scim_user_id in plan.resend {
+            let mut grants = statement::<D>(
+                &format!("UPDATE provisioned_grant SET role_keys = ? WHERE {of_user}"),
+                [vec![SqlValue::Json(serde_json::json!([]))], user_values(scim_user_id)].concat(),
+            );
+            execute(&mut *transaction, &mut grants).await?;
+            let mut link = statement::<D>(
+                "UPDATE provisioned_user SET applied = ? WHERE environment = ? AND org_id = ? AND scim_user_id = ?",
+                vec![
+                    SqlValue::Json(serde_json::Value::Null),
+                    environment.clone(),
+                    org_id.clone(),
+                    SqlValue::text(scim_user_id),
+                ],
+            );
+            execute(&mut *transaction, &mut link).await?;
+        }
+        let mut enqueued = 0;
+        for chunk in plan.operations.chunks(500) {
+            let mut builder = sqlx::QueryBuilder::<D>::new(format!(
+                "INSERT INTO provisioning_outbox ({OUTBOX_INSERT_COLUMNS}) VALUES "
+            ));
+            push_outbox_rows(&mut builder, tenant, chunk);
+            enqueued += execute(&mut *transaction, &mut builder).await?;
+        }
+        let details = serde_json::json!({
+            "org_id": tenant.org_id.as_str(),
+            "recreated": plan.forget,
+            "resent": plan.resend,
+            "operations": enqueued,
+        });
+        let target = format!("scim_tenant/{}/{}", tenant.environment, tenant.org_id);
+        audit::record::<D>(&mut transaction, operator, "provisioning.repair", &target, details, now).await?;
+        transaction.commit().await?;
+        Ok(enqueued)
     }
 
     async fn retry_parked_operations(

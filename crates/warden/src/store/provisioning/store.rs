@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use warden_core::id::{ProjectId, RoleKey, UserGrantId, UserId};
 
 use crate::store::Error;
-use crate::store::scim::{ProvisioningOperationKind, ScimConnectionId, ScimTenant};
+use crate::store::scim::{NewProvisioningOperation, ProvisioningOperationKind, ScimConnectionId, ScimTenant};
 
 /// An operation in the outbox: waiting, retried, claimed by a worker, or parked.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +70,18 @@ pub struct ManagedGrant {
     pub grant_id: Option<UserGrantId>,
     pub role_keys: Vec<RoleKey>,
     pub updated_at: OffsetDateTime,
+}
+
+/// What `warden provisioning repair` changes for a tenant, in one transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct RepairPlan<'a> {
+    /// SCIM users whose ZITADEL user is gone: their links and managed grants are forgotten.
+    pub forget: &'a [String],
+    /// SCIM users whose state differs: what warden remembers writing (the user, its grants' roles) is reset, so
+    /// their next operation sends everything again.
+    pub resend: &'a [String],
+    /// The operations that carry the repair out.
+    pub operations: &'a [NewProvisioningOperation],
 }
 
 /// A connection's outbox at a glance.
@@ -152,6 +164,15 @@ pub trait ProvisioningStore: Send + Sync {
     ) -> Result<Vec<ProvisioningOperation>, Error>;
     /// Every connection's backlog (connections without operations included), in connection order.
     async fn provisioning_backlogs(&self) -> Result<Vec<ConnectionBacklog>, Error>;
+    /// Carries out a repair plan for `tenant` and audits it as `operator`'s (`provisioning.repair`); returns the
+    /// operations enqueued.
+    async fn enqueue_repair(
+        &self,
+        tenant: &ScimTenant,
+        plan: &RepairPlan<'_>,
+        operator: &str,
+        now: OffsetDateTime,
+    ) -> Result<u64, Error>;
     /// Unparks one parked operation (or all, for `None`) to be tried now, audited; returns how many.
     async fn retry_parked_operations(&self, id: Option<i64>, operator: &str, now: OffsetDateTime)
     -> Result<u64, Error>;

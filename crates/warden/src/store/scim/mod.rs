@@ -11,7 +11,7 @@ mod store;
 mod write;
 
 pub(crate) use cache::ConnectionCache;
-pub(crate) use rows::OUTBOX_INSERT_COLUMNS;
+pub(crate) use rows::{OUTBOX_INSERT_COLUMNS, push_outbox_rows};
 pub use store::{
     ConnectionSettings, DeletePolicy, NewProvisioningOperation, ProvisioningOperationKind, ScimCondition,
     ScimConnection, ScimConnectionActivity, ScimConnectionId, ScimConnectionKind, ScimGroupMember, ScimKind, ScimPage,
