@@ -28,8 +28,10 @@ use warden_scim::{SchemaRegistry, ScimError, patch, resource};
 use crate::app::compute::{ComputeError, ComputePool};
 use crate::app::provisioning::{ProvisioningTarget, plan};
 use crate::app::tokens;
+use warden_core::model::{UserKind, UserState};
+
 use crate::store::{
-    self, NewProvisioningOperation, ScimCondition, ScimGroupMember, ScimKind, ScimQuery, ScimRecord,
+    self, NewProvisioningOperation, ProvisionedUser, ScimCondition, ScimGroupMember, ScimKind, ScimQuery, ScimRecord,
     ScimRequestLogEntry, ScimTenant, Store, WriteEffects,
 };
 
@@ -258,6 +260,102 @@ impl ScimRecords {
         found.ok_or_else(|| not_found(kind, id))
     }
 
+    /// The record `id` of the request's tenant; on a provisioning connection, a user id that is no record but the
+    /// id of a human ZITADEL user of the tenant's org (as last synced) is adopted first ([`ScimRecords::adopt`]).
+    pub async fn get_or_adopt(
+        &self,
+        kind: ScimKind,
+        request: &impl WriteRequest,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<ScimRecord, RecordError> {
+        match self.get(kind, request.tenant(), id).await {
+            Err(RecordError::Protocol(ScimError::NotFound(message))) => match self.adopt(kind, request, id, now).await?
+            {
+                Some(record) => Ok(record),
+                None => Err(ScimError::NotFound(message).into()),
+            },
+            other => other,
+        }
+    }
+
+    /// Moving from ZITADEL's own SCIM server: a client addresses the users that server created by their ZITADEL
+    /// ids. On a provisioning connection, such an id (a human user of the tenant's org, as last synced) becomes a
+    /// record with that id, linked to the ZITADEL user, holding what ZITADEL holds; nothing is sent to ZITADEL. A
+    /// user whose userName a record already has is not adopted (the client created it again; that record is its).
+    async fn adopt(
+        &self,
+        kind: ScimKind,
+        request: &impl WriteRequest,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<ScimRecord>, RecordError> {
+        let tenant = request.tenant();
+        if kind != ScimKind::User || request.provisioning().is_none() || !could_be_stored(id) {
+            return Ok(None);
+        }
+        let found = self.store.observed_user(&tenant.environment, id).await?;
+        let Some(user) = found.filter(|user| user.org_id == tenant.org_id) else { return Ok(None) };
+        let UserKind::Human(human) = &user.kind else { return Ok(None) };
+        let mut body = json!({
+            "schemas": [USER_SCHEMA],
+            "userName": user.username,
+            "name": {"givenName": human.given_name, "familyName": human.family_name},
+            "displayName": human.display_name,
+            "active": user.state == UserState::Active,
+        });
+        if !human.email.is_empty() {
+            body["emails"] = json!([{"value": human.email, "primary": true}]);
+        }
+        if !human.phone.is_empty() {
+            body["phoneNumbers"] = json!([{"value": human.phone}]);
+        }
+        if !human.preferred_language.is_empty() {
+            body["preferredLanguage"] = json!(human.preferred_language);
+        }
+        let registry = self.registry.clone();
+        let stored_id = id.to_owned();
+        let resource = self
+            .compute
+            .run(move || -> Result<_, RecordError> {
+                let resource_type = resource_type(ScimKind::User, &registry)?;
+                let mut resource = resource::normalize_for_create(&body, &registry, resource_type)?;
+                prepare_for_storage(ScimKind::User, &mut resource, &stored_id);
+                Ok(resource)
+            })
+            .await??;
+        let record = ScimRecord {
+            tenant: tenant.clone(),
+            id: id.to_owned(),
+            resource,
+            members: Vec::new(),
+            groups: Vec::new(),
+            version: 1,
+            created: now,
+            last_modified: now,
+        };
+        match self.store.insert_scim_record(kind, &record, &WriteEffects::NONE).await {
+            Ok(()) => {}
+            Err(store::Error::ScimUniqueness) => return Ok(None),
+            // Adopted by a concurrent request.
+            Err(_) if self.store.scim_record(kind, tenant, id).await?.is_some() => {
+                return Ok(self.store.scim_record(kind, tenant, id).await?);
+            }
+            Err(error) => return Err(error.into()),
+        }
+        let link = ProvisionedUser {
+            tenant: tenant.clone(),
+            scim_user_id: id.to_owned(),
+            zitadel_user_id: user.id.clone(),
+            linked: true,
+            applied: plan::DesiredUser::from_resource(&record.resource).to_payload(),
+            provisioned_at: now,
+        };
+        self.store.save_provisioned_user(&link).await?;
+        tracing::info!(org = %tenant.org_id, user = %user.id, "adopted a ZITADEL user addressed by its id");
+        Ok(Some(record))
+    }
+
     /// Creates a resource from a POST body (its id made here), or finds the one a retried create repeats.
     pub async fn create(
         &self,
@@ -361,7 +459,7 @@ impl ScimRecords {
         let mut attempts_left = 3;
         loop {
             attempts_left -= 1;
-            let existing = self.get(kind, request.tenant(), id).await?;
+            let existing = self.get_or_adopt(kind, request, id, now).await?;
             if_match_allows(if_match, existing.version)?;
             let (registry, base_url, change, stored_id) =
                 (self.registry.clone(), request.base_url().to_owned(), change.clone(), id.to_owned());
@@ -452,7 +550,12 @@ impl ScimRecords {
                 }
                 Err(store::Error::ScimVersionMismatch) if if_match.is_none() && attempts_left > 0 => continue,
                 Err(store::Error::ScimVersionMismatch) => return Err(RecordError::PreconditionFailed),
-                Err(store::Error::ScimNotFound { .. }) => return Err(not_found(kind, id)),
+                Err(store::Error::ScimNotFound { .. }) => {
+                    if attempts_left > 0 && self.adopt(kind, request, id, now).await?.is_some() {
+                        continue;
+                    }
+                    return Err(not_found(kind, id));
+                }
                 Err(error) => return Err(error.into()),
             }
         }

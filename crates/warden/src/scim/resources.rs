@@ -98,7 +98,7 @@ pub(crate) async fn get<E: Endpoint>(
     uri: Uri,
 ) -> Result<Response, Error> {
     let parameters = list_parameters(&state, &uri)?;
-    let record = state.records.get(E::KIND, &caller.tenant, &id).await?;
+    let record = state.records.get_or_adopt(E::KIND, &caller, &id, now()).await?;
     if if_none_match_hits(&headers, record.version) {
         return Ok(not_modified(&etag(record.version)));
     }

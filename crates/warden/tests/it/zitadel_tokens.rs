@@ -2,7 +2,8 @@
 //! or client-credentials token of a service user holding a user-manager role in the org. Over real HTTP against the
 //! simulator, on SQLite and PostgreSQL: a PAT and a client-credentials token are accepted; a token of a user without
 //! the role is refused with 403 naming the role; a revoked token stops working within the verdict cache's time; a
-//! made-up token is 401; ZITADEL failing is 503 (not a refusal); the connection's own token keeps working.
+//! made-up token is 401; ZITADEL failing is 503 (not a refusal); the connection's own token keeps working. And the
+//! rest of a move from ZITADEL's SCIM server: users the client addresses by their ZITADEL ids are adopted.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,15 +12,19 @@ use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use warden::app::scim_admin::{ConnectionOptions, create_connection, issue_connection};
+use warden::app::sync::{SyncRequest, sync_environment};
 use warden::store::{ConnectionSettings, ScimConnectionKind, ScimTenant, Store};
 use warden_core::id::OrgId;
 use warden_zitadel::{ClientOptions, Credential, ZitadelClient};
-use zitadel_sim::{Estate, Fault, FaultKind, MembershipScope, Simulator, SimulatorOptions};
+use zitadel_sim::{Estate, Fault, FaultKind, MembershipScope, Simulator, SimulatorOptions, UserState};
 
-use crate::provisioning::{NOW, PAT, prod, serve_with};
+use crate::provisioning::{NOW, PAT, drain, prod, serve_with};
 use crate::support::contract_tests;
 
-contract_tests!(zitadel_vouched_tokens_are_accepted_refused_and_revoked);
+contract_tests!(
+    zitadel_vouched_tokens_are_accepted_refused_and_revoked,
+    users_addressed_by_their_zitadel_id_are_adopted
+);
 
 const OKTA_PAT: &str = "okta-service-user-pat";
 const PLAIN_PAT: &str = "plain-service-user-pat";
@@ -202,4 +207,89 @@ fn client_as(sim: &Simulator, pat: &str) -> ZitadelClient {
     let mut options = ClientOptions::new(sim.base_url(), Credential::PersonalAccessToken(SecretString::from(pat)));
     options.rate_limit = 0;
     ZitadelClient::new(options).unwrap()
+}
+
+/// Moving from ZITADEL's SCIM server changes only the host: the client keeps addressing the users that server
+/// created by their ZITADEL ids, and warden adopts them (a record with that id, linked to the user) instead of
+/// answering 404; their later changes reach the same ZITADEL user. Only a provisioning connection adopts, only
+/// human users of its own org.
+async fn users_addressed_by_their_zitadel_id_are_adopted(store: Arc<dyn Store>) {
+    let sim =
+        Simulator::start(SimulatorOptions::new(Estate::seed(NOW), PAT), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (app, address) = serve_with(&sim, store.clone(), |_| {}).await;
+    sync_environment(&app, &prod(), SyncRequest::default()).await.unwrap();
+    let (org, humans, machine, stranger) = sim.control().with_estate(|estate| {
+        let org = estate.orgs().next().unwrap().id.clone();
+        let humans: Vec<(String, String)> = estate
+            .users()
+            .filter(|user| user.org_id == org && !user.is_machine() && user.state == UserState::Active)
+            .take(2)
+            .map(|user| (user.id.clone(), user.user_name.clone()))
+            .collect();
+        let machine = estate.users().find(|user| user.org_id == org && user.is_machine()).unwrap().id.clone();
+        let stranger = estate.users().find(|user| user.org_id != org && !user.is_machine()).unwrap().id.clone();
+        (org, humans, machine, stranger)
+    });
+    let tenant = ScimTenant { environment: prod(), org_id: OrgId::parse(org.clone()).unwrap() };
+    let settings = ConnectionSettings { provisioning: true, ..ConnectionSettings::without_provisioning() };
+    let issued = issue_connection(&app, tenant, "okta", ConnectionOptions { kind: ScimConnectionKind::Okta, settings })
+        .await
+        .unwrap();
+    let token = issued.token.expose_secret().to_owned();
+    let base = format!("{address}/scim/v2/{org}");
+    let client = reqwest::Client::new();
+    let users_before = sim.control().with_estate(|estate| estate.users().count());
+
+    // Read by its ZITADEL id: adopted, as ZITADEL holds it.
+    let (ada, ada_name) = &humans[0];
+    let response = client.get(format!("{base}/Users/{ada}")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!((body["id"].as_str(), body["userName"].as_str()), (Some(ada.as_str()), Some(ada_name.as_str())));
+    assert_eq!(body["active"], true);
+
+    // Deactivated by the client: the same ZITADEL user, no second one.
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"active": false}}]});
+    let response = client
+        .patch(format!("{base}/Users/{ada}"))
+        .bearer_auth(&token)
+        .header("Content-Type", "application/scim+json")
+        .body(patch.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // Deleted without being read first (the deactivate policy): adopted, then deactivated.
+    let (bob, _) = &humans[1];
+    let response = client.delete(format!("{base}/Users/{bob}")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    drain(&app).await;
+    sim.control().with_estate(|estate| {
+        assert_eq!(estate.user(ada).unwrap().state, UserState::Inactive);
+        assert_eq!(estate.user(bob).unwrap().state, UserState::Inactive);
+        assert_eq!(estate.users().count(), users_before, "no user was created");
+    });
+
+    // Never a machine user, a user of another org, or a made-up id.
+    for id in [machine.as_str(), stranger.as_str(), "123456789012345678"] {
+        let response = client.get(format!("{base}/Users/{id}")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{id}");
+    }
+    // Nor on a connection that keeps its writes in warden.
+    let other_org = sim
+        .control()
+        .with_estate(|estate| estate.users().find(|user| user.id == stranger).map(|user| user.org_id.clone()).unwrap());
+    let tenant = ScimTenant { environment: prod(), org_id: OrgId::parse(other_org.clone()).unwrap() };
+    let plain =
+        issue_connection(&app, tenant, "plain", ConnectionOptions::without_provisioning(ScimConnectionKind::Okta))
+            .await
+            .unwrap();
+    let response = client
+        .get(format!("{address}/scim/v2/{other_org}/Users/{stranger}"))
+        .bearer_auth(plain.token.expose_secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }

@@ -155,6 +155,20 @@ async fn list_records<D: Dialect, R: Record>(
     fetch_all(pool, &mut builder, R::TABLE, R::decode).await
 }
 
+/// One object by id.
+pub(super) async fn get_record<D: Dialect, R: Record>(
+    pool: &Pool<D>,
+    environment: &EnvironmentName,
+    id: &str,
+) -> Result<Option<R>, Error> {
+    let mut builder =
+        QueryBuilder::<D>::new(format!("SELECT id, {} FROM {} WHERE environment = ", R::COLUMNS.join(", "), R::TABLE));
+    D::bind(&mut builder, SqlValue::text(environment.as_str()));
+    builder.push(" AND id = ");
+    D::bind(&mut builder, SqlValue::text(id));
+    Ok(fetch_all(pool, &mut builder, R::TABLE, R::decode).await?.into_iter().next())
+}
+
 pub(super) async fn list_batch<D: Dialect>(
     pool: &Pool<D>,
     environment: &EnvironmentName,

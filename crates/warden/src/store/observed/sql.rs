@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, SyncRunId};
-use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, SyncError, SyncRun, SyncStatus};
+use warden_core::model::{
+    Change, Environment, ObjectBatch, ObjectKey, ResourceKind, SyncError, SyncRun, SyncStatus, User,
+};
 
 use crate::store::observed::objects::{self, Page, unknown_environment_on_foreign_key};
 use crate::store::observed::rows;
@@ -111,6 +113,10 @@ impl<D: Dialect> Store for SqlStore<D> {
         let mut counts: BTreeMap<ResourceKind, u64> = ResourceKind::ALL.iter().map(|kind| (*kind, 0)).collect();
         counts.extend(stored);
         Ok(counts)
+    }
+
+    async fn observed_user(&self, environment: &EnvironmentName, id: &str) -> Result<Option<User>, Error> {
+        objects::get_record(&self.pool, environment, id).await
     }
 
     async fn list_objects_page(

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, SyncRunId};
-use warden_core::model::{Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncError, SyncRun};
+use warden_core::model::{
+    Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncError, SyncRun, User,
+};
 
 use crate::store::{Error, GovernanceStore, LeaseStore, MaintenanceStore, ProbeStore, ProvisioningStore, ScimStore};
 
@@ -64,6 +66,8 @@ pub trait Store:
         after: Option<&str>,
         limit: u32,
     ) -> Result<ObjectBatch, Error>;
+    /// The stored user `id` of an environment, if any.
+    async fn observed_user(&self, environment: &EnvironmentName, id: &str) -> Result<Option<User>, Error>;
     /// How many objects of each kind are stored for an environment (every kind present, zero included).
     async fn count_objects(&self, environment: &EnvironmentName) -> Result<BTreeMap<ResourceKind, u64>, Error>;
 
