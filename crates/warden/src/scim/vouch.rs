@@ -26,6 +26,9 @@ pub type ZitadelClients = Arc<dyn Fn(&EnvironmentName) -> Option<Arc<ZitadelClie
 
 /// Verdicts kept at most; beyond it, expired ones are dropped, then all (a flood of made-up tokens cannot grow it).
 const MAX_VERDICTS: usize = 10_000;
+/// Questions to ZITADEL in flight at once, across all tokens: they share the environment's client (its rate limit
+/// and concurrency) with sync and provisioning, and a flood of made-up tokens must not take all of it.
+const MAX_QUESTIONS: usize = 4;
 
 /// What ZITADEL said about a token, for one org.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,11 +68,17 @@ pub(crate) struct Vouching {
     clients: ZitadelClients,
     ttl: Duration,
     entries: Mutex<HashMap<([u8; 32], String), Entry>>,
+    questions: tokio::sync::Semaphore,
 }
 
 impl Vouching {
     pub(crate) fn new(clients: ZitadelClients, ttl: Duration) -> Vouching {
-        Vouching { clients, ttl, entries: Mutex::new(HashMap::new()) }
+        Vouching {
+            clients,
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+            questions: tokio::sync::Semaphore::new(MAX_QUESTIONS),
+        }
     }
 
     /// ZITADEL's verdict on `token` for the org of `connection`, from the cache while fresh.
@@ -117,6 +126,7 @@ impl Vouching {
         let client = (self.clients)(environment)
             .ok_or_else(|| VouchError(format!("environment {environment} has no usable ZITADEL client")))?;
         let org = &connection.tenant.org_id;
+        let _question = self.questions.acquire().await.map_err(|_| VouchError("shutting down".to_owned()))?;
         let verdict = match client.memberships_of_token(&SecretString::from(token.to_owned())).await {
             Ok(memberships) => match user_manager_role(&memberships, org) {
                 Some(role) => Verdict::Accepted {
