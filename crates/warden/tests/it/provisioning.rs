@@ -416,6 +416,23 @@ async fn scim_writes_flow_into_zitadel(store: Arc<dyn Store>) {
     }
 }
 
+/// A simulator of the seed estate that logs every exchange, for [`assert_schemas`] (the directory holds the log).
+pub(crate) async fn logged_simulator() -> (Simulator, tempfile::TempDir, std::path::PathBuf) {
+    let directory = tempfile::tempdir().unwrap();
+    let log = directory.path().join("exchanges.jsonl");
+    let mut options = SimulatorOptions::new(Estate::seed(NOW), PAT);
+    options.exchange_log = Some(log.clone());
+    let sim = Simulator::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    (sim, directory, log)
+}
+
+/// Every request warden sent, and every answer the simulator gave, passes ZITADEL's published schemas.
+pub(crate) fn assert_schemas(log: &std::path::Path) {
+    if let Some(Err(report)) = zitadel_sim::schemas::check_exchange_log(log) {
+        panic!("check-log.mjs found violations:\n{report}");
+    }
+}
+
 /// Runs `app`'s worker until the outbox is empty, waiting for retries to fall due.
 async fn drain_with_retries(app: &App) -> (usize, usize) {
     let (mut applied, mut retried) = (0, 0);

@@ -14,9 +14,9 @@ use warden::store::{ConnectionSettings, GroupSelector, ScimConnectionKind, ScimT
 use warden_core::id::OrgId;
 use warden_core::operator::{Operator, OperatorName};
 use warden_core::posture::Repair;
-use zitadel_sim::{Estate, Simulator, SimulatorOptions, UserState};
+use zitadel_sim::UserState;
 
-use crate::provisioning::{NOW, PAT, Scim, drain, prod, serve_with, zitadel_user};
+use crate::provisioning::{Scim, assert_schemas, drain, logged_simulator, prod, serve_with, zitadel_user};
 use crate::support::contract_tests;
 
 contract_tests!(differences_with_zitadel_are_found_after_a_sync_and_repaired);
@@ -38,8 +38,7 @@ async fn open_findings(store: &Arc<dyn Store>) -> Vec<(String, String)> {
 }
 
 async fn differences_with_zitadel_are_found_after_a_sync_and_repaired(store: Arc<dyn Store>) {
-    let sim =
-        Simulator::start(SimulatorOptions::new(Estate::seed(NOW), PAT), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, _directory, log) = logged_simulator().await;
     let (app, address) = serve_with(&sim, store.clone(), |_| {}).await;
     sync_environment(&app, &prod(), SyncRequest::default()).await.unwrap();
     let (org, project, role) = sim.control().with_estate(|estate| {
@@ -154,4 +153,5 @@ async fn differences_with_zitadel_are_found_after_a_sync_and_repaired(store: Arc
     sync_environment(&app, &prod(), SyncRequest::default()).await.unwrap();
     assert_eq!(open_findings(&store).await, vec![("unmapped-group".to_owned(), "Sales".to_owned())]);
     assert!(repair(&app, &operator, "okta", false).await.unwrap().repairs.is_empty());
+    assert_schemas(&log);
 }

@@ -16,9 +16,9 @@ use warden::app::sync::{SyncRequest, sync_environment};
 use warden::store::{ConnectionSettings, ScimConnectionKind, ScimTenant, Store};
 use warden_core::id::OrgId;
 use warden_zitadel::{ClientOptions, Credential, ZitadelClient};
-use zitadel_sim::{Estate, Fault, FaultKind, MembershipScope, Simulator, SimulatorOptions, UserState};
+use zitadel_sim::{Fault, FaultKind, MembershipScope, Simulator, UserState};
 
-use crate::provisioning::{NOW, PAT, drain, prod, serve_with};
+use crate::provisioning::{assert_schemas, drain, logged_simulator, prod, serve_with};
 use crate::support::contract_tests;
 
 contract_tests!(
@@ -39,8 +39,7 @@ async fn list_users(client: &reqwest::Client, base: &str, token: &str) -> (Statu
 }
 
 async fn zitadel_vouched_tokens_are_accepted_refused_and_revoked(store: Arc<dyn Store>) {
-    let sim =
-        Simulator::start(SimulatorOptions::new(Estate::seed(NOW), PAT), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, _directory, exchanges) = logged_simulator().await;
     // Service users: one with ORG_USER_MANAGER in the org (with a PAT and a client secret), one with no role, one
     // managing users of another org only.
     let (org, other_org, okta_user) = sim.control().with_estate(|estate| {
@@ -201,6 +200,7 @@ async fn zitadel_vouched_tokens_are_accepted_refused_and_revoked(store: Arc<dyn 
     assert!(
         create_connection(&app, "prod", OrgId::parse(other_org.clone()).unwrap(), "p2", provisioning).await.is_ok()
     );
+    assert_schemas(&exchanges);
 }
 
 fn client_as(sim: &Simulator, pat: &str) -> ZitadelClient {
@@ -214,8 +214,7 @@ fn client_as(sim: &Simulator, pat: &str) -> ZitadelClient {
 /// answering 404; their later changes reach the same ZITADEL user. Only a provisioning connection adopts, only
 /// human users of its own org.
 async fn users_addressed_by_their_zitadel_id_are_adopted(store: Arc<dyn Store>) {
-    let sim =
-        Simulator::start(SimulatorOptions::new(Estate::seed(NOW), PAT), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, _directory, exchanges) = logged_simulator().await;
     let (app, address) = serve_with(&sim, store.clone(), |_| {}).await;
     sync_environment(&app, &prod(), SyncRequest::default()).await.unwrap();
     let (org, humans, machine, stranger) = sim.control().with_estate(|estate| {
@@ -292,4 +291,5 @@ async fn users_addressed_by_their_zitadel_id_are_adopted(store: Arc<dyn Store>) 
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_schemas(&exchanges);
 }
