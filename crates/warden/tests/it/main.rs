@@ -23,6 +23,7 @@ mod probe_servers;
 mod probe_simulator;
 mod probe_store;
 mod provisioning;
+mod provisioning_cli;
 mod provisioning_health;
 mod provisioning_repair;
 mod scheduler_store;
