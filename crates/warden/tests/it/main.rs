@@ -25,6 +25,7 @@ mod probe_store;
 mod provisioning;
 mod provisioning_cli;
 mod provisioning_health;
+mod provisioning_outage;
 mod provisioning_repair;
 mod scheduler_store;
 mod scim_bulk;
