@@ -33,8 +33,6 @@ pub use apply::EXTERNAL_ID_METADATA_KEY;
 pub use plan::{DesiredUser, ProvisioningTarget};
 pub use repair::{RepairOutcome, repair};
 
-/// How long a worker's claim on an operation lasts: longer than any attempt (a request and its retries).
-const CLAIM_DURATION: Duration = Duration::from_secs(180);
 /// Operations claimed per step, shared out between the connections with work due; they belong to different users and
 /// are applied concurrently (each environment's client bounds its own concurrency and rate).
 const BATCH: usize = 64;
@@ -62,7 +60,11 @@ pub async fn provision_once(app: &App) -> Result<ProvisionOutcome, Error> {
     if connections.is_empty() {
         return Ok(outcome);
     }
-    let claimed_until = now + time::Duration::try_from(CLAIM_DURATION).unwrap_or(time::Duration::MINUTE);
+    // A claim lasts `[server] lease_ttl` and is extended while its operation is applied: a worker that dies (a
+    // killed process) strands its operations, and the later operations of their users, for one lease at most.
+    let ttl = app.settings().lease_ttl;
+    let claim_ttl = time::Duration::try_from(ttl).unwrap_or(time::Duration::SECOND * 30);
+    let claimed_until = now + claim_ttl;
     let share = u32::try_from((BATCH / connections.len()).max(LEAST_SHARE)).unwrap_or(u32::MAX);
     let mut running = JoinSet::new();
     for connection in &connections {
@@ -74,17 +76,37 @@ pub async fn provision_once(app: &App) -> Result<ProvisionOutcome, Error> {
             running.spawn(async move { attempt(&app, &operation).await });
         }
     }
-    while let Some(result) = running.join_next().await {
-        match result {
-            Ok(Ok(Attempt::Applied)) => outcome.applied += 1,
-            Ok(Ok(Attempt::Retried)) => outcome.retried += 1,
-            Ok(Ok(Attempt::Parked)) => outcome.parked += 1,
-            // The outcome could not be recorded: the claim runs out and another step tries again.
-            Ok(Err(error)) => tracing::error!(%error, "cannot record a provisioning outcome"),
-            Err(error) => tracing::error!(%error, "a provisioning attempt panicked"),
+    let settled = async {
+        while let Some(result) = running.join_next().await {
+            match result {
+                Ok(Ok(Attempt::Applied)) => outcome.applied += 1,
+                Ok(Ok(Attempt::Retried)) => outcome.retried += 1,
+                Ok(Ok(Attempt::Parked)) => outcome.parked += 1,
+                // The outcome could not be recorded: the claim runs out and another step tries again.
+                Ok(Err(error)) => tracing::error!(%error, "cannot record a provisioning outcome"),
+                Err(error) => tracing::error!(%error, "a provisioning attempt panicked"),
+            }
         }
+    };
+    tokio::select! {
+        () = settled => {}
+        () = heartbeat(app, ttl, claim_ttl) => {}
     }
     Ok(outcome)
+}
+
+/// Extends this process's claims every third of their time, for as long as the step runs (never returns).
+async fn heartbeat(app: &App, ttl: Duration, claim_ttl: time::Duration) {
+    let mut ticks = tokio::time::interval(ttl / 3);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let now = app.now();
+        if let Err(error) = app.store().extend_provisioning_claims(app.holder(), now, now + claim_ttl).await {
+            tracing::warn!(%error, "cannot extend the provisioning claims; another worker may take them over");
+        }
+    }
 }
 
 enum Attempt {

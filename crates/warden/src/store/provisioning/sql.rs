@@ -205,6 +205,19 @@ impl<D: Dialect> ProvisioningStore for SqlStore<D> {
         Ok(claimed)
     }
 
+    async fn extend_provisioning_claims(
+        &self,
+        holder: &str,
+        now: OffsetDateTime,
+        claimed_until: OffsetDateTime,
+    ) -> Result<u64, Error> {
+        let mut builder = statement::<D>(
+            "UPDATE provisioning_outbox SET claimed_until = ? WHERE claimed_by = ? AND claimed_until > ?",
+            vec![time(claimed_until), SqlValue::text(holder), time(now)],
+        );
+        execute(&self.pool, &mut builder).await
+    }
+
     async fn complete_provisioning_operation(
         &self,
         operation: &ProvisioningOperation,

@@ -128,6 +128,15 @@ pub trait ProvisioningStore: Send + Sync {
 
     // The outbox.
 
+    /// Extends every claim `holder` still has (not yet completed, failed or expired) to `claimed_until`: the
+    /// heartbeat of a step whose operations are still being applied. Returns how many claims it extended.
+    async fn extend_provisioning_claims(
+        &self,
+        holder: &str,
+        now: OffsetDateTime,
+        claimed_until: OffsetDateTime,
+    ) -> Result<u64, Error>;
+
     /// The connections with operations due at `now` and not claimed, in no particular order.
     async fn due_provisioning_connections(&self, now: OffsetDateTime) -> Result<Vec<ScimConnectionId>, Error>;
     /// Claims for `holder` until `claimed_until` up to `limit` due operations of one connection, each the first
