@@ -52,6 +52,7 @@ impl Dialect for Postgres {
     const RELAXED_COMMIT: Option<&'static str> = Some("SET LOCAL synchronous_commit = off");
     const MIGRATOR: &'static sqlx::migrate::Migrator = &MIGRATOR;
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+    const BEGIN_WRITE: &'static str = "BEGIN";
     const WRITES_IN_ONE_STATEMENT: bool = true;
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str> = Some("NOTIFY warden_scim_connections");
 

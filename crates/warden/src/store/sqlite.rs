@@ -53,6 +53,7 @@ impl Dialect for Sqlite {
     const RELAXED_COMMIT: Option<&'static str> = None;
     const MIGRATOR: &'static sqlx::migrate::Migrator = &MIGRATOR;
     const SKIP_LOCKED: &'static str = "";
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const WRITES_IN_ONE_STATEMENT: bool = false;
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str> = None;
 

@@ -43,6 +43,7 @@ mod scim_support;
 mod serve;
 mod serve_http;
 mod store_contract;
+mod store_locking;
 mod support;
 mod sync;
 mod sync_cli;

@@ -7,7 +7,7 @@ use warden_core::id::EnvironmentName;
 
 use crate::store::governance::audit;
 use crate::store::governance::rows::{ALERT_COLUMNS, decode_alert, decode_alert_event, text, time};
-use crate::store::sql::{Dialect, On, SqlValue, execute, fetch_all, fetch_optional, statement};
+use crate::store::sql::{Dialect, On, SqlValue, begin_write, execute, fetch_all, fetch_optional, statement};
 use crate::store::{Error, WARDEN_OPERATOR};
 
 pub(super) async fn apply_plan<D: Dialect>(
@@ -16,7 +16,7 @@ pub(super) async fn apply_plan<D: Dialect>(
     plan: &AlertPlan,
     now: OffsetDateTime,
 ) -> Result<(Vec<Alert>, Vec<Alert>), Error> {
-    let mut transaction = pool.begin().await?;
+    let mut transaction = begin_write(pool).await?;
     let mut opened = Vec::new();
     for finding in &plan.open {
         let mut builder = statement::<D>(
@@ -110,7 +110,7 @@ pub(super) async fn act<D: Dialect>(
     operator: &str,
     now: OffsetDateTime,
 ) -> Result<Alert, Error> {
-    let mut transaction = pool.begin().await?;
+    let mut transaction = begin_write(pool).await?;
     let before = fetch::<D>(&mut *transaction, id).await?;
     let after = next_status(&before.status, action).map_err(|error| Error::Refused(error.to_string()))?;
     let (note, resolution) = match action {

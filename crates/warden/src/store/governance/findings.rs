@@ -10,7 +10,7 @@ use warden_core::posture::Finding;
 
 use crate::store::Error;
 use crate::store::governance::rows::{FINDING_COLUMNS, decode_finding, finding_key, text, time};
-use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, statement};
+use crate::store::sql::{Dialect, SqlValue, begin_write, execute, fetch_all, statement};
 
 pub(super) async fn record<D: Dialect>(
     pool: &Pool<D>,
@@ -18,7 +18,7 @@ pub(super) async fn record<D: Dialect>(
     findings: &[Finding],
     now: OffsetDateTime,
 ) -> Result<FindingsDelta, Error> {
-    let mut transaction = pool.begin().await?;
+    let mut transaction = begin_write(pool).await?;
     let mut builder = statement::<D>(
         &format!("SELECT {FINDING_COLUMNS} FROM finding WHERE environment = ?"),
         vec![text(environment.as_str())],

@@ -5,7 +5,7 @@ use sqlx::Pool;
 use time::OffsetDateTime;
 
 use crate::store::governance::rows::{NOTIFICATION_COLUMNS, decode_notification, text, time};
-use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, statement};
+use crate::store::sql::{Dialect, SqlValue, begin_write, execute, fetch_all, statement};
 use crate::store::{DeliveryAttempt, DeliveryStatus, Error, NewNotification, Notification};
 
 pub(super) async fn enqueue<D: Dialect>(
@@ -13,7 +13,7 @@ pub(super) async fn enqueue<D: Dialect>(
     notifications: &[NewNotification],
     now: OffsetDateTime,
 ) -> Result<(), Error> {
-    let mut transaction = pool.begin().await?;
+    let mut transaction = begin_write(pool).await?;
     for notification in notifications {
         let mut builder = statement::<D>(
             "INSERT INTO notification_delivery (alert_id, webhook, event, payload, status, attempts, \

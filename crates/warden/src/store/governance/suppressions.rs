@@ -7,10 +7,10 @@ use warden_core::governance::Suppression;
 use crate::store::Error;
 use crate::store::governance::audit;
 use crate::store::governance::rows::{SUPPRESSION_COLUMNS, decode_suppression, text, time};
-use crate::store::sql::{Dialect, On, SqlValue, execute, fetch_all, fetch_one, fetch_optional, statement};
+use crate::store::sql::{Dialect, On, SqlValue, begin_write, execute, fetch_all, fetch_one, fetch_optional, statement};
 
 pub(super) async fn add<D: Dialect>(pool: &Pool<D>, suppression: &Suppression) -> Result<Suppression, Error> {
-    let mut transaction = pool.begin().await?;
+    let mut transaction = begin_write(pool).await?;
     let mut builder = statement::<D>(
         "INSERT INTO suppression (environment, rule, subject_id, reason, created_by, created_at, expires_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -61,7 +61,7 @@ pub(super) async fn lift<D: Dialect>(
     operator: &str,
     now: OffsetDateTime,
 ) -> Result<Suppression, Error> {
-    let mut transaction = pool.begin().await?;
+    let mut transaction = begin_write(pool).await?;
     let before = fetch::<D>(&mut *transaction, id).await?;
     if before.lifted_at.is_some() {
         return Ok(before);

@@ -7,10 +7,10 @@ use warden_core::trend::TrendPoint;
 
 use crate::store::Error;
 use crate::store::governance::rows::{decode_trend_point, text, time};
-use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, statement};
+use crate::store::sql::{Dialect, SqlValue, begin_write, execute, fetch_all, statement};
 
 pub(super) async fn insert<D: Dialect>(pool: &Pool<D>, run: SyncRunId, points: &[TrendPoint]) -> Result<(), Error> {
-    let mut transaction = pool.begin().await?;
+    let mut transaction = begin_write(pool).await?;
     for point in points {
         let mut builder = statement::<D>(
             "INSERT INTO trend_point (environment, run_id, at, org_id, machine_users, human_users, user_grants, \

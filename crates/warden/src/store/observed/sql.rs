@@ -12,7 +12,9 @@ use warden_core::model::{
 
 use crate::store::observed::objects::{self, Page, unknown_environment_on_foreign_key};
 use crate::store::observed::rows;
-use crate::store::sql::{Dialect, On, SqlValue, execute, fetch_all, fetch_one, fetch_optional, push_binds, statement};
+use crate::store::sql::{
+    Dialect, On, SqlValue, begin_write, execute, fetch_all, fetch_one, fetch_optional, push_binds, statement,
+};
 use crate::store::sql_store::SqlStore;
 use crate::store::{ChangeQuery, Error, Store, SyncWrites};
 
@@ -65,7 +67,7 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn upsert_objects(&self, environment: &EnvironmentName, batch: &ObjectBatch) -> Result<(), Error> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         objects::upsert_batch::<D>(&mut transaction, environment, batch).await?;
         transaction.commit().await?;
         Ok(())
@@ -78,7 +80,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         keys: &[ObjectKey],
     ) -> Result<u64, Error> {
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         let deleted = objects::delete_keys::<D>(&mut transaction, environment, kind, &keys).await?;
         transaction.commit().await?;
         Ok(deleted)
@@ -233,14 +235,14 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn insert_changes(&self, changes: &[Change]) -> Result<(), Error> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         insert_change_rows::<D>(&mut transaction, changes).await?;
         transaction.commit().await?;
         Ok(())
     }
 
     async fn apply_sync(&self, environment: &EnvironmentName, writes: &SyncWrites<'_>) -> Result<(), Error> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         let mut removals: BTreeMap<ResourceKind, Vec<&str>> = BTreeMap::new();
         for (kind, key) in writes.removals {
             removals.entry(*kind).or_default().push(key.as_str());

@@ -13,7 +13,7 @@ use crate::store::probes::rows::{
     PROBE_COLUMNS, PROBE_VALUES, STATUS_COLUMNS, TARGET_COLUMNS, decode_probe, decode_status_change, decode_target,
     probe_values, status, target_columns, target_values, text,
 };
-use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, statement};
+use crate::store::sql::{Dialect, SqlValue, begin_write, execute, fetch_all, statement};
 use crate::store::sql_store::SqlStore;
 
 /// The environment of the first row of a write, for a foreign-key violation's error.
@@ -34,7 +34,7 @@ impl<D: Dialect> ProbeStore for SqlStore<D> {
         if probes.is_empty() {
             return Ok(());
         }
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         // 13 values a row: a few hundred rows a statement stay below either dialect's parameter limit.
         let row = format!("({})", vec!["?"; PROBE_VALUES].join(", "));
         for chunk in probes.chunks((D::MAX_PARAMETERS / PROBE_VALUES).clamp(1, 500)) {
@@ -88,7 +88,7 @@ impl<D: Dialect> ProbeStore for SqlStore<D> {
     }
 
     async fn record_status_changes(&self, changes: &[StatusChange]) -> Result<(), Error> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         for change in changes {
             let mut values = target_values(&change.target);
             values.extend([

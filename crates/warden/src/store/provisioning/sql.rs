@@ -21,7 +21,7 @@ use crate::store::provisioning::{
 use crate::store::scim::{
     OUTBOX_INSERT_COLUMNS, ProvisioningOperationKind, ScimConnectionId, ScimTenant, push_outbox_rows,
 };
-use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, fetch_optional, statement};
+use crate::store::sql::{Dialect, SqlValue, begin_write, execute, fetch_all, fetch_optional, statement};
 use crate::store::sql_store::SqlStore;
 
 fn time(value: OffsetDateTime) -> SqlValue {
@@ -83,7 +83,7 @@ fn mapping_details(mapping: &GroupRoleMapping, enqueued: u64) -> serde_json::Val
 #[async_trait]
 impl<D: Dialect> ProvisioningStore for SqlStore<D> {
     async fn add_group_role_mapping(&self, mapping: &GroupRoleMapping) -> Result<u64, Error> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         let mut builder = statement::<D>(
             &format!("INSERT INTO group_role_mapping ({MAPPING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
             mapping_values(mapping),
@@ -104,7 +104,7 @@ impl<D: Dialect> ProvisioningStore for SqlStore<D> {
         operator: &str,
         now: OffsetDateTime,
     ) -> Result<Option<(GroupRoleMapping, u64)>, Error> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         let mut builder = statement::<D>(
             &format!("DELETE FROM group_role_mapping WHERE id = ? RETURNING {MAPPING_COLUMNS}"),
             vec![SqlValue::text(id)],
@@ -223,7 +223,7 @@ impl<D: Dialect> ProvisioningStore for SqlStore<D> {
         operation: &ProvisioningOperation,
         now: OffsetDateTime,
     ) -> Result<(), Error> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         let mut builder =
             statement::<D>("DELETE FROM provisioning_outbox WHERE id = ?", vec![SqlValue::Integer(operation.id)]);
         execute(&mut *transaction, &mut builder).await?;
@@ -315,7 +315,7 @@ impl<D: Dialect> ProvisioningStore for SqlStore<D> {
         operator: &str,
         now: OffsetDateTime,
     ) -> Result<u64, Error> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         let [environment, org_id] = tenant_values(tenant);
         let of_user = "environment = ? AND org_id = ? AND zitadel_user_id IN (SELECT zitadel_user_id \
                        FROM provisioned_user WHERE environment = ? AND org_id = ? AND scim_user_id = ?)";
@@ -375,7 +375,7 @@ impl<D: Dialect> ProvisioningStore for SqlStore<D> {
         operator: &str,
         now: OffsetDateTime,
     ) -> Result<u64, Error> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         let mut sql = "UPDATE provisioning_outbox SET parked_at = NULL, attempts = 0, next_attempt_at = ? \
                        WHERE parked_at IS NOT NULL"
             .to_owned();
@@ -401,7 +401,7 @@ impl<D: Dialect> ProvisioningStore for SqlStore<D> {
         operator: &str,
         now: OffsetDateTime,
     ) -> Result<Option<ProvisioningOperation>, Error> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         let mut builder = statement::<D>(
             &format!("DELETE FROM provisioning_outbox WHERE id = ? RETURNING {OUTBOX_COLUMNS}"),
             vec![SqlValue::Integer(id)],

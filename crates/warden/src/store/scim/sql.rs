@@ -20,7 +20,7 @@ use crate::store::scim::{
     ScimRequestLogEntry, ScimStore, ScimTenant, TokenHash, WriteEffects,
 };
 use crate::store::scim::{read, write};
-use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, fetch_optional, push_binds};
+use crate::store::sql::{Dialect, SqlValue, begin_write, execute, fetch_all, fetch_optional, push_binds};
 use crate::store::sql_store::SqlStore;
 
 /// After a connection write (committed): this process's cache drops everything at once, and every listening
@@ -141,7 +141,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
         operator: &str,
         now: OffsetDateTime,
     ) -> Result<bool, Error> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         let within = settings.expect_activity_within.map(|within| within.whole_seconds());
         let mut builder = crate::store::sql::statement::<D>(
             "UPDATE scim_connection SET provisioning = ?, delete_policy = ?, zitadel_tokens = ?, \
@@ -238,7 +238,7 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
     }
 
     async fn insert_scim_request_logs(&self, entries: &[ScimRequestLogEntry]) -> Result<(), Error> {
-        let mut transaction = self.pool.begin().await?;
+        let mut transaction = begin_write(&self.pool).await?;
         if let Some(relaxed) = D::RELAXED_COMMIT {
             D::execute(&mut transaction, &mut QueryBuilder::<D>::new(relaxed)).await?;
         }

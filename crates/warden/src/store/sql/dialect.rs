@@ -35,6 +35,10 @@ pub(crate) trait Dialect: Database<Row: ColumnReader> {
     /// Appended to a subquery that picks rows to claim: on PostgreSQL ` FOR UPDATE SKIP LOCKED`, so that replicas
     /// claiming at once take different rows without waiting for each other; SQLite has one writer at a time.
     const SKIP_LOCKED: &'static str;
+    /// Begins a transaction that will write: SQLite's `BEGIN IMMEDIATE` takes the write lock at once (waiting for
+    /// it within the busy timeout), where a deferred transaction that read first would fail to upgrade with
+    /// `database is locked` while another connection writes; PostgreSQL's plain `BEGIN`.
+    const BEGIN_WRITE: &'static str;
     /// Run after every SCIM connection write so that every process's connection cache drops what it holds
     /// (PostgreSQL `NOTIFY`); `None` where there are no notifications.
     const NOTIFY_SCIM_CONNECTIONS: Option<&'static str>;

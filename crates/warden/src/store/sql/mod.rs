@@ -15,5 +15,5 @@ pub(crate) use dialect::{ChangeListener, Dialect};
 pub(crate) use kept_connections::KeptConnections;
 pub(crate) use pool::{IDLE_BEFORE_PING, pool_options};
 pub(crate) use row::{ColumnReader, RowView};
-pub(crate) use statement::{On, execute, fetch_all, fetch_one, fetch_optional, push_binds, statement};
+pub(crate) use statement::{On, begin_write, execute, fetch_all, fetch_one, fetch_optional, push_binds, statement};
 pub(crate) use value::SqlValue;

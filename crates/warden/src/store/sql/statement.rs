@@ -110,3 +110,8 @@ async fn fetch_rows<D: Dialect>(on: On<'_, D>, statement: &mut QueryBuilder<D>) 
         On::Connection(connection) => D::fetch_all(connection, statement).await?,
     })
 }
+
+/// A transaction that will write ([`Dialect::BEGIN_WRITE`]).
+pub(crate) async fn begin_write<D: Dialect>(pool: &sqlx::Pool<D>) -> Result<sqlx::Transaction<'static, D>, Error> {
+    Ok(pool.begin_with(D::BEGIN_WRITE).await?)
+}
