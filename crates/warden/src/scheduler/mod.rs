@@ -27,6 +27,11 @@ pub const NOTIFICATION_INTERVAL: Duration = Duration::from_secs(15);
 pub const CONNECTION_HEALTH_INTERVAL: Duration = Duration::from_secs(30);
 /// How often an idle provisioning worker looks for new operations.
 pub const PROVISIONING_POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// Provisioning workers per process. A step waits for its slowest operation before it claims more, so with one
+/// worker the environment's request slots idle through every step's tail and the next step's claims; a second
+/// worker's step keeps them busy meanwhile. Claims are exclusive, and a user's next operation is claimable only once
+/// the one before is done, so workers (like replicas) never apply one user's operations out of order.
+const PROVISIONING_WORKERS: usize = 2;
 /// How often retention prunes what has aged out.
 pub const RETENTION_INTERVAL: Duration = Duration::from_secs(3_600);
 /// How often the tables' growth is checked for stale planner statistics.
@@ -55,8 +60,10 @@ impl Scheduler {
             let span = tracing::info_span!("job", job = "probe", %environment);
             jobs.spawn(probe_loop(app.clone(), environment, stopping.clone()).instrument(span));
         }
-        let span = tracing::info_span!("job", job = "provisioning");
-        jobs.spawn(provisioning_loop(app.clone(), stopping.clone()).instrument(span));
+        for worker in 0..PROVISIONING_WORKERS {
+            let span = tracing::info_span!("job", job = "provisioning", worker);
+            jobs.spawn(provisioning_loop(app.clone(), stopping.clone()).instrument(span));
+        }
         jobs.spawn(every(
             app.clone(),
             "connection-health",
