@@ -5,7 +5,7 @@ mod model;
 mod mutations;
 mod seed;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use time::{Duration, OffsetDateTime, UtcOffset};
 
@@ -52,6 +52,9 @@ pub struct Estate {
     pub(crate) warden_key_id: String,
     pub(crate) orgs: BTreeMap<String, Org>,
     pub(crate) users: BTreeMap<String, User>,
+    /// Users by (org, lower-cased userName), as ZITADEL finds them by index: kept by [`Estate::index_user`] and
+    /// [`Estate::unindex_user`] wherever `users` changes.
+    pub(crate) user_names: HashMap<(String, String), Vec<String>>,
     pub(crate) machine_keys: BTreeMap<String, MachineKey>,
     pub(crate) personal_access_tokens: BTreeMap<String, PersonalAccessToken>,
     pub(crate) projects: BTreeMap<String, Project>,
@@ -388,5 +391,37 @@ impl Estate {
         let org_id = user.org_id.clone();
         self.record_event(editor_id, ("user", user_id, &org_id), "user.machine.secret.set", serde_json::json!({}));
         Ok(())
+    }
+}
+
+impl Estate {
+    /// Adds `user_id` (already in `users`) to the userName index.
+    pub(crate) fn index_user(&mut self, user_id: &str) {
+        if let Some(user) = self.users.get(user_id) {
+            let key = (user.org_id.clone(), user.user_name.to_lowercase());
+            self.user_names.entry(key).or_default().push(user_id.to_string());
+        }
+    }
+
+    /// Drops `user_id` (still in `users`) from the userName index.
+    pub(crate) fn unindex_user(&mut self, user_id: &str) {
+        if let Some(user) = self.users.get(user_id) {
+            let key = (user.org_id.clone(), user.user_name.to_lowercase());
+            if let Some(ids) = self.user_names.get_mut(&key) {
+                ids.retain(|id| id != user_id);
+                if ids.is_empty() {
+                    self.user_names.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// The org's users whose userName equals `user_name` ignoring case (ZITADEL's `LOWER()`).
+    pub fn users_named(&self, org_id: &str, user_name: &str) -> impl Iterator<Item = &User> {
+        self.user_names
+            .get(&(org_id.to_string(), user_name.to_lowercase()))
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.users.get(id))
     }
 }

@@ -149,7 +149,7 @@ impl Estate {
         if user_name.trim().is_empty() {
             return Err(EstateError::new(EstateErrorKind::InvalidArgument, "USER-2n8vs", "Username is empty"));
         }
-        if self.users.values().any(|user| user.org_id == org_id && user.user_name == user_name) {
+        if self.users_named(org_id, user_name).any(|user| user.user_name == user_name) {
             return Err(EstateError::new(EstateErrorKind::AlreadyExists, "COMMAND-k2unb", "User already exists"));
         }
         Ok(())
@@ -219,6 +219,7 @@ impl Estate {
                 meta: ObjectMeta::new(self.now),
             },
         );
+        self.index_user(&id);
         self.record_event(editor_id, ("user", &id, org_id), "user.human.added", payload);
         Ok(id)
     }
@@ -251,6 +252,7 @@ impl Estate {
                 meta: ObjectMeta::new(self.now),
             },
         );
+        self.index_user(&id);
         let payload = json!({"userName": user_name, "name": name, "description": description, "accessTokenType": 0});
         self.record_event(editor_id, ("user", &id, org_id), "user.machine.added", payload);
         Ok(id)
@@ -372,6 +374,7 @@ impl Estate {
         self.machine_keys.retain(|_, key| key.user_id != user_id);
         self.personal_access_tokens.retain(|_, pat| pat.user_id != user_id);
         self.user_metadata.retain(|_, entry| entry.user_id != user_id);
+        self.unindex_user(user_id);
         self.users.remove(user_id);
         self.record_event(
             editor_id,

@@ -232,8 +232,24 @@ pub(crate) fn search_users<'a>(
 pub(crate) fn list_users(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
     let org_id = ctx.context_org(USER_READ)?;
     let estate = &*ctx.estate;
-    let (total, users) = search_users(estate, ctx.body, estate.users().filter(|user| user.org_id == org_id), false)?;
+    // A lookup by one userName is answered from the index (as ZITADEL's is); the queries still decide.
+    let named = one_user_name(ctx.body);
+    let candidates: Box<dyn Iterator<Item = &User>> = match &named {
+        Some(name) => Box::new(estate.users_named(&org_id, name)),
+        None => Box::new(estate.users().filter(|user| user.org_id == org_id)),
+    };
+    let (total, users) = search_users(estate, ctx.body, candidates, false)?;
     Ok(v1_list(estate, total, users.into_iter().map(|user| render::user_v1(estate, user)).collect()))
+}
+
+/// The userName of a search whose only query is an equality on it (exact or ignoring case), if it is one.
+fn one_user_name(body: &Value) -> Option<String> {
+    let queries = body.get("queries")?.as_array()?;
+    let [query] = queries.as_slice() else { return None };
+    let inner = query.get("userNameQuery")?;
+    let method = inner.get("method").and_then(Value::as_str).unwrap_or("TEXT_QUERY_METHOD_EQUALS");
+    let equality = matches!(method, "TEXT_QUERY_METHOD_EQUALS" | "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE");
+    equality.then(|| inner.get("userName")?.as_str().map(str::to_owned)).flatten()
 }
 
 /// `GET /management/v1/users/{id}`.

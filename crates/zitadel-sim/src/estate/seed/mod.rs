@@ -1,6 +1,6 @@
 //! Deterministic estate generation (ChaCha8 with a fixed seed; every timestamp relative to `now`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rand::seq::SliceRandom as _;
 use rand::{Rng as _, SeedableRng as _};
@@ -62,6 +62,7 @@ pub(crate) fn generate(now: OffsetDateTime, shape: &Shape) -> Estate {
             warden_key_id: String::new(),
             orgs: BTreeMap::new(),
             users: BTreeMap::new(),
+            user_names: HashMap::new(),
             machine_keys: BTreeMap::new(),
             personal_access_tokens: BTreeMap::new(),
             projects: BTreeMap::new(),
@@ -84,6 +85,10 @@ pub(crate) fn generate(now: OffsetDateTime, shape: &Shape) -> Estate {
     }
     let anomalies = detect_anomalies(&generator.estate);
     generator.estate.anomalies = anomalies;
+    let ids: Vec<String> = generator.estate.users.keys().cloned().collect();
+    for id in ids {
+        generator.estate.index_user(&id);
+    }
     generator.estate
 }
 
