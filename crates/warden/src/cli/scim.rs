@@ -183,6 +183,11 @@ async fn list(app: &App, args: &ListArgs) -> anyhow::Result<ExitCode> {
                         "created_at": time_text(connection.created_at),
                         "disabled_at": connection.disabled_at.map(time_text),
                         "status": status(&overview.status),
+                        "provisioning": connection.settings.provisioning,
+                        "delete_policy": connection.settings.delete_policy.as_str(),
+                        "zitadel_tokens": connection.settings.zitadel_tokens,
+                        "expect_activity_within_seconds":
+                            connection.settings.expect_activity_within.map(|within| within.whole_seconds()),
                         "last_request_at": activity.last_request_at.map(time_text),
                         "last_24h": {
                             "requests": activity.requests,

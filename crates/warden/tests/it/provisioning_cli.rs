@@ -2,6 +2,8 @@
 //! settings and checked with ZITADEL, its status and health as JSON, its settings changed, a repair's dry run; and
 //! a credential without a user-manager role refused with what it lacks.
 
+use serde_json::json;
+
 use crate::sync_cli::{PAT, run, simulator, warden, write_config};
 
 fn json(stdout: &str) -> serde_json::Value {
@@ -50,6 +52,15 @@ async fn connection_settings_status_and_repair_from_the_command_line() {
     assert_eq!(status["zitadel_tokens"], true);
     assert_eq!(status["expect_activity_within_seconds"], 86_400);
     assert_eq!(status["last_hour"]["requests"], 0);
+
+    let (code, stdout, stderr) = run(warden(dir, &["scim", "connection", "list", "--format", "json"])).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let listed = &json(&stdout)[0];
+    assert_eq!((&listed["provisioning"], &listed["zitadel_tokens"]), (&json!(true), &json!(true)));
+    assert_eq!(
+        (&listed["delete_policy"], &listed["expect_activity_within_seconds"]),
+        (&json!("deactivate"), &json!(86_400))
+    );
 
     let configure = ["scim", "connection", "configure", "okta", "--expect-activity-within", "never", "--by", "ops"];
     let (code, stdout, stderr) = run(warden(dir, &configure)).await;
