@@ -168,12 +168,12 @@ fn round(duration: Duration) -> String {
 }
 
 /// One finding per degraded or stalled connection.
-pub fn connection_health_findings(
+pub fn connection_health_findings<'a>(
     environment: &EnvironmentName,
-    connections: &[(ConnectionActivity, ConnectionHealth)],
+    connections: impl IntoIterator<Item = (&'a ConnectionActivity, &'a ConnectionHealth)>,
 ) -> Vec<Finding> {
     let mut findings: Vec<Finding> = connections
-        .iter()
+        .into_iter()
         .filter_map(|(activity, health)| {
             let rule = match health.status {
                 ConnectionStatus::Degraded => SCIM_CONNECTION_DEGRADED,

@@ -5,17 +5,28 @@ use std::collections::HashMap;
 
 use time::{Duration, OffsetDateTime};
 use warden_core::id::EnvironmentName;
-use warden_core::posture::{ConnectionActivity, ConnectionHealth, ConnectionHealthPolicy, judge_connection};
+use warden_core::posture::{
+    ConnectionActivity, ConnectionHealth, ConnectionHealthPolicy, Finding, connection_health_findings, judge_connection,
+};
 
-use crate::store::{self, ScimConnectionActivity, ScimConnectionId, Store};
+use crate::store::{self, ConnectionBacklog, ScimConnection, ScimConnectionActivity, ScimConnectionId, Store};
 
-/// Every connection (of `environment`, or all), oldest first, with what its health is judged on and the verdict.
-pub async fn connection_health(
+/// A connection with what its health is judged on (its request counts and its outbox) and the verdict.
+#[derive(Debug, Clone)]
+pub struct JudgedConnection {
+    pub connection: ScimConnection,
+    pub backlog: ConnectionBacklog,
+    pub activity: ConnectionActivity,
+    pub health: ConnectionHealth,
+}
+
+/// Every connection (of `environment`, or all), oldest first, judged at `now`.
+pub async fn judge_connections(
     environment: Option<&EnvironmentName>,
     store: &dyn Store,
     policy: &ConnectionHealthPolicy,
     now: OffsetDateTime,
-) -> Result<Vec<(ConnectionActivity, ConnectionHealth)>, store::Error> {
+) -> Result<Vec<JudgedConnection>, store::Error> {
     let connections: Vec<_> = store
         .list_scim_connections()
         .await?
@@ -30,7 +41,7 @@ pub async fn connection_health(
     };
     let hour = by_connection(store.scim_connection_activity(now - Duration::HOUR).await?);
     let day = by_connection(store.scim_connection_activity(now - Duration::DAY).await?);
-    let backlogs: HashMap<_, _> = store
+    let mut backlogs: HashMap<_, _> = store
         .provisioning_backlogs()
         .await?
         .into_iter()
@@ -40,7 +51,14 @@ pub async fn connection_health(
         .into_iter()
         .map(|connection| {
             let (hour, day) = (hour.get(&connection.id), day.get(&connection.id));
-            let backlog = backlogs.get(&connection.id);
+            let backlog = backlogs.remove(&connection.id).unwrap_or_else(|| ConnectionBacklog {
+                connection_id: connection.id.clone(),
+                pending: 0,
+                parked: 0,
+                oldest_enqueued_at: None,
+                applied: 0,
+                last_applied_at: None,
+            });
             let activity = ConnectionActivity {
                 connection_id: connection.id.to_string(),
                 name: connection.name.clone(),
@@ -53,13 +71,18 @@ pub async fn connection_health(
                 errors_last_hour: hour.map_or(0, |hour| hour.server_errors),
                 requests_last_day: day.map_or(0, |day| day.requests),
                 errors_last_day: day.map_or(0, |day| day.server_errors),
-                backlog: backlog.map_or(0, |backlog| backlog.pending),
-                oldest_enqueued_at: backlog.and_then(|backlog| backlog.oldest_enqueued_at),
-                parked: backlog.map_or(0, |backlog| backlog.parked),
-                last_applied_at: backlog.and_then(|backlog| backlog.last_applied_at),
+                backlog: backlog.pending,
+                oldest_enqueued_at: backlog.oldest_enqueued_at,
+                parked: backlog.parked,
+                last_applied_at: backlog.last_applied_at,
             };
             let health = judge_connection(&activity, policy, now);
-            (activity, health)
+            JudgedConnection { connection, backlog, activity, health }
         })
         .collect())
+}
+
+/// The findings of these connections' health (`scim-connection-degraded`, `scim-connection-stalled`).
+pub fn health_findings(environment: &EnvironmentName, judged: &[JudgedConnection]) -> Vec<Finding> {
+    connection_health_findings(environment, judged.iter().map(|judged| (&judged.activity, &judged.health)))
 }

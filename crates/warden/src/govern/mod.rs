@@ -141,8 +141,8 @@ pub async fn history_findings(
     findings.extend(posture::idp_unreachable(environment, &health));
     findings.extend(posture::idp_certificate_expiring(environment, &health, policy, now));
     let connections =
-        connections::connection_health(Some(environment), store, &settings.connection_health, now).await?;
-    findings.extend(posture::connection_health_findings(environment, &connections));
+        connections::judge_connections(Some(environment), store, &settings.connection_health, now).await?;
+    findings.extend(connections::health_findings(environment, &connections));
     if let Some(synced_at) = reconcile::synced_at(environment, store).await? {
         let tenants: Vec<_> = reconcile::provisioned_tenants(environment, store, None)
             .await?

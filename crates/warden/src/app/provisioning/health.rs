@@ -5,28 +5,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use warden_core::id::EnvironmentName;
-use warden_core::posture::{
-    ConnectionActivity, ConnectionHealth, SCIM_CONNECTION_DEGRADED, SCIM_CONNECTION_STALLED, connection_health_findings,
-};
+use warden_core::posture::{SCIM_CONNECTION_DEGRADED, SCIM_CONNECTION_STALLED};
 
 use crate::app::lease::{self, Acquired};
 use crate::app::{App, Error};
-use crate::govern::connections::connection_health;
+use crate::govern::connections::{JudgedConnection, health_findings, judge_connections};
 use crate::govern::govern_once;
 
-/// Every connection (or only one, by name or id) with what its health is judged on and its status now.
-pub async fn connections_health(
-    app: &App,
-    connection: Option<&str>,
-) -> Result<Vec<(ConnectionActivity, ConnectionHealth)>, Error> {
+/// Every connection (or only one, by name or id), judged now.
+pub async fn connections_health(app: &App, connection: Option<&str>) -> Result<Vec<JudgedConnection>, Error> {
     let only = match connection {
-        Some(name) => Some(crate::app::scim_admin::find_connection(app, name).await?.id.to_string()),
+        Some(name) => Some(crate::app::scim_admin::find_connection(app, name).await?.id),
         None => None,
     };
     let policy = &app.settings().governance.connection_health;
-    let mut health = connection_health(None, &**app.store(), policy, app.now()).await?;
-    health.retain(|(activity, _)| only.as_ref().is_none_or(|only| *only == activity.connection_id));
-    Ok(health)
+    let mut judged = judge_connections(None, &**app.store(), policy, app.now()).await?;
+    judged.retain(|judged| only.as_ref().is_none_or(|only| *only == judged.connection.id));
+    Ok(judged)
 }
 
 /// What one step of the watch did: the environments whose health findings changed and were governed.
@@ -50,16 +45,15 @@ async fn watch_under_lease(app: &App) -> Result<WatchOutcome, Error> {
     let store = app.store();
     let now = app.now();
     let policy = &app.settings().governance.connection_health;
-    let mut by_environment: BTreeMap<EnvironmentName, Vec<(ConnectionActivity, ConnectionHealth)>> = BTreeMap::new();
-    let connections = store.list_scim_connections().await?;
-    for environment in connections.iter().map(|connection| &connection.tenant.environment).collect::<BTreeSet<_>>() {
-        let health = connection_health(Some(environment), &**store, policy, now).await?;
-        by_environment.insert(environment.clone(), health);
+    // Judged once for every environment: the request counts and the outboxes are read in one go.
+    let mut by_environment: BTreeMap<EnvironmentName, Vec<JudgedConnection>> = BTreeMap::new();
+    for judged in judge_connections(None, &**store, policy, now).await? {
+        by_environment.entry(judged.connection.tenant.environment.clone()).or_default().push(judged);
     }
     let mut outcome = WatchOutcome::default();
     let rules = [SCIM_CONNECTION_DEGRADED.id, SCIM_CONNECTION_STALLED.id];
-    for (environment, health) in by_environment {
-        let now_failing: BTreeSet<(String, String)> = connection_health_findings(&environment, &health)
+    for (environment, judged) in by_environment {
+        let now_failing: BTreeSet<(String, String)> = health_findings(&environment, &judged)
             .into_iter()
             .map(|finding| (finding.rule.to_owned(), finding.subject.id))
             .collect();
@@ -73,10 +67,10 @@ async fn watch_under_lease(app: &App) -> Result<WatchOutcome, Error> {
         if now_failing == open {
             continue;
         }
-        for (activity, judged) in &health {
+        for judged in &judged {
             tracing::info!(
-                %environment, connection = %activity.name, status = judged.status.as_str(), reasons = ?judged.reasons,
-                "SCIM connection health"
+                %environment, connection = %judged.connection.name, status = judged.health.status.as_str(),
+                reasons = ?judged.health.reasons, "SCIM connection health"
             );
         }
         govern_once(&environment, None, &**store, &app.settings().governance, now).await?;

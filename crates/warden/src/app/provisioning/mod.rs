@@ -13,7 +13,6 @@ pub mod health;
 pub mod plan;
 mod repair;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
@@ -25,9 +24,8 @@ use warden_core::posture::{ConnectionActivity, ConnectionHealth};
 use crate::app::provisioning::apply::Failure;
 use crate::app::scim_admin::find_connection;
 use crate::app::{App, Error, tokens};
-use crate::store::{
-    ConnectionBacklog, GroupRoleMapping, GroupSelector, ProvisioningOperation, ScimConnection, ScimConnectionId,
-};
+use crate::govern::connections::JudgedConnection;
+use crate::store::{ConnectionBacklog, GroupRoleMapping, GroupSelector, ProvisioningOperation, ScimConnection};
 
 pub use apply::EXTERNAL_ID_METADATA_KEY;
 pub use plan::{DesiredUser, ProvisioningTarget};
@@ -263,34 +261,16 @@ pub struct ConnectionProvisioning {
 
 pub async fn status(app: &App, connection: Option<&str>) -> Result<Vec<ConnectionProvisioning>, Error> {
     let store = app.store();
-    let connections: HashMap<ScimConnectionId, ScimConnection> = store
-        .list_scim_connections()
-        .await?
-        .into_iter()
-        .map(|connection| (connection.id.clone(), connection))
-        .collect();
-    let mut health: HashMap<String, (ConnectionActivity, ConnectionHealth)> =
-        health::connections_health(app, connection)
-            .await?
-            .into_iter()
-            .map(|(activity, health)| (activity.connection_id.clone(), (activity, health)))
-            .collect();
     let mut overview = Vec::new();
-    for backlog in store.provisioning_backlogs().await? {
-        let Some((activity, judged)) = health.remove(backlog.connection_id.as_str()) else { continue };
-        let Some(connection) = connections.get(&backlog.connection_id) else { continue };
+    for JudgedConnection { connection, backlog, activity, health } in
+        health::connections_health(app, connection).await?
+    {
         let parked = if backlog.parked > 0 {
-            store.list_provisioning_operations(Some(&backlog.connection_id), true, 100).await?
+            store.list_provisioning_operations(Some(&connection.id), true, 100).await?
         } else {
             Vec::new()
         };
-        overview.push(ConnectionProvisioning {
-            connection: connection.clone(),
-            backlog,
-            parked,
-            activity,
-            health: judged,
-        });
+        overview.push(ConnectionProvisioning { connection, backlog, parked, activity, health });
     }
     Ok(overview)
 }
