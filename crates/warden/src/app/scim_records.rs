@@ -337,11 +337,13 @@ impl ScimRecords {
         match self.store.insert_scim_record(kind, &record, &WriteEffects::NONE).await {
             Ok(()) => {}
             Err(store::Error::ScimUniqueness) => return Ok(None),
-            // Adopted by a concurrent request.
-            Err(_) if self.store.scim_record(kind, tenant, id).await?.is_some() => {
-                return Ok(self.store.scim_record(kind, tenant, id).await?);
+            // Adopted by a concurrent request: that record is the answer.
+            Err(error) => {
+                return match self.store.scim_record(kind, tenant, id).await? {
+                    Some(adopted) => Ok(Some(adopted)),
+                    None => Err(error.into()),
+                };
             }
-            Err(error) => return Err(error.into()),
         }
         let link = ProvisionedUser {
             tenant: tenant.clone(),

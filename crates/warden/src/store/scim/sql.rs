@@ -33,6 +33,28 @@ async fn connections_changed<D: Dialect>(store: &SqlStore<D>, connection: &mut D
     Ok(())
 }
 
+/// The connection `key` names, from this process's cache while it is fresh, else read with the `query` it builds (on
+/// a kept connection: every SCIM request authenticates) and cached unless a connection changed meanwhile.
+async fn cached_connection<D: Dialect>(
+    store: &SqlStore<D>,
+    key: CacheKey,
+    query: impl FnOnce() -> QueryBuilder<D>,
+) -> Result<Option<ScimConnection>, Error> {
+    store.scim_watch.get_or_init(|| D::watch_scim_connections(&store.pool, store.scim_connections.clone()));
+    let generation = match store.scim_connections.get(&key, Instant::now()) {
+        Ok(connection) => return Ok(Some(connection)),
+        Err(generation) => generation,
+    };
+    let mut query = query();
+    let mut kept = store.kept_connections.take().await?;
+    let found = fetch_optional(&mut *kept, &mut query, "scim_connection", decode_connection).await?;
+    kept.done();
+    if let Some(connection) = &found {
+        store.scim_connections.put(key, connection, Instant::now(), generation);
+    }
+    Ok(found)
+}
+
 #[async_trait]
 impl<D: Dialect> ScimStore for SqlStore<D> {
     async fn create_scim_connection(&self, connection: &ScimConnection) -> Result<(), Error> {
@@ -83,24 +105,16 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
     }
 
     async fn scim_connection_by_token(&self, hash: &TokenHash) -> Result<Option<ScimConnection>, Error> {
-        self.scim_watch.get_or_init(|| D::watch_scim_connections(&self.pool, self.scim_connections.clone()));
-        let generation = match self.scim_connections.get(&CacheKey::Token(hash.0), Instant::now()) {
-            Ok(connection) => return Ok(Some(connection)),
-            Err(generation) => generation,
-        };
-        let mut builder =
-            QueryBuilder::<D>::new(format!("SELECT {CONNECTION_COLUMNS} FROM scim_connection WHERE token_hash = "));
-        D::bind(&mut builder, SqlValue::Bytes(hash.0.to_vec()));
-        builder.push(" OR previous_token_hash = ");
-        D::bind(&mut builder, SqlValue::Bytes(hash.0.to_vec()));
-        builder.push(" ORDER BY created_at LIMIT 1");
-        let mut kept = self.kept_connections.take().await?;
-        let found = fetch_optional(&mut *kept, &mut builder, "scim_connection", decode_connection).await?;
-        kept.done();
-        if let Some(connection) = &found {
-            self.scim_connections.put(CacheKey::Token(hash.0), connection, Instant::now(), generation);
-        }
-        Ok(found)
+        cached_connection(self, CacheKey::Token(hash.0), || {
+            let mut builder =
+                QueryBuilder::<D>::new(format!("SELECT {CONNECTION_COLUMNS} FROM scim_connection WHERE token_hash = "));
+            D::bind(&mut builder, SqlValue::Bytes(hash.0.to_vec()));
+            builder.push(" OR previous_token_hash = ");
+            D::bind(&mut builder, SqlValue::Bytes(hash.0.to_vec()));
+            builder.push(" ORDER BY created_at LIMIT 1");
+            builder
+        })
+        .await
     }
 
     async fn rotate_scim_connection_token(
@@ -172,26 +186,16 @@ impl<D: Dialect> ScimStore for SqlStore<D> {
     }
 
     async fn scim_connection_accepting_zitadel_tokens(&self, org: &str) -> Result<Option<ScimConnection>, Error> {
-        self.scim_watch.get_or_init(|| D::watch_scim_connections(&self.pool, self.scim_connections.clone()));
-        let key = CacheKey::ZitadelTokens(org.to_owned());
-        let generation = match self.scim_connections.get(&key, Instant::now()) {
-            Ok(connection) => return Ok(Some(connection)),
-            Err(generation) => generation,
-        };
-        let mut builder = crate::store::sql::statement::<D>(
-            &format!(
-                "SELECT {CONNECTION_COLUMNS} FROM scim_connection WHERE org_id = ? AND zitadel_tokens = ? \
-                 AND disabled_at IS NULL ORDER BY created_at LIMIT 1"
-            ),
-            vec![SqlValue::text(org), SqlValue::Boolean(true)],
-        );
-        let mut kept = self.kept_connections.take().await?;
-        let found = fetch_optional(&mut *kept, &mut builder, "scim_connection", decode_connection).await?;
-        kept.done();
-        if let Some(connection) = &found {
-            self.scim_connections.put(key, connection, Instant::now(), generation);
-        }
-        Ok(found)
+        cached_connection(self, CacheKey::ZitadelTokens(org.to_owned()), || {
+            crate::store::sql::statement::<D>(
+                &format!(
+                    "SELECT {CONNECTION_COLUMNS} FROM scim_connection WHERE org_id = ? AND zitadel_tokens = ? \
+                     AND disabled_at IS NULL ORDER BY created_at LIMIT 1"
+                ),
+                vec![SqlValue::text(org), SqlValue::Boolean(true)],
+            )
+        })
+        .await
     }
 
     async fn insert_scim_record(
