@@ -97,6 +97,7 @@ async fn parked(app: &App) -> Vec<Option<String>> {
     operations.into_iter().map(|operation| operation.last_error).collect()
 }
 
+#[derive(Clone)]
 pub(crate) struct Scim {
     pub(crate) client: reqwest::Client,
     pub(crate) base: String,
@@ -105,14 +106,14 @@ pub(crate) struct Scim {
 
 impl Scim {
     pub(crate) async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        let mut request = self.client.request(method.clone(), format!("{}{path}", self.base)).bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.header("Content-Type", "application/scim+json").body(body.to_string());
         }
         let response = request.send().await.unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
-        assert!(status.is_success(), "{status}: {text}");
+        assert!(status.is_success(), "{method} {path}: {status}: {text}");
         if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() }
     }
 

@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::Method;
+
 use serde_json::json;
 use warden::app::provisioning::health::watch_connections;
 use warden::app::provisioning::{provision_once, status};
@@ -16,7 +18,7 @@ use warden_core::operator::{Operator, OperatorName};
 use warden_core::posture::ConnectionStatus;
 use zitadel_sim::{Estate, Fault, FaultKind, Simulator, SimulatorOptions};
 
-use crate::provisioning::{NOW, PAT, prod, serve_with};
+use crate::provisioning::{NOW, PAT, Scim, prod, serve_with};
 use crate::support::contract_tests;
 
 contract_tests!(each_health_transition_opens_or_resolves_an_alert);
@@ -67,27 +69,19 @@ async fn each_health_transition_opens_or_resolves_an_alert(store: Arc<dyn Store>
     let issued = issue_connection(&app, tenant, "okta", ConnectionOptions { kind: ScimConnectionKind::Okta, settings })
         .await
         .unwrap();
-    let base = format!("{address}/scim/v2/{org}");
-    let client = reqwest::Client::new();
-    let token = secrecy::ExposeSecret::expose_secret(&issued.token).to_owned();
+    let scim = Scim {
+        client: reqwest::Client::new(),
+        base: format!("{address}/scim/v2/{org}"),
+        token: secrecy::ExposeSecret::expose_secret(&issued.token).to_owned(),
+    };
     assert_eq!(status_of(&app).await, ConnectionStatus::Healthy);
 
     // ZITADEL refuses every write: the create waits, and once it is older than the threshold the connection is
     // degraded and its alert opens with a notification.
     sim.control().add_fault(Fault::new("POST /v2/users/human", FaultKind::Status(503)));
     sim.control().add_fault(Fault::new("POST /management/v1/users/human/_import", FaultKind::Status(503)));
-    let created = client
-        .post(format!("{base}/Users"))
-        .bearer_auth(&token)
-        .header("Content-Type", "application/scim+json")
-        .body(
-            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ada@customer.example"})
-                .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ada@customer.example"});
+    scim.send(Method::POST, "/Users", Some(user)).await;
     let outcome = provision_once(&app).await.unwrap();
     assert_eq!(outcome.retried, 1, "{outcome:?}");
     tokio::time::sleep(Duration::from_millis(1_200)).await;
@@ -118,8 +112,7 @@ async fn each_health_transition_opens_or_resolves_an_alert(store: Arc<dyn Store>
     assert_eq!(status_of(&app).await, ConnectionStatus::Stalled);
     assert_eq!(watch_connections(&app).await.unwrap().governed, vec![prod()]);
     assert_eq!(alert_events(&store, "scim-connection-stalled").await, vec![("opened".to_owned(), None)]);
-    let listed = client.get(format!("{base}/Users")).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(listed.status(), 200);
+    scim.send(Method::GET, "/Users", None).await;
     // The request log is written behind the response: wait until the request counts.
     for _ in 0..50 {
         if status_of(&app).await == ConnectionStatus::Healthy {

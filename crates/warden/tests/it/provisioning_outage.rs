@@ -24,6 +24,7 @@ use warden::config::DatabaseUrl;
 use warden::store::{self, ConnectionBacklog, ProvisioningOperation, Store};
 use zitadel_sim::{Estate, Fault, FaultKind, Simulator, SimulatorOptions, UserState};
 
+use crate::provisioning::Scim;
 use crate::support::postgres_admin_url;
 use crate::sync_cli::{PAT, run, warden};
 
@@ -186,32 +187,6 @@ impl Drop for Server {
     }
 }
 
-/// The SCIM client (Okta, say) of one connection.
-#[derive(Clone)]
-struct Scim {
-    client: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Scim {
-    async fn send(&self, method: Method, path: &str, body: &Value) -> Value {
-        let response = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header("Content-Type", "application/scim+json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        assert!(status.is_success(), "{method} {path}: {status}: {text}");
-        serde_json::from_str(&text).unwrap()
-    }
-}
-
 /// How a user looks after a write: (displayName, active).
 type Look = (String, bool);
 
@@ -279,17 +254,17 @@ async fn write_round(scim: &Scim, round: usize, ids: &mut [String]) {
                             "emails": [{"value": format!("{name}@customer.example"), "primary": true}],
                             "active": true,
                         });
-                        let user = scim.send(Method::POST, "/Users", &body).await;
+                        let user = scim.send(Method::POST, "/Users", Some(body)).await;
                         created.push((index, user["id"].as_str().unwrap().to_owned()));
                     }
                     Write::Rename(version) => {
                         let operation =
                             json!({"op": "replace", "path": "displayName", "value": format!("{name} {version}")});
-                        scim.send(Method::PATCH, &format!("/Users/{id}"), &patch(&operation)).await;
+                        scim.send(Method::PATCH, &format!("/Users/{id}"), Some(patch(&operation))).await;
                     }
                     Write::Active(active) => {
                         let operation = json!({"op": "replace", "path": "active", "value": active});
-                        scim.send(Method::PATCH, &format!("/Users/{id}"), &patch(&operation)).await;
+                        scim.send(Method::PATCH, &format!("/Users/{id}"), Some(patch(&operation))).await;
                     }
                 }
             }

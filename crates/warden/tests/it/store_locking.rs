@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
 use serde_json::json;
 use warden::app::scim_admin::{ConnectionOptions, issue_connection};
 use warden::app::sync::{SyncRequest, sync_environment};
@@ -12,7 +13,7 @@ use warden::govern::govern_once;
 use warden::store::{ScimConnectionKind, ScimTenant, Store};
 use warden_core::id::OrgId;
 
-use crate::provisioning::{logged_simulator, prod, serve_with};
+use crate::provisioning::{Scim, logged_simulator, prod, serve_with};
 use crate::support::contract_tests;
 
 contract_tests!(governing_while_scim_clients_write_never_finds_the_database_locked);
@@ -27,29 +28,24 @@ async fn governing_while_scim_clients_write_never_finds_the_database_locked(stor
         issue_connection(&app, tenant, "load", ConnectionOptions::without_provisioning(ScimConnectionKind::Generic))
             .await
             .unwrap();
-    let token = secrecy::ExposeSecret::expose_secret(&issued.token).to_owned();
-    let base = format!("{address}/scim/v2/{org}");
+    let scim = Scim {
+        client: reqwest::Client::new(),
+        base: format!("{address}/scim/v2/{org}"),
+        token: secrecy::ExposeSecret::expose_secret(&issued.token).to_owned(),
+    };
 
     let deadline = Instant::now() + Duration::from_secs(3);
     let mut writers = tokio::task::JoinSet::new();
     for writer in 0..4 {
-        let (client, base, token) = (reqwest::Client::new(), base.clone(), token.clone());
+        let scim = scim.clone();
         writers.spawn(async move {
             let mut written = 0;
             while Instant::now() < deadline {
-                let body = json!({
+                let user = json!({
                     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
                     "userName": format!("load-{writer}-{written}@customer.example"),
                 });
-                let response = client
-                    .post(format!("{base}/Users"))
-                    .bearer_auth(&token)
-                    .header("Content-Type", "application/scim+json")
-                    .body(body.to_string())
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 201);
+                scim.send(Method::POST, "/Users", Some(user)).await;
                 written += 1;
             }
             written
