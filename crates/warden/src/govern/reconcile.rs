@@ -56,12 +56,9 @@ async fn load_tenant(
     let all = ScimQuery::default();
     let links: BTreeMap<String, _> =
         store.provisioned_users(tenant).await?.into_iter().map(|link| (link.scim_user_id.clone(), link)).collect();
-    let mut in_outbox = BTreeSet::new();
+    let in_outbox: BTreeSet<String> = store.scim_users_in_outbox(tenant).await?.into_iter().collect();
     let mut mappings = Vec::new();
     for connection in connections {
-        for operation in store.list_provisioning_operations(Some(&connection.id), false, u32::MAX).await? {
-            in_outbox.insert(operation.scim_user_id);
-        }
         for mapping in store.list_group_role_mappings(Some(&connection.id)).await? {
             let Ok(id) = GroupRoleMappingId::parse(mapping.id.clone()) else { continue };
             mappings.push(TenantMapping {

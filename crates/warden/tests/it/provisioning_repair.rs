@@ -131,6 +131,9 @@ async fn differences_with_zitadel_are_found_after_a_sync_and_repaired(store: Arc
     assert_eq!(repaired.enqueued, 3);
     let audit = store.list_audit_events(10).await.unwrap();
     assert!(audit.iter().any(|event| event.action == "provisioning.repair" && event.operator == "ops"));
+    // A sync while the repairs wait in the outbox judges none of those users: they are on their way.
+    sync_environment(&app, &prod(), SyncRequest::default()).await.unwrap();
+    assert_eq!(open_findings(&store).await, vec![("unmapped-group".to_owned(), "Sales".to_owned())]);
     drain(&app).await;
     let ada_again = zitadel_user(&sim, &org, "ada@customer.example");
     assert_eq!(ada_again.len(), 1, "Ada exists once again");

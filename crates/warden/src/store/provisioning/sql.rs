@@ -281,6 +281,15 @@ impl<D: Dialect> ProvisioningStore for SqlStore<D> {
         fetch_all(&self.pool, &mut builder, "provisioning_outbox", decode_operation).await
     }
 
+    async fn scim_users_in_outbox(&self, tenant: &ScimTenant) -> Result<Vec<String>, Error> {
+        let [environment, org_id] = tenant_values(tenant);
+        let mut builder = statement::<D>(
+            "SELECT DISTINCT scim_user_id FROM provisioning_outbox WHERE environment = ? AND org_id = ?",
+            vec![environment, org_id],
+        );
+        fetch_all(&self.pool, &mut builder, "provisioning_outbox", |row| row.text("scim_user_id")).await
+    }
+
     async fn provisioning_backlogs(&self) -> Result<Vec<ConnectionBacklog>, Error> {
         let mut builder = statement::<D>(
             "SELECT c.id AS connection_id, \

@@ -171,6 +171,8 @@ pub trait ProvisioningStore: Send + Sync {
         parked_only: bool,
         limit: u32,
     ) -> Result<Vec<ProvisioningOperation>, Error>;
+    /// The SCIM users of the tenant with an operation in the outbox (waiting, retried, claimed or parked).
+    async fn scim_users_in_outbox(&self, tenant: &ScimTenant) -> Result<Vec<String>, Error>;
     /// Every connection's backlog (connections without operations included), in connection order.
     async fn provisioning_backlogs(&self) -> Result<Vec<ConnectionBacklog>, Error>;
     /// Carries out a repair plan for `tenant` and audits it as `operator`'s (`provisioning.repair`); returns the
