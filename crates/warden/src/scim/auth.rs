@@ -31,7 +31,7 @@ use crate::app::tokens::{hash_token, same_hash};
 use crate::scim::error::Error;
 use crate::scim::limits::retry_after_seconds;
 use crate::scim::state::{ScimState, now};
-use crate::scim::vouch::Verdict;
+use crate::scim::vouch::{Verdict, VouchError};
 use crate::store::{ScimConnection, ScimConnectionId, ScimRequestLogEntry, ScimTenant, TokenHash};
 
 /// Who is calling: the connection its token belongs to, and the tenant that connection reaches.
@@ -252,10 +252,12 @@ async fn authenticate(
         Some(connection) if accepts(&connection, &hash, org) => connection,
         Some(_) => return Err(refuse(limiter, address, at)),
         None => match store.scim_connection_accepting_zitadel_tokens(org).await? {
-            Some(connection) => vouched(state, connection, token, &hash).await.map_err(|error| match error {
-                Error::Unauthorized => refuse(limiter, address, at),
-                other => other,
-            })?,
+            Some(connection) => {
+                vouched(state, address, connection, token, &hash).await.map_err(|error| match error {
+                    Error::Unauthorized => refuse(limiter, address, at),
+                    other => other,
+                })?
+            }
             None => return Err(refuse(limiter, address, at)),
         },
     };
@@ -276,17 +278,22 @@ async fn authenticate(
 /// ZITADEL vouches for it and its user manages the org's users.
 async fn vouched(
     state: &ScimState,
+    address: IpAddr,
     connection: ScimConnection,
     token: &str,
     hash: &TokenHash,
 ) -> Result<ScimConnection, Error> {
-    match state.vouching.verdict(&connection, token, hash).await {
+    let throttled = || state.failed_auth_limiter.blocked_for(address, Instant::now());
+    match state.vouching.verdict(&connection, token, hash, throttled).await {
         Ok(Verdict::Accepted { .. }) => Ok(connection),
         Ok(Verdict::Unknown) => Err(Error::Unauthorized),
         Ok(Verdict::Forbidden { user_id }) => {
             Err(Error::Forbidden(Verdict::forbidden_detail(user_id.as_deref(), connection.tenant.org_id.as_str())))
         }
-        Err(error) => {
+        Err(VouchError::Throttled(wait)) => {
+            Err(Error::TooManyRequests { retry_after_seconds: retry_after_seconds(wait) })
+        }
+        Err(error @ VouchError::Unavailable(_)) => {
             tracing::warn!(connection = %connection.id, %error, "cannot check a bearer token with ZITADEL");
             Err(Error::TokenCheckUnavailable)
         }

@@ -54,10 +54,16 @@ impl Verdict {
     }
 }
 
-/// ZITADEL could not be asked (unreachable, failing, environment not configured).
+/// Why no verdict came.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct VouchError(String);
+pub(crate) enum VouchError {
+    /// ZITADEL could not be asked (unreachable, failing, environment not configured).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The caller's address was throttled while the request waited for a question slot: ZITADEL is not asked.
+    #[error("the address is throttled; retry after {0:?}")]
+    Throttled(Duration),
+}
 
 struct Entry {
     asked_at: Instant,
@@ -81,15 +87,18 @@ impl Vouching {
         }
     }
 
-    /// ZITADEL's verdict on `token` for the org of `connection`, from the cache while fresh.
+    /// ZITADEL's verdict on `token` for the org of `connection`, from the cache while fresh. `throttled` is asked
+    /// once the question's slot is had, right before ZITADEL would be: made-up tokens sent at once all pass the
+    /// throttle at the door, and only this second look sees the failures of those answered meanwhile.
     pub(crate) async fn verdict(
         &self,
         connection: &ScimConnection,
         token: &str,
         hash: &TokenHash,
+        throttled: impl Fn() -> Option<Duration>,
     ) -> Result<Verdict, VouchError> {
         let cell = self.cell(hash, connection.tenant.org_id.as_str(), Instant::now());
-        let verdict = cell.get_or_try_init(|| self.ask(connection, token)).await?;
+        let verdict = cell.get_or_try_init(|| self.ask(connection, token, throttled)).await?;
         Ok(verdict.clone())
     }
 
@@ -121,12 +130,22 @@ impl Vouching {
         verdict
     }
 
-    async fn ask(&self, connection: &ScimConnection, token: &str) -> Result<Verdict, VouchError> {
+    async fn ask(
+        &self,
+        connection: &ScimConnection,
+        token: &str,
+        throttled: impl Fn() -> Option<Duration>,
+    ) -> Result<Verdict, VouchError> {
         let environment = &connection.tenant.environment;
-        let client = (self.clients)(environment)
-            .ok_or_else(|| VouchError(format!("environment {environment} has no usable ZITADEL client")))?;
+        let client = (self.clients)(environment).ok_or_else(|| {
+            VouchError::Unavailable(format!("environment {environment} has no usable ZITADEL client"))
+        })?;
         let org = &connection.tenant.org_id;
-        let _question = self.questions.acquire().await.map_err(|_| VouchError("shutting down".to_owned()))?;
+        let _question =
+            self.questions.acquire().await.map_err(|_| VouchError::Unavailable("shutting down".to_owned()))?;
+        if let Some(wait) = throttled() {
+            return Err(VouchError::Throttled(wait));
+        }
         let verdict = match client.memberships_of_token(&SecretString::from(token.to_owned())).await {
             Ok(memberships) => match user_manager_role(&memberships, org) {
                 Some(role) => Verdict::Accepted {
@@ -138,7 +157,7 @@ impl Vouching {
                 }
             },
             Err(error) if error.is_unauthenticated() => Verdict::Unknown,
-            Err(error) => return Err(VouchError(error.to_string())),
+            Err(error) => return Err(VouchError::Unavailable(error.to_string())),
         };
         match &verdict {
             Verdict::Accepted { user_id, role } => {

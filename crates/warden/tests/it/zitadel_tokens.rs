@@ -23,7 +23,8 @@ use crate::support::contract_tests;
 
 contract_tests!(
     zitadel_vouched_tokens_are_accepted_refused_and_revoked,
-    users_addressed_by_their_zitadel_id_are_adopted
+    users_addressed_by_their_zitadel_id_are_adopted,
+    a_flood_of_made_up_tokens_is_throttled_and_asks_zitadel_little
 );
 
 const OKTA_PAT: &str = "okta-service-user-pat";
@@ -142,6 +143,19 @@ async fn zitadel_vouched_tokens_are_accepted_refused_and_revoked(store: Arc<dyn 
     assert_eq!(list_users(&client, &base, "made-up-token").await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(list_users(&client, &base, &own_token).await.0, StatusCode::OK);
 
+    // Hostile tokens: huge, non-ASCII, blank, a SCIM filter; each is a refusal (or the server's header limit), never
+    // a 5xx, and none reaches another org.
+    for hostile in ["x".repeat(16 * 1024), "ünïcødé-tøken".to_owned(), " ".to_owned(), "userName eq \"x\"".to_owned()]
+    {
+        let response = client
+            .get(format!("{base}/Users"))
+            .header("Authorization", format!("Bearer {hostile}").into_bytes())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        assert!(status.is_client_error() && status != StatusCode::FORBIDDEN, "{}: {status}", hostile.len());
+    }
     // Verdicts are cached: a burst with a known token asks ZITADEL at most once more.
     sim.control().reset_request_counts();
     for _ in 0..20 {
@@ -201,6 +215,58 @@ async fn zitadel_vouched_tokens_are_accepted_refused_and_revoked(store: Arc<dyn 
         create_connection(&app, "prod", OrgId::parse(other_org.clone()).unwrap(), "p2", provisioning).await.is_ok()
     );
     assert_schemas(&exchanges);
+}
+
+/// A flood of made-up tokens from one address at an org that accepts ZITADEL's tokens: each costs at most one
+/// question to ZITADEL until the address is throttled (429), and then none; a token ZITADEL vouched for, the
+/// connection's own token, and another tenant's token keep working from that same address.
+async fn a_flood_of_made_up_tokens_is_throttled_and_asks_zitadel_little(store: Arc<dyn Store>) {
+    let (sim, _directory, _exchanges) = logged_simulator().await;
+    let (app, address) = serve_with(&sim, store.clone(), |_| {}).await;
+    store.upsert_environment(&app.environment("prod").unwrap().environment).await.unwrap();
+    let (org, other_org, okta) = sim.control().with_estate(|estate| {
+        let orgs: Vec<String> = estate.orgs().map(|org| org.id.clone()).collect();
+        let editor = estate.warden_user_id().to_owned();
+        let okta = estate.add_machine_user(&editor, &orgs[0], "okta-scim", "Okta SCIM", "").unwrap();
+        let scope = MembershipScope::Org { org_id: orgs[0].clone() };
+        estate.add_membership(&editor, &okta, scope, vec!["ORG_USER_MANAGER".into()]).unwrap();
+        (orgs[0].clone(), orgs[1].clone(), okta)
+    });
+    sim.control().register_pat(OKTA_PAT, &okta);
+    let issue = |org: &str, name: &'static str, settings: ConnectionSettings| {
+        let tenant = ScimTenant { environment: prod(), org_id: OrgId::parse(org.to_owned()).unwrap() };
+        issue_connection(&app, tenant, name, ConnectionOptions { kind: ScimConnectionKind::Okta, settings })
+    };
+    let accepting = ConnectionSettings { zitadel_tokens: true, ..ConnectionSettings::without_provisioning() };
+    let own = issue(&org, "okta", accepting).await.unwrap().token.expose_secret().to_owned();
+    let other = issue(&other_org, "entra", ConnectionSettings::without_provisioning())
+        .await
+        .unwrap()
+        .token
+        .expose_secret()
+        .to_owned();
+    let (base, other_base) = (format!("{address}/scim/v2/{org}"), format!("{address}/scim/v2/{other_org}"));
+    let client = reqwest::Client::new();
+    assert_eq!(list_users(&client, &base, OKTA_PAT).await.0, StatusCode::OK);
+
+    sim.control().reset_request_counts();
+    let mut flood = tokio::task::JoinSet::new();
+    for index in 0..100 {
+        let (client, base) = (client.clone(), base.clone());
+        flood.spawn(async move { list_users(&client, &base, &format!("flood-{index}")).await.0 });
+    }
+    let mut throttled = 0;
+    while let Some(status) = flood.join_next().await {
+        let status = status.unwrap();
+        assert!(matches!(status, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS), "{status}");
+        throttled += usize::from(status == StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert!(throttled > 0, "100 made-up tokens from one address were never throttled");
+    let asked = sim.control().request_counts().get("POST /auth/v1/memberships/me/_search").copied().unwrap_or(0);
+    assert!(asked <= 40, "ZITADEL was asked {asked} times for 100 made-up tokens");
+    assert_eq!(list_users(&client, &base, OKTA_PAT).await.0, StatusCode::OK);
+    assert_eq!(list_users(&client, &base, &own).await.0, StatusCode::OK);
+    assert_eq!(list_users(&client, &other_base, &other).await.0, StatusCode::OK);
 }
 
 fn client_as(sim: &Simulator, pat: &str) -> ZitadelClient {
