@@ -401,15 +401,13 @@ impl ZitadelClient {
         converted(&operation, providers, convert::identity_provider)
     }
 
-    /// One page of ZITADEL's event store, oldest first (needs `events.read`, e.g. `IAM_OWNER_VIEWER`).
+    /// One page of ZITADEL's event store (needs `events.read`, e.g. `IAM_OWNER_VIEWER`): oldest first after
+    /// `query.from`, or newest first with `query.newest_first`.
     pub async fn search_events(&self, query: &EventQuery) -> Result<Vec<ZitadelEvent>, Error> {
         let operation = "search events".to_owned();
-        let mut body = json!({"asc": true, "limit": query.limit.clamp(1, 1_000)});
+        let mut body = json!({"asc": !query.newest_first, "limit": query.limit.clamp(1, 1_000)});
         if let Some(from) = query.from {
             body["from"] = json!(from.format(&Rfc3339).map_err(|error| invalid(&operation, &error))?);
-        }
-        if query.after_sequence > 0 {
-            body["sequence"] = json!(query.after_sequence.to_string());
         }
         if !query.aggregate_types.is_empty() {
             body["aggregateTypes"] = json!(query.aggregate_types);
@@ -445,11 +443,14 @@ fn administrator_key(admin: &v2::Administrator) -> String {
     format!("{resource}/{}", admin.user.id)
 }
 
-/// Which events to read: those after `from` and `after_sequence`, oldest first.
+/// Which events to read. ZITADEL's event `sequence` counts per aggregate (the event store orders events by its
+/// global `position`, which the API does not show), so pages follow the creation date: oldest first, those created
+/// after `from`; or, with `newest_first`, the newest (before `from`, if given).
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
     pub from: Option<OffsetDateTime>,
-    pub after_sequence: u64,
+    pub newest_first: bool,
+    /// Only these aggregate types (`user`, `usergrant`, `org`, `project`, `instance`; at most 10); empty: all.
     pub aggregate_types: Vec<String>,
     pub limit: u32,
 }
@@ -457,6 +458,7 @@ pub struct EventQuery {
 /// One event of ZITADEL's event store, as far as warden reads it (who did what to which object, when).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ZitadelEvent {
+    /// The event's number within its aggregate.
     pub sequence: u64,
     pub created_at: Option<OffsetDateTime>,
     /// `user.human.added`, `user.grant.changed`, ...

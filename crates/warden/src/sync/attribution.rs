@@ -3,7 +3,7 @@
 //! Events are matched to changed objects by id: an event is indexed under its aggregate id and under the ids its
 //! payload names (`userId`, `keyId`, `tokenId`, `grantId`, `appId`, `idpId`, `id`). Each kind of object names the
 //! ids and event types that can explain it, most specific first; objects removed by a cascade fall back to the
-//! removal of their parent (`project.removed`, `user.removed`). The latest matching event wins.
+//! removal of their parent (`project.removed`, `user.removed`). The latest matching event (by creation date) wins.
 
 use std::collections::HashMap;
 
@@ -11,34 +11,28 @@ use time::OffsetDateTime;
 use warden_core::id::UserId;
 use warden_core::model::{Attribution, ChangeKind, ResourceKind};
 use warden_core::reconcile::ObjectChange;
-use warden_zitadel::{EventQuery, ZitadelClient, ZitadelEvent};
+use warden_zitadel::{ZitadelClient, ZitadelEvent};
 
-/// Pages of 1,000 events read at most per run; older changes stay unattributed.
-const MAX_EVENT_PAGES: usize = 50;
+use super::events::{self, EventsRead};
+
+/// Events read at most per run for attribution; older changes stay unattributed.
+const MAX_EVENTS: usize = 50_000;
 const PAYLOAD_IDS: [&str; 7] = ["userId", "keyId", "tokenId", "grantId", "appId", "idpId", "id"];
 
 /// The events since `since`, oldest first; `None` when the credential may not read them (or the read fails: a
 /// sync never fails for want of attribution).
 pub(crate) async fn read_events(client: &ZitadelClient, since: OffsetDateTime) -> Option<Vec<ZitadelEvent>> {
-    let mut events: Vec<ZitadelEvent> = Vec::new();
-    for _ in 0..MAX_EVENT_PAGES {
-        let after_sequence = events.last().map_or(0, |event| event.sequence);
-        let query = EventQuery { from: Some(since), after_sequence, aggregate_types: Vec::new(), limit: 1_000 };
-        match client.search_events(&query).await {
-            Ok(page) => {
-                let full = page.len() >= 1_000;
-                events.extend(page);
-                if !full {
-                    return Some(events);
-                }
-            }
-            Err(error) => {
-                tracing::info!(%error, "ZITADEL's events cannot be read; changes are attributed to nobody");
-                return None;
-            }
+    match events::read_after(client, since, &[], MAX_EVENTS).await {
+        Ok(EventsRead::Complete(events)) => Some(events),
+        Ok(EventsRead::Incomplete(why)) => {
+            tracing::info!(%why, "not every event since the last run can be read; changes are attributed to nobody");
+            None
+        }
+        Err(error) => {
+            tracing::info!(%error, "ZITADEL's events cannot be read; changes are attributed to nobody");
+            None
         }
     }
-    Some(events)
 }
 
 /// Attributes changes to the events that explain them.
@@ -69,7 +63,7 @@ impl<'a> Attributor<'a> {
                 .get(id.as_str())?
                 .iter()
                 .filter(|event| event.event_type.contains(type_hint))
-                .max_by_key(|event| event.sequence)
+                .max_by_key(|event| (event.created_at, event.sequence))
         });
         match event.and_then(|event| Some((event, event.created_at?))) {
             Some((event, occurred_at)) => Attribution::Event {

@@ -3,6 +3,7 @@
 
 mod attribution;
 mod compare;
+mod events;
 mod fetch;
 
 use std::time::{Duration, Instant};
