@@ -8,6 +8,7 @@ pub mod fields;
 pub mod governance;
 pub mod health;
 pub mod id;
+pub mod incremental;
 pub mod inventory;
 pub mod model;
 pub mod operator;

@@ -1,5 +1,9 @@
 //! Key-ordered work on a batch, for comparing a large kind with the store a bounded slice at a time.
 
+use std::collections::BTreeSet;
+
+use crate::fields::Described;
+use crate::id::OrgId;
 use crate::model::{ObjectBatch, ObjectKey, Observed, Stored};
 
 /// Sorts by descending key; of objects sharing a key, the one that came last stays (as in the store).
@@ -50,6 +54,14 @@ impl ObjectBatch {
     /// returns them, smallest key last.
     pub fn split_smallest_through(&mut self, last: &str) -> ObjectBatch {
         map_objects!(self, |objects| split_smallest_through(objects, last))
+    }
+
+    /// Keeps the objects of the organizations `orgs` and, with `instance`, those of no organization.
+    pub fn retain_in_orgs(&mut self, orgs: &BTreeSet<OrgId>, instance: bool) {
+        with_objects!(self, |objects| objects.retain(|object| match object.scope_org() {
+            Some(org) => orgs.contains(org),
+            None => instance,
+        }))
     }
 
     /// Moves every object of `other` (which must be of the same kind) to the end of this batch; returns `other`

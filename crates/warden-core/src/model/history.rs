@@ -23,6 +23,16 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// How a sync run read ZITADEL.
+    SyncMode {
+        /// Every list, everything compared with the store.
+        Full => "full",
+        /// Only what ZITADEL's events since the last trusted position name, with its fan-out.
+        Incremental => "incremental",
+    }
+);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncRun {
     pub id: SyncRunId,
@@ -36,6 +46,15 @@ pub struct SyncRun {
     pub retries: u64,
     /// The process that ran it (`host:pid:suffix`), when it was run under a lease.
     pub holder: Option<String>,
+    pub mode: SyncMode,
+    /// Why the run was full or incremental (`first sync`, `requested`, `events since ...`).
+    pub mode_reason: String,
+    /// The creation date of the newest ZITADEL event the run accounts for; set only on a run that ended `ok`, and
+    /// where the next incremental run reads on from.
+    pub event_position: Option<OffsetDateTime>,
+    /// What the position is valid for (the environment's scope settings and warden's reading of ZITADEL); a
+    /// position recorded under another basis is not trusted.
+    pub basis: Option<String>,
 }
 
 /// A scope (resource type x org) that could not be read, and why.

@@ -115,7 +115,7 @@ use std::fmt;
 
 pub use environment::{ApiVersion, Environment};
 pub use estate::{Application, IdentityProvider, IdpOwner, Org, Project, ProjectGrant, ProjectRole};
-pub use history::{Attribution, Change, ChangeKind, FieldChange, SyncError, SyncRun, SyncStatus};
+pub use history::{Attribution, Change, ChangeKind, FieldChange, SyncError, SyncMode, SyncRun, SyncStatus};
 pub use principal::{
     HumanProfile, INSTANCE_USER_MANAGER_ROLES, MachineKey, MachineProfile, Membership, MembershipScope,
     ORG_USER_MANAGER_ROLES, PersonalAccessToken, User, UserGrant, UserKind, UserMetadata, user_manager_role,

@@ -66,6 +66,8 @@ pub struct EnvironmentSettings {
     pub credential: CredentialSource,
     /// How often `warden serve` syncs it, start to start.
     pub sync_interval: time::Duration,
+    /// How often a sync reads everything, even where the events since the last run would do.
+    pub full_sync_interval: time::Duration,
     /// How often `warden serve` probes its ZITADEL and identity providers.
     pub probe_interval: time::Duration,
     /// Parallel requests to this ZITADEL.
@@ -124,6 +126,7 @@ impl Settings {
                 environment,
                 credential,
                 sync_interval: entry.sync_interval.as_time(),
+                full_sync_interval: entry.full_sync_interval.as_time(),
                 probe_interval: entry.probe_interval.as_time(),
                 concurrency: usize::from(entry.concurrency),
                 rate_limit: entry.rate_limit,

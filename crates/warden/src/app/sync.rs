@@ -19,6 +19,8 @@ pub struct SyncRequest {
     /// Record every removal the run finds, even more than the environment's `removal_guard_percent` allows (an
     /// operator checked that the deletions in ZITADEL are real).
     pub accept_removals: bool,
+    /// Read everything, even where the events since the last run would do (`warden sync --full`).
+    pub full: bool,
 }
 
 /// What one environment's run did.
@@ -154,6 +156,8 @@ async fn pipeline(app: &App, environment: &EnvironmentName, request: SyncRequest
         removal_guard: (!request.accept_removals)
             .then_some(RemovalGuard { max_percent: settings.removal_guard_percent, ..RemovalGuard::default() }),
         holder: Some(app.holder().to_owned()),
+        full: request.full,
+        full_sync_interval: settings.full_sync_interval,
     };
     let now = app.now();
     let store = app.store();

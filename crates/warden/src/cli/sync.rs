@@ -25,11 +25,14 @@ pub struct SyncArgs {
     /// checking that the deletions in ZITADEL are real)
     #[arg(long)]
     accept_removals: bool,
+    /// Read everything, even where ZITADEL's events since the last run would let the run read only what changed
+    #[arg(long)]
+    full: bool,
 }
 
 pub(super) async fn run(app: &App, args: &SyncArgs) -> anyhow::Result<ExitCode> {
     let environments = app.environments(args.env.as_deref())?;
-    let request = SyncRequest { accept_removals: args.accept_removals };
+    let request = SyncRequest { accept_removals: args.accept_removals, full: args.full };
     let show_progress = args.format == OutputFormat::Table && std::io::stderr().is_terminal();
     let bars = MultiProgress::new();
 
@@ -114,6 +117,8 @@ fn summary_json(synced: &[EnvironmentSync]) -> serde_json::Value {
                 "name": summary.environment.as_str(),
                 "run_id": outcome.run.id.0,
                 "status": outcome.run.status.as_str(),
+                "mode": outcome.run.mode.as_str(),
+                "mode_reason": outcome.run.mode_reason,
                 "duration_ms": outcome.duration.as_millis() as u64,
                 "requests": outcome.run.requests,
                 "retries": outcome.run.retries,
@@ -145,6 +150,7 @@ fn summary_table(synced: &[EnvironmentSync]) -> String {
     let header = [
         "environment",
         "status",
+        "mode",
         "duration",
         "requests",
         "retries",
@@ -168,6 +174,7 @@ fn summary_table(synced: &[EnvironmentSync]) -> String {
             vec![
                 summary.environment.to_string(),
                 outcome.run.status.to_string(),
+                outcome.run.mode.to_string(),
                 format!("{:.1}s", outcome.duration.as_secs_f64()),
                 outcome.run.requests.to_string(),
                 outcome.run.retries.to_string(),
@@ -188,6 +195,8 @@ fn summary_table(synced: &[EnvironmentSync]) -> String {
         .collect();
     let mut out = table::render(&header, &rows);
     for summary in synced {
+        let run = &summary.outcome.run;
+        out.push_str(&format!("{}: {} sync: {}\n", summary.environment, run.mode, run.mode_reason));
         for error in &summary.outcome.run.errors {
             out.push_str(&format!("{}: {}: {}\n", summary.environment, error.scope, error.message));
         }

@@ -407,6 +407,9 @@ pub struct EnvironmentConfig {
     /// How often `warden serve` syncs: `30s`, `15m`, `1h`, `1h30m`.
     #[serde(default = "EnvironmentConfig::default_sync_interval")]
     pub sync_interval: ConfigDuration,
+    /// How often a sync reads everything even where ZITADEL's events would let it read only what changed.
+    #[serde(default = "EnvironmentConfig::default_full_sync_interval")]
+    pub full_sync_interval: ConfigDuration,
     /// How often `warden serve` probes ZITADEL and the identity providers it federates.
     #[serde(default = "EnvironmentConfig::default_probe_interval")]
     pub probe_interval: ConfigDuration,
@@ -440,6 +443,7 @@ impl EnvironmentConfig {
             credential: CredentialConfig::default(),
             orgs: Vec::new(),
             sync_interval: EnvironmentConfig::default_sync_interval(),
+            full_sync_interval: EnvironmentConfig::default_full_sync_interval(),
             probe_interval: EnvironmentConfig::default_probe_interval(),
             api: EnvironmentConfig::default_api(),
             concurrency: EnvironmentConfig::default_concurrency(),
@@ -452,6 +456,9 @@ impl EnvironmentConfig {
 
     fn default_sync_interval() -> ConfigDuration {
         ConfigDuration::from_secs(15 * 60)
+    }
+    fn default_full_sync_interval() -> ConfigDuration {
+        ConfigDuration::from_secs(24 * 60 * 60)
     }
     fn default_probe_interval() -> ConfigDuration {
         ConfigDuration::from_secs(5 * 60)

@@ -28,7 +28,7 @@ pub use governance::{
 };
 pub use leases::{Lease, LeaseAcquisition, LeaseStore};
 pub use maintenance::{MaintenanceStore, RetentionCutoffs, RetentionPruned};
-pub use observed::{ChangeQuery, Store, SyncWrites};
+pub use observed::{ChangeQuery, ObjectScope, Store, SyncWrites};
 pub use open::{SingleServer, claim_single_server, open, open_and_migrate};
 pub use postgres::{create_scratch_database, drop_scratch_database};
 pub use probes::ProbeStore;

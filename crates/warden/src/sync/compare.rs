@@ -70,7 +70,7 @@ impl Comparison {
         held
     }
 
-    fn absorb(&mut self, part: Reconciliation) {
+    pub(crate) fn absorb(&mut self, part: Reconciliation) {
         for change in &part.changes {
             let count = self.counts_after.entry(change.object_kind).or_default();
             let machine_user = change.object_kind == ResourceKind::User && is_machine(change);

@@ -4,11 +4,12 @@
 //! through v2), then what hangs off each user and project. Every list that fails marks its scope (kind x org)
 //! unknown, with the scopes that depend on it, so that reconciliation keeps what is stored there.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use tokio::task::JoinSet;
 use warden_core::fields::Described;
 use warden_core::id::{OrgId, UserId};
+use warden_core::incremental::Plan;
 use warden_core::model::{
     Application, IdentityProvider, MachineKey, Membership, ObjectBatch, Observed, Org, PersonalAccessToken, Project,
     ProjectGrant, ProjectRole, ResourceKind, Snapshot, SyncError, User, UserGrant, UserMetadata,
@@ -176,15 +177,8 @@ pub(crate) async fn fetch_estate(client: &ZitadelClient, orgs_in_scope: &[OrgId]
     }
     let org_ids: Vec<OrgId> = orgs.iter().map(|org| org.id.clone()).collect();
     let members_through_v2 = !matches!(memberships.1, Ok(None));
-    let mut graph = Graph {
-        client: client.clone(),
-        orgs: org_ids.clone(),
-        members_through_v2,
-        tasks: JoinSet::new(),
-        waiting: VecDeque::new(),
-        user_cursor: (0, 0),
-        fetched: Fetched::default(),
-    };
+    let mut graph = Graph::new(client, org_ids.clone(), members_through_v2);
+    graph.fan_out_users = true;
     graph.fetched.snapshot.orgs = orgs;
     graph.finish(&memberships.0, memberships.1);
 
@@ -196,17 +190,7 @@ pub(crate) async fn fetch_estate(client: &ZitadelClient, orgs_in_scope: &[OrgId]
         graph.spawn(Task::ProjectGrantsOfOrg(org.clone()));
         graph.spawn(Task::OrgIdentityProviders(org.clone()));
     }
-    graph.start_waiting();
-    while let Some(joined) = graph.tasks.join_next().await {
-        match joined {
-            Ok((task, outcome)) => graph.finish(&task, outcome),
-            // A panicking task is a bug; its scope is unknown but the read goes on.
-            Err(error) => {
-                graph.fetched.errors.push(SyncError { scope: "internal".to_owned(), message: error.to_string() })
-            }
-        }
-        graph.start_waiting();
-    }
+    graph.run_to_end().await;
     let mut fetched = graph.fetched;
     // Instance providers are listed by the instance and by every organization; keep each once.
     let mut seen = BTreeSet::new();
@@ -214,9 +198,121 @@ pub(crate) async fn fetch_estate(client: &ZitadelClient, orgs_in_scope: &[OrgId]
     Ok(fetched)
 }
 
+/// What an incremental read produced, and whether managers came with the instance-wide administrators list.
+#[derive(Debug)]
+pub(crate) struct PlannedRead {
+    pub(crate) fetched: Fetched,
+    /// The managers read are all of them (the instance-wide list), not only the planned organizations'.
+    pub(crate) all_members: bool,
+}
+
+/// Reads the organizations in scope and the lists `plan` names. `known_users` are the stored users the plan's
+/// per-user lists may concern: those of a user that is neither re-listed nor stored are not read (it was removed),
+/// and keys and tokens are listed for machine users only, as a full read does.
+pub(crate) async fn fetch_planned(
+    client: &ZitadelClient,
+    orgs_in_scope: &[OrgId],
+    plan: &mut Plan,
+    known_users: &[User],
+) -> Result<PlannedRead, ClientError> {
+    let members_dirty = !plan.members_of.is_empty() || plan.instance_members;
+    let (orgs, memberships) = if members_dirty {
+        let (orgs, memberships) = tokio::join!(client.list_orgs(), Task::MembershipsOfInstance.run(client.clone()));
+        (orgs?, Some(memberships))
+    } else {
+        (client.list_orgs().await?, None)
+    };
+    let mut orgs: Vec<Org> = orgs;
+    if !orgs_in_scope.is_empty() {
+        orgs.retain(|org| orgs_in_scope.contains(&org.id));
+    }
+    let org_ids: Vec<OrgId> = orgs.iter().map(|org| org.id.clone()).collect();
+    plan.retain_orgs(|org| org_ids.contains(org));
+    let all_members = matches!(memberships, Some((_, Ok(Some(_)))));
+    let members_through_v1 = matches!(memberships, Some((_, Ok(None))));
+    if members_through_v1 {
+        // Project and project-grant managers are listed per project and grant: the organization's projects and
+        // grants are listed with them, so that its managers are read completely.
+        for org in plan.members_of.clone() {
+            plan.projects_of.insert(org.clone());
+            plan.project_grants_of.insert(org);
+        }
+    }
+    let mut graph = Graph::new(client, org_ids, !members_through_v1);
+    graph.members_of = plan.members_of.iter().cloned().collect();
+    graph.instance_members = plan.instance_members;
+    graph.fetched.snapshot.orgs = orgs;
+    if let Some((task, outcome)) = memberships {
+        graph.finish(&task, outcome);
+    }
+    for org in &plan.users_of {
+        graph.spawn(Task::UsersOfOrg(org.clone()));
+    }
+    for org in &plan.projects_of {
+        graph.spawn(Task::ProjectsOfOrg(org.clone()));
+    }
+    for org in &plan.project_grants_of {
+        graph.spawn(Task::ProjectGrantsOfOrg(org.clone()));
+    }
+    for org in &plan.user_grants_of {
+        graph.spawn(Task::UserGrantsOfOrg(org.clone()));
+    }
+    for org in &plan.providers_of {
+        graph.spawn(Task::OrgIdentityProviders(org.clone()));
+    }
+    if plan.instance_providers {
+        graph.spawn(Task::InstanceIdentityProviders);
+    }
+    graph.run_to_end().await;
+
+    // What hangs off each user the events name, once the users are known.
+    let relisted_ok = |org: &OrgId| {
+        plan.users_of.contains(org)
+            && !graph.fetched.unknown.contains(&FetchScope { kind: ResourceKind::User, org: Some(org.clone()) })
+    };
+    let relisted: HashMap<&UserId, &User> = graph.fetched.snapshot.users.iter().map(|user| (&user.id, user)).collect();
+    let stored: HashMap<&UserId, &User> = known_users.iter().map(|user| (&user.id, user)).collect();
+    let mut follow_ups = Vec::new();
+    for (user_id, (org, parts)) in &plan.user_parts {
+        let user = if plan.users_of.contains(org) {
+            if !relisted_ok(org) {
+                // The users could not be listed: their scopes are unknown already, nothing is removed.
+                continue;
+            }
+            relisted.get(user_id).copied()
+        } else {
+            stored.get(user_id).copied()
+        };
+        let Some(user) = user else { continue };
+        if parts.metadata {
+            follow_ups.push(Task::Metadata(org.clone(), user_id.clone()));
+        }
+        if parts.machine_keys && user.is_machine() {
+            follow_ups.push(Task::MachineKeys(org.clone(), user_id.clone()));
+        }
+        if parts.personal_access_tokens && user.is_machine() {
+            follow_ups.push(Task::PersonalAccessTokens(org.clone(), user_id.clone()));
+        }
+    }
+    for task in follow_ups {
+        graph.spawn(task);
+    }
+    graph.run_to_end().await;
+    let mut fetched = graph.fetched;
+    let mut seen = BTreeSet::new();
+    fetched.snapshot.identity_providers.retain(|provider| seen.insert(provider.key()));
+    Ok(PlannedRead { fetched, all_members })
+}
+
 struct Graph {
     client: ZitadelClient,
     orgs: Vec<OrgId>,
+    /// Whether the keys, tokens and metadata of every user read are listed (a full read), or only those queued.
+    fan_out_users: bool,
+    /// Where the instance-wide administrators list is not served, the organizations whose managers are listed
+    /// instead, and whether the instance's are.
+    members_of: Vec<OrgId>,
+    instance_members: bool,
     /// Project and project-grant members come with the instance-wide administrators list (or it failed, and their
     /// scopes are unknown anyway); otherwise each is listed.
     members_through_v2: bool,
@@ -232,6 +328,36 @@ fn in_scope<T: Described>(objects: Vec<T>, orgs: &[OrgId]) -> Vec<T> {
 }
 
 impl Graph {
+    fn new(client: &ZitadelClient, orgs: Vec<OrgId>, members_through_v2: bool) -> Graph {
+        Graph {
+            client: client.clone(),
+            members_of: orgs.clone(),
+            orgs,
+            fan_out_users: false,
+            instance_members: true,
+            members_through_v2,
+            tasks: JoinSet::new(),
+            waiting: VecDeque::new(),
+            user_cursor: (0, 0),
+            fetched: Fetched::default(),
+        }
+    }
+
+    /// Runs every queued task and what follows from it.
+    async fn run_to_end(&mut self) {
+        self.start_waiting();
+        while let Some(joined) = self.tasks.join_next().await {
+            match joined {
+                Ok((task, outcome)) => self.finish(&task, outcome),
+                // A panicking task is a bug; its scope is unknown but the read goes on.
+                Err(error) => {
+                    self.fetched.errors.push(SyncError { scope: "internal".to_owned(), message: error.to_string() })
+                }
+            }
+            self.start_waiting();
+        }
+    }
+
     fn spawn(&mut self, task: Task) {
         self.waiting.push_back(task);
     }
@@ -246,6 +372,9 @@ impl Graph {
 
     /// The next list hanging off a user already read: metadata of every user, keys and tokens of machine users.
     fn next_user_task(&mut self) -> Option<Task> {
+        if !self.fan_out_users {
+            return None;
+        }
         loop {
             let (index, step) = self.user_cursor;
             let user = self.fetched.snapshot.users.get(index)?;
@@ -284,8 +413,10 @@ impl Graph {
             Task::ProjectsOfInstance => self.orgs.iter().cloned().map(Task::ProjectsOfOrg).collect(),
             Task::UserGrantsOfInstance => self.orgs.iter().cloned().map(Task::UserGrantsOfOrg).collect(),
             Task::MembershipsOfInstance => {
-                let mut tasks: Vec<Task> = self.orgs.iter().cloned().map(Task::OrgMembers).collect();
-                tasks.push(Task::InstanceMembers);
+                let mut tasks: Vec<Task> = self.members_of.iter().cloned().map(Task::OrgMembers).collect();
+                if self.instance_members {
+                    tasks.push(Task::InstanceMembers);
+                }
                 tasks
             }
             _ => Vec::new(),

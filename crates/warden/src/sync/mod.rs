@@ -5,12 +5,14 @@ mod attribution;
 mod compare;
 mod events;
 mod fetch;
+mod incremental;
 
 use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 use warden_core::id::EnvironmentName;
-use warden_core::model::{Change, Environment, ResourceKind, SyncError, SyncRun, SyncStatus};
+use warden_core::incremental::{AGGREGATE_TYPES, ModeChoice, ModeInput, advances_position, choose_mode};
+use warden_core::model::{Change, Environment, ObjectBatch, ResourceKind, SyncError, SyncMode, SyncRun, SyncStatus};
 use warden_core::reconcile::{Reconciliation, RemovalGuard, excessive_removals};
 use warden_zitadel::ZitadelClient;
 
@@ -35,7 +37,7 @@ const RECONCILE_ORDER: [ResourceKind; 12] = [
 /// What one sync of one environment did.
 #[derive(Debug, Clone)]
 pub struct SyncOutcome {
-    /// The recorded run: status, counts of what the store holds now, errors, requests and retries.
+    /// The recorded run: status, mode, counts of what the store holds now, errors, requests and retries.
     pub run: SyncRun,
     pub added: usize,
     pub removed: usize,
@@ -55,11 +57,20 @@ pub struct SyncOptions {
     /// The process running the sync, holding the environment's lease ([`lease_name`]); `None` when it runs
     /// without one (a test).
     pub holder: Option<String>,
+    /// Read everything even where the events since the last run would do (`warden sync --full`).
+    pub full: bool,
+    /// A full sync at least this often.
+    pub full_sync_interval: time::Duration,
 }
 
 impl Default for SyncOptions {
     fn default() -> Self {
-        SyncOptions { removal_guard: Some(RemovalGuard::default()), holder: None }
+        SyncOptions {
+            removal_guard: Some(RemovalGuard::default()),
+            holder: None,
+            full: false,
+            full_sync_interval: time::Duration::hours(24),
+        }
     }
 }
 
@@ -71,10 +82,13 @@ pub fn lease_name(environment: &EnvironmentName) -> String {
 /// Reads `environment` through `client`, reconciles it with what `store` holds, and applies the result in one
 /// transaction. `now` is the run's start and the observation time of its changes.
 ///
-/// A failure to list the organizations fails the run; any other failed list makes it `partial` and leaves its
-/// scope as stored. So does a run that would remove more than `options.removal_guard` allows: it holds every
-/// removal (`warden_core::reconcile::excessive_removals`). Only store errors are returned as errors; everything
-/// ZITADEL does is recorded in the run.
+/// The run is incremental where the last `ok` run left a trusted event position
+/// ([`warden_core::incremental::choose_mode`]), else full; an incremental run whose events cannot be followed
+/// turns full, and one whose events cannot be read ends partial, storing nothing. A failure to list the
+/// organizations fails the run; any other failed list makes it `partial` and leaves its scope as stored. So does a
+/// run that would remove more than `options.removal_guard` allows: it holds every removal
+/// (`warden_core::reconcile::excessive_removals`). Only a run that ends `ok` advances the event position. Only
+/// store errors are returned as errors; everything ZITADEL does is recorded in the run.
 pub async fn sync_once(
     environment: &Environment,
     client: &ZitadelClient,
@@ -87,8 +101,19 @@ pub async fn sync_once(
     let (requests_before, retries_before) = (stats.requests(), stats.retries());
     store.upsert_environment(environment).await?;
     let previous_start = store.list_sync_runs(&environment.name, 1).await?.first().map(|run| run.started_at);
+    let last_ok = store.last_sync_run(&environment.name, SyncStatus::Ok, None).await?;
+    let last_full_ok = store.last_sync_run(&environment.name, SyncStatus::Ok, Some(SyncMode::Full)).await?;
+    let basis = incremental::basis(environment);
+    let mut choice = choose_mode(ModeInput {
+        full_requested: options.full,
+        last_ok: last_ok.as_ref(),
+        last_full_ok: last_full_ok.as_ref(),
+        basis: &basis,
+        full_sync_interval: options.full_sync_interval,
+        now,
+    });
     let mut run = store.start_sync_run(&environment.name, now, options.holder.as_deref()).await?;
-    tracing::info!(environment = %environment.name, run = %run.id, "sync started");
+    tracing::info!(environment = %environment.name, run = %run.id, mode = %choice.mode, reason = %choice.reason, "sync started");
     // A run still `running` whose holder no longer holds the environment's lease was cut off (killed, crashed, the
     // machine gone): say so instead of showing it running for ever. A run another live process holds the lease
     // for is left alone.
@@ -101,51 +126,95 @@ pub async fn sync_once(
     if cut_off > 0 {
         tracing::warn!(environment = %environment.name, runs = cut_off, "earlier runs never finished: marked interrupted");
     }
-
-    let fetched = fetch::fetch_estate(client, &environment.orgs).await;
     let finish = |run: &mut SyncRun| {
         run.finished_at = Some(now + started.elapsed());
         run.requests = stats.requests() - requests_before;
         run.retries = stats.retries() - retries_before;
     };
-    let fetched = match fetched {
-        Ok(fetched) => fetched,
-        Err(error) => {
-            run.status = SyncStatus::Failed;
-            run.errors = vec![SyncError { scope: "organizations".to_owned(), message: error.to_string() }];
-            finish(&mut run);
-            store.finish_sync_run(&run).await?;
-            tracing::warn!(environment = %environment.name, %error, "sync failed");
-            return Ok(SyncOutcome {
-                run,
-                added: 0,
-                removed: 0,
-                modified: 0,
-                machine_users: 0,
-                not_permitted: Vec::new(),
-                duration: started.elapsed(),
-            });
+
+    let planned = match last_ok.as_ref().and_then(|run| run.event_position) {
+        Some(position) if choice.mode == SyncMode::Incremental => {
+            match incremental::events_since(client, position).await {
+                incremental::Events::Plan(plan, events) => Some((plan, events, position)),
+                incremental::Events::NeedsFullSync(reason) => {
+                    choice = ModeChoice::full(reason);
+                    None
+                }
+                incremental::Events::Unreadable(error) => {
+                    // Nothing is known of what changed: store nothing, keep the position for the next run.
+                    run.mode = choice.mode;
+                    run.mode_reason = choice.reason;
+                    run.status = SyncStatus::Partial;
+                    run.errors = vec![SyncError { scope: "events".to_owned(), message: error }];
+                    run.counts = store.count_objects(&environment.name).await?;
+                    finish(&mut run);
+                    store.finish_sync_run(&run).await?;
+                    tracing::warn!(environment = %environment.name, "events unreadable: nothing synced");
+                    return Ok(nothing_done(run, store.count_machine_users(&environment.name).await?, started));
+                }
+            }
         }
+        _ => None,
     };
+    run.mode = choice.mode.clone();
+    run.mode_reason = choice.reason.clone();
 
     // Kind by kind, largest first, each compared with the store a bounded slice at a time: the stored state is
     // never loaded whole, and each fetched kind leaves memory as it is compared.
     let stored_counts = store.count_objects(&environment.name).await?;
-    // The first sync of an environment is its baseline: everything is stored, nothing is "a change" yet (a large
-    // estate would otherwise write a change row, with every field, for each of its objects).
-    let baseline = stored_counts.values().all(|count| *count == 0);
-    let mut remaining = fetched.snapshot;
     let mut comparison = compare::Comparison::new(stored_counts.clone());
-    for kind in RECONCILE_ORDER {
-        let fetched_kind = remaining.take(kind);
-        if baseline {
-            comparison.absorb_baseline(fetched_kind);
-        } else {
-            let (name, unknown) = (&environment.name, &fetched.unknown);
-            compare::compare_kind(store, name, fetched_kind, unknown, compare::SLICE, &mut comparison).await?;
+    let (errors, not_permitted, events, position) = match planned {
+        Some((mut plan, events, position)) => {
+            let known_users =
+                store.list_objects_in(&environment.name, ResourceKind::User, &incremental::users_named(&plan)).await?;
+            let known_users = match known_users {
+                ObjectBatch::Users(users) => users,
+                _ => Vec::new(),
+            };
+            let read = match fetch::fetch_planned(client, &environment.orgs, &mut plan, &known_users).await {
+                Ok(read) => read,
+                Err(error) => return failed(store, run, &error.to_string(), finish, started).await,
+            };
+            comparison.machine_users_after = store.count_machine_users(&environment.name).await?;
+            let (errors, not_permitted) = (read.fetched.errors.clone(), read.fetched.not_permitted.clone());
+            incremental::compare_planned(store, &environment.name, read, &plan, &mut comparison).await?;
+            let newest = events
+                .iter()
+                .filter_map(|event| event.created_at)
+                .max()
+                .map_or(position, |newest| newest.max(position));
+            (errors, not_permitted, Some(events), Some(newest))
         }
-    }
-    let mut errors = fetched.errors;
+        None => {
+            let position = match events::newest(client, &AGGREGATE_TYPES).await {
+                // An instance without events yet: every later event counts.
+                Ok(newest) => Some(newest.unwrap_or(OffsetDateTime::UNIX_EPOCH)),
+                Err(error) => {
+                    tracing::info!(environment = %environment.name, %error, "ZITADEL's events cannot be read: the next run is full as well");
+                    None
+                }
+            };
+            let fetched = match fetch::fetch_estate(client, &environment.orgs).await {
+                Ok(fetched) => fetched,
+                Err(error) => return failed(store, run, &error.to_string(), finish, started).await,
+            };
+            // The first sync of an environment is its baseline: everything is stored, nothing is "a change" yet (a
+            // large estate would otherwise write a change row, with every field, for each of its objects).
+            let baseline = stored_counts.values().all(|count| *count == 0);
+            let mut remaining = fetched.snapshot;
+            for kind in RECONCILE_ORDER {
+                let fetched_kind = remaining.take(kind);
+                if baseline {
+                    comparison.absorb_baseline(fetched_kind);
+                } else {
+                    let (name, unknown) = (&environment.name, &fetched.unknown);
+                    compare::compare_kind(store, name, fetched_kind, unknown, compare::SLICE, &mut comparison).await?;
+                }
+            }
+            (fetched.errors, fetched.not_permitted, None, position)
+        }
+    };
+    let mut errors = errors;
     if let Some(guard) = options.removal_guard {
         let excessive = excessive_removals(&stored_counts, &comparison.reconciliation.removals, guard);
         if !excessive.is_empty() {
@@ -165,9 +234,10 @@ pub async fn sync_once(
         }
     }
     let reconciliation = &comparison.reconciliation;
-    // Events explain changes since the previous run began.
-    let events = match previous_start {
-        Some(since) if !reconciliation.changes.is_empty() => attribution::read_events(client, since).await,
+    // Events explain changes since the previous run began (an incremental run has read them already).
+    let events = match (events, previous_start) {
+        (Some(events), _) => Some(events),
+        (None, Some(since)) if !reconciliation.changes.is_empty() => attribution::read_events(client, since).await,
         _ => None,
     };
     let attributor = attribution::Attributor::new(events.as_deref().unwrap_or_default());
@@ -175,6 +245,10 @@ pub async fn sync_once(
     run.counts = comparison.counts_after.clone();
     run.status = if errors.is_empty() { SyncStatus::Ok } else { SyncStatus::Partial };
     run.errors = errors;
+    if advances_position(run.status.clone()) {
+        run.event_position = position;
+        run.basis = Some(basis);
+    }
     finish(&mut run);
     let writes = SyncWrites {
         upserts: &reconciliation.upserts,
@@ -189,7 +263,7 @@ pub async fn sync_once(
         removed: comparison.removed,
         modified: comparison.modified,
         machine_users: comparison.machine_users_after,
-        not_permitted: fetched.not_permitted,
+        not_permitted,
         duration: started.elapsed(),
         run,
     };
@@ -197,6 +271,7 @@ pub async fn sync_once(
         environment = %environment.name,
         run = %outcome.run.id,
         status = %outcome.run.status,
+        mode = %outcome.run.mode,
         added = outcome.added,
         removed = outcome.removed,
         modified = outcome.modified,
@@ -204,6 +279,34 @@ pub async fn sync_once(
         "sync finished"
     );
     Ok(outcome)
+}
+
+/// Records a run that could not list the organizations as failed.
+async fn failed(
+    store: &dyn Store,
+    mut run: SyncRun,
+    error: &str,
+    finish: impl Fn(&mut SyncRun),
+    started: Instant,
+) -> Result<SyncOutcome, store::Error> {
+    run.status = SyncStatus::Failed;
+    run.errors = vec![SyncError { scope: "organizations".to_owned(), message: error.to_owned() }];
+    finish(&mut run);
+    store.finish_sync_run(&run).await?;
+    tracing::warn!(environment = %run.environment, %error, "sync failed");
+    Ok(nothing_done(run, 0, started))
+}
+
+fn nothing_done(run: SyncRun, machine_users: u64, started: Instant) -> SyncOutcome {
+    SyncOutcome {
+        run,
+        added: 0,
+        removed: 0,
+        modified: 0,
+        machine_users,
+        not_permitted: Vec::new(),
+        duration: started.elapsed(),
+    }
 }
 
 fn change_rows(

@@ -47,4 +47,5 @@ mod store_locking;
 mod support;
 mod sync;
 mod sync_cli;
+mod sync_incremental;
 mod zitadel_tokens;

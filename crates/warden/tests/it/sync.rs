@@ -267,7 +267,10 @@ async fn a_failed_page_makes_the_run_partial_without_false_removals(store: Arc<d
         skip: 2,
         times: Some(1),
     });
-    let partial = sync(&sim, &client, &*store, 15).await;
+    // A full run (an incremental one after no change would not list the managers at all).
+    let options = SyncOptions { full: true, ..SyncOptions::default() };
+    let at = NOW + time::Duration::minutes(15);
+    let partial = sync_once(&environment(&sim), &client, &*store, options, at).await.unwrap();
     assert_eq!(partial.run.status, SyncStatus::Partial);
     assert!(partial.run.errors.iter().any(|error| error.scope.contains(org.as_str())), "{:?}", partial.run.errors);
     let removed_users: Vec<_> = changes_of_run(&*store, &partial)
@@ -338,7 +341,10 @@ async fn a_timeout_makes_the_run_partial_and_keeps_its_scope(store: Arc<dyn Stor
     let mut hang = Fault::new("POST /management/v1/orgs/me/members/_search", FaultKind::Hang);
     hang.org_id = Some(org.to_string());
     sim.control().add_fault(hang);
-    let partial = sync(&sim, &client, &*store, 15).await;
+    // A full run (an incremental one after no change would not list the managers at all).
+    let options = SyncOptions { full: true, ..SyncOptions::default() };
+    let at = NOW + time::Duration::minutes(15);
+    let partial = sync_once(&environment(&sim), &client, &*store, options, at).await.unwrap();
     assert_eq!(partial.run.status, SyncStatus::Partial);
     assert!(
         partial.run.errors.iter().any(|error| error.message.contains("did not answer")),

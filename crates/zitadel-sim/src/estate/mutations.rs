@@ -139,7 +139,8 @@ impl Estate {
     fn user_event(&mut self, editor_id: &str, user_id: &str, event_type: &str, payload: Value) {
         let org_id = self.users.get(user_id).map(|user| user.org_id.clone()).unwrap_or_default();
         let now = self.now;
-        if let Some(user) = self.users.get_mut(user_id) {
+        let reduced = !["user.machine.key.", "user.pat.", "user.metadata."].iter().any(|p| event_type.starts_with(p));
+        if let Some(user) = self.users.get_mut(user_id).filter(|_| reduced) {
             user.meta.touch(now);
         }
         self.record_event(editor_id, ("user", user_id, &org_id), event_type, payload);

@@ -9,4 +9,4 @@ mod rows;
 mod sql;
 mod store;
 
-pub use store::{ChangeQuery, Store, SyncWrites};
+pub use store::{ChangeQuery, ObjectScope, Store, SyncWrites};

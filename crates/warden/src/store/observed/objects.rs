@@ -1,15 +1,15 @@
 //! Observed objects in bulk: a batch of one kind upserted or deleted in statements as large as the dialect
 //! allows, and read a keyset page at a time.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::{Pool, QueryBuilder};
-use warden_core::id::EnvironmentName;
+use warden_core::id::{EnvironmentName, OrgId, UserId};
 use warden_core::model::{ObjectBatch, ObjectKey, ResourceKind, Snapshot};
 
-use crate::store::Error;
 use crate::store::observed::rows::{self, Record};
 use crate::store::sql::{Dialect, SqlValue, execute, fetch_all, push_binds};
+use crate::store::{Error, ObjectScope};
 
 /// A keyset page: the objects after a key, at most `limit` of them.
 #[derive(Debug, Clone, Copy)]
@@ -190,5 +190,103 @@ pub(super) async fn list_batch<D: Dialect>(
         ResourceKind::Application => ObjectBatch::Applications(list_records(pool, environment, page).await?),
         ResourceKind::IdentityProvider => ObjectBatch::IdentityProviders(list_records(pool, environment, page).await?),
         ResourceKind::UserMetadata => ObjectBatch::UserMetadata(list_records(pool, environment, page).await?),
+    })
+}
+
+/// The columns naming an object's organization and user, where its table has them.
+fn scope_columns(kind: ResourceKind) -> (Option<&'static str>, Option<&'static str>) {
+    match kind {
+        ResourceKind::Org => (Some("id"), None),
+        ResourceKind::User => (Some("org_id"), Some("id")),
+        ResourceKind::MachineKey
+        | ResourceKind::PersonalAccessToken
+        | ResourceKind::UserGrant
+        | ResourceKind::Membership
+        | ResourceKind::UserMetadata => (Some("org_id"), Some("user_id")),
+        ResourceKind::IdentityProvider => (Some("owner_org_id"), None),
+        ResourceKind::Project | ResourceKind::ProjectRole | ResourceKind::ProjectGrant | ResourceKind::Application => {
+            (Some("org_id"), None)
+        }
+    }
+}
+
+/// Objects whose `column` is one of `values` (or, with no values, NULL), a statement per chunk of values.
+async fn list_records_where<D: Dialect, R: Record>(
+    pool: &Pool<D>,
+    environment: &EnvironmentName,
+    column: &str,
+    values: &[&str],
+    found: &mut BTreeMap<ObjectKey, R>,
+) -> Result<(), Error> {
+    let select = format!("SELECT id, {} FROM {} WHERE environment = ", R::COLUMNS.join(", "), R::TABLE);
+    let chunks: Vec<&[&str]> = if values.is_empty() { vec![&[]] } else { values.chunks(500).collect() };
+    for chunk in chunks {
+        let mut builder = QueryBuilder::<D>::new(&select);
+        D::bind(&mut builder, SqlValue::text(environment.as_str()));
+        if chunk.is_empty() {
+            builder.push(format!(" AND {column} IS NULL"));
+        } else {
+            builder.push(format!(" AND {column} IN ("));
+            push_binds(&mut builder, chunk.iter().map(|value| SqlValue::text(*value)));
+            builder.push(")");
+        }
+        for record in fetch_all(pool, &mut builder, R::TABLE, R::decode).await? {
+            found.insert(record.key(), record);
+        }
+    }
+    Ok(())
+}
+
+async fn list_records_in<D: Dialect, R: Record>(
+    pool: &Pool<D>,
+    environment: &EnvironmentName,
+    kind: ResourceKind,
+    scope: &ObjectScope,
+) -> Result<Vec<R>, Error> {
+    let (org_column, user_column) = scope_columns(kind);
+    let mut found: BTreeMap<ObjectKey, R> = BTreeMap::new();
+    if let Some(column) = org_column {
+        let orgs: Vec<&str> = scope.orgs.iter().map(OrgId::as_str).collect();
+        if !orgs.is_empty() {
+            list_records_where(pool, environment, column, &orgs, &mut found).await?;
+        }
+        if scope.instance && kind != ResourceKind::Org {
+            list_records_where(pool, environment, column, &[], &mut found).await?;
+        }
+    }
+    if let Some(column) = user_column {
+        let users: Vec<&str> = scope.users.iter().map(UserId::as_str).collect();
+        if !users.is_empty() {
+            list_records_where(pool, environment, column, &users, &mut found).await?;
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+pub(super) async fn list_batch_in<D: Dialect>(
+    pool: &Pool<D>,
+    environment: &EnvironmentName,
+    kind: ResourceKind,
+    scope: &ObjectScope,
+) -> Result<ObjectBatch, Error> {
+    Ok(match kind {
+        ResourceKind::Org => ObjectBatch::Orgs(list_records_in(pool, environment, kind, scope).await?),
+        ResourceKind::Project => ObjectBatch::Projects(list_records_in(pool, environment, kind, scope).await?),
+        ResourceKind::ProjectRole => ObjectBatch::ProjectRoles(list_records_in(pool, environment, kind, scope).await?),
+        ResourceKind::User => ObjectBatch::Users(list_records_in(pool, environment, kind, scope).await?),
+        ResourceKind::MachineKey => ObjectBatch::MachineKeys(list_records_in(pool, environment, kind, scope).await?),
+        ResourceKind::PersonalAccessToken => {
+            ObjectBatch::PersonalAccessTokens(list_records_in(pool, environment, kind, scope).await?)
+        }
+        ResourceKind::UserGrant => ObjectBatch::UserGrants(list_records_in(pool, environment, kind, scope).await?),
+        ResourceKind::Membership => ObjectBatch::Memberships(list_records_in(pool, environment, kind, scope).await?),
+        ResourceKind::ProjectGrant => {
+            ObjectBatch::ProjectGrants(list_records_in(pool, environment, kind, scope).await?)
+        }
+        ResourceKind::Application => ObjectBatch::Applications(list_records_in(pool, environment, kind, scope).await?),
+        ResourceKind::IdentityProvider => {
+            ObjectBatch::IdentityProviders(list_records_in(pool, environment, kind, scope).await?)
+        }
+        ResourceKind::UserMetadata => ObjectBatch::UserMetadata(list_records_in(pool, environment, kind, scope).await?),
     })
 }

@@ -8,8 +8,8 @@ use warden_core::model::{
     AccessTokenType, ApiVersion, Application, ApplicationKind, ApplicationState, Attribution, Change, ChangeKind,
     Environment, FieldChange, GrantState, HumanProfile, IdentityProvider, IdpOwner, IdpState, KeyType, MachineKey,
     MachineProfile, Membership, MembershipScope, Observed, Org, OrgState, PersonalAccessToken, Project, ProjectGrant,
-    ProjectRole, ProjectState, ProviderType, ResourceKind, SyncError, SyncRun, SyncStatus, User, UserGrant, UserKind,
-    UserMetadata, UserState,
+    ProjectRole, ProjectState, ProviderType, ResourceKind, SyncError, SyncMode, SyncRun, SyncStatus, User, UserGrant,
+    UserKind, UserMetadata, UserState,
 };
 
 use crate::store::Error;
@@ -555,8 +555,22 @@ pub(crate) fn decode_environment(row: &RowView<'_>) -> Result<Environment, Error
 }
 
 /// `id` first; inserts leave it to the database.
-pub(crate) const SYNC_RUN_COLUMNS: &[&str] =
-    &["id", "environment", "started_at", "finished_at", "status", "counts", "errors", "requests", "retries", "holder"];
+pub(crate) const SYNC_RUN_COLUMNS: &[&str] = &[
+    "id",
+    "environment",
+    "started_at",
+    "finished_at",
+    "status",
+    "counts",
+    "errors",
+    "requests",
+    "retries",
+    "holder",
+    "mode",
+    "mode_reason",
+    "event_position",
+    "basis",
+];
 
 /// A run's errors as stored in `sync_run.errors` (read back by [`decode_sync_run`]).
 pub(crate) fn sync_errors_value(errors: &[SyncError]) -> SqlValue {
@@ -578,6 +592,10 @@ pub(crate) fn sync_run_values(run: &SyncRun) -> Vec<SqlValue> {
         SqlValue::Integer(clamp(run.requests)),
         SqlValue::Integer(clamp(run.retries)),
         SqlValue::NullableText(run.holder.clone()),
+        SqlValue::text(run.mode.as_str()),
+        SqlValue::text(&run.mode_reason),
+        SqlValue::Time(run.event_position),
+        SqlValue::NullableText(run.basis.clone()),
     ]
 }
 
@@ -601,6 +619,10 @@ pub(crate) fn decode_sync_run(row: &RowView<'_>) -> Result<SyncRun, Error> {
         requests: row.unsigned("requests")?,
         retries: row.unsigned("retries")?,
         holder: row.optional_text("holder")?,
+        mode: SyncMode::from_text(&row.text("mode")?),
+        mode_reason: row.text("mode_reason")?,
+        event_position: row.time("event_position")?,
+        basis: row.optional_text("basis")?,
     })
 }
 

@@ -7,7 +7,7 @@ use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, SyncRunId};
 use warden_core::model::{
-    Change, Environment, ObjectBatch, ObjectKey, ResourceKind, SyncError, SyncRun, SyncStatus, User,
+    Change, Environment, ObjectBatch, ObjectKey, ResourceKind, SyncError, SyncMode, SyncRun, SyncStatus, User,
 };
 
 use crate::store::observed::objects::{self, Page, unknown_environment_on_foreign_key};
@@ -16,7 +16,7 @@ use crate::store::sql::{
     Dialect, On, SqlValue, begin_write, execute, fetch_all, fetch_one, fetch_optional, push_binds, statement,
 };
 use crate::store::sql_store::SqlStore;
-use crate::store::{ChangeQuery, Error, Store, SyncWrites};
+use crate::store::{ChangeQuery, Error, ObjectScope, Store, SyncWrites};
 
 #[async_trait]
 impl<D: Dialect> Store for SqlStore<D> {
@@ -117,6 +117,13 @@ impl<D: Dialect> Store for SqlStore<D> {
         Ok(counts)
     }
 
+    async fn count_machine_users(&self, environment: &EnvironmentName) -> Result<u64, Error> {
+        let mut builder = QueryBuilder::<D>::new("SELECT COUNT(*) AS users FROM zitadel_user WHERE environment = ");
+        D::bind(&mut builder, SqlValue::text(environment.as_str()));
+        builder.push(" AND kind = 'machine'");
+        fetch_one(&self.pool, &mut builder, "zitadel_user", |row| row.unsigned("users")).await
+    }
+
     async fn observed_user(&self, environment: &EnvironmentName, id: &str) -> Result<Option<User>, Error> {
         objects::get_record(&self.pool, environment, id).await
     }
@@ -148,6 +155,10 @@ impl<D: Dialect> Store for SqlStore<D> {
             requests: 0,
             retries: 0,
             holder: holder.map(str::to_owned),
+            mode: SyncMode::Full,
+            mode_reason: String::new(),
+            event_position: None,
+            basis: None,
         };
         let mut builder = QueryBuilder::<D>::new(format!(
             "INSERT INTO sync_run ({}) VALUES (",
@@ -222,6 +233,36 @@ impl<D: Dialect> Store for SqlStore<D> {
         builder.push(" ORDER BY started_at DESC, id DESC LIMIT ");
         D::bind(&mut builder, SqlValue::Integer(i64::from(limit)));
         fetch_all(&self.pool, &mut builder, "sync_run", rows::decode_sync_run).await
+    }
+
+    async fn last_sync_run(
+        &self,
+        environment: &EnvironmentName,
+        status: SyncStatus,
+        mode: Option<SyncMode>,
+    ) -> Result<Option<SyncRun>, Error> {
+        let mut builder = QueryBuilder::<D>::new(format!(
+            "SELECT {} FROM sync_run WHERE environment = ",
+            rows::SYNC_RUN_COLUMNS.join(", ")
+        ));
+        D::bind(&mut builder, SqlValue::text(environment.as_str()));
+        builder.push(" AND status = ");
+        D::bind(&mut builder, SqlValue::text(status.as_str()));
+        if let Some(mode) = mode {
+            builder.push(" AND mode = ");
+            D::bind(&mut builder, SqlValue::text(mode.as_str()));
+        }
+        builder.push(" ORDER BY started_at DESC, id DESC LIMIT 1");
+        fetch_optional(&self.pool, &mut builder, "sync_run", rows::decode_sync_run).await
+    }
+
+    async fn list_objects_in(
+        &self,
+        environment: &EnvironmentName,
+        kind: ResourceKind,
+        scope: &ObjectScope,
+    ) -> Result<ObjectBatch, Error> {
+        objects::list_batch_in(&self.pool, environment, kind, scope).await
     }
 
     async fn first_stored_sync_run(&self, environment: &EnvironmentName) -> Result<Option<SyncRun>, Error> {

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use warden_core::id::{EnvironmentName, SyncRunId};
+use warden_core::id::{EnvironmentName, OrgId, SyncRunId, UserId};
 use warden_core::model::{
-    Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncError, SyncRun, User,
+    Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncError, SyncMode, SyncRun, SyncStatus, User,
 };
 
 use crate::store::{Error, GovernanceStore, LeaseStore, MaintenanceStore, ProbeStore, ProvisioningStore, ScimStore};
@@ -20,6 +20,16 @@ pub struct ChangeQuery {
     pub since: Option<OffsetDateTime>,
     pub object_kind: Option<ResourceKind>,
     pub limit: Option<u32>,
+}
+
+/// A part of an environment's stored objects: those of the organizations, of the users (for kinds that belong to a
+/// user: the users themselves, their keys, tokens, metadata, grants and memberships) and, with `instance`, those
+/// that belong to no organization (instance managers and identity providers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectScope {
+    pub orgs: Vec<OrgId>,
+    pub users: Vec<UserId>,
+    pub instance: bool,
 }
 
 /// Everything warden stores; SCIM provisioning is the [`ScimStore`] supertrait.
@@ -66,8 +76,17 @@ pub trait Store:
         after: Option<&str>,
         limit: u32,
     ) -> Result<ObjectBatch, Error>;
+    /// The stored objects of one kind in `scope`, in no particular order.
+    async fn list_objects_in(
+        &self,
+        environment: &EnvironmentName,
+        kind: ResourceKind,
+        scope: &ObjectScope,
+    ) -> Result<ObjectBatch, Error>;
     /// The stored user `id` of an environment, if any.
     async fn observed_user(&self, environment: &EnvironmentName, id: &str) -> Result<Option<User>, Error>;
+    /// How many of the environment's stored users are machine users.
+    async fn count_machine_users(&self, environment: &EnvironmentName) -> Result<u64, Error>;
     /// How many objects of each kind are stored for an environment (every kind present, zero included).
     async fn count_objects(&self, environment: &EnvironmentName) -> Result<BTreeMap<ResourceKind, u64>, Error>;
 
@@ -133,6 +152,13 @@ pub trait Store:
     ) -> Result<u64, Error>;
     /// The most recent runs of an environment, newest first.
     async fn list_sync_runs(&self, environment: &EnvironmentName, limit: u32) -> Result<Vec<SyncRun>, Error>;
+    /// The environment's newest run that ended in `status` (and, if given, ran in `mode`).
+    async fn last_sync_run(
+        &self,
+        environment: &EnvironmentName,
+        status: SyncStatus,
+        mode: Option<SyncMode>,
+    ) -> Result<Option<SyncRun>, Error>;
     /// The environment's first run that stored state (ok or partial): its baseline, where its history starts.
     async fn first_stored_sync_run(&self, environment: &EnvironmentName) -> Result<Option<SyncRun>, Error>;
 
