@@ -1,5 +1,6 @@
 //! warden: identity governance for ZITADEL. The library behind the `warden` binary; `ARCHITECTURE.md` has the map.
 
+pub mod actions;
 pub mod app;
 pub mod cli;
 pub mod config;

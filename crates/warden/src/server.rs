@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::actions;
 use crate::app::App;
 use crate::scim::{self, RequestLogWriter, ScimState};
 
@@ -31,7 +32,8 @@ pub struct Server {
 /// and generated otherwise; every response carries it.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Every route warden serves: `/healthz`, `/readyz`, `/metrics` and the SCIM server, each request in a span named
+/// Every route warden serves: `/healthz`, `/readyz`, `/metrics`, the SCIM server and the ZITADEL Actions target
+/// (`/zitadel/actions/{environment}`), each request in a span named
 /// by its request id. Call within a Tokio runtime (it starts the request-log writer).
 pub fn build(app: &App) -> Server {
     let settings = app.settings().scim.clone();
@@ -46,6 +48,7 @@ pub fn build(app: &App) -> Server {
         .route("/metrics", get(metrics))
         .with_state(app.clone())
         .merge(scim)
+        .merge(actions::router(app))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

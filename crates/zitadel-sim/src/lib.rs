@@ -4,7 +4,8 @@
 //!   [`Estate::large`]), accessors, mutation helpers (each appends ZITADEL events) and the list of planted anomalies.
 //! - [`Simulator`]: serves the Management v1, Admin v1, v2 and v2beta REST routes warden uses, with grpc-gateway JSON
 //!   conventions, PAT / JWT-profile / client-credentials authentication, ZITADEL error bodies, an exchange log and
-//!   fault injection; steered through [`Control`] (or the `/__sim/` HTTP control API).
+//!   fault injection; steered through [`Control`] (or the `/__sim/` HTTP control API). It can call an Actions v2
+//!   target for its new events ([`Control::add_action_target`]), signed as ZITADEL signs them.
 //! - [`schemas`]: an exchange log checked against ZITADEL's published schemas.
 
 mod error;
@@ -23,4 +24,5 @@ pub use estate::{
 pub use json::format_timestamp;
 pub use server::{
     AZURE_TENANT, ApiSupport, Control, Fault, FaultKind, ProbeProviders, ProviderEndpoint, Simulator, SimulatorOptions,
+    action_event_body, actions_signature,
 };

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! zitadel-sim --port 8080 --estate seed --pat TOKEN [--exchange-log FILE] [--latency-ms N] [--v1-only]
-//!     [--probe-providers] [--jwt-access-tokens]
+//!     [--probe-providers] [--jwt-access-tokens] [--action-target URL --action-signing-key KEY [--action-events LIST]]
 //! ```
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -58,6 +58,16 @@ struct Args {
     /// Issue access tokens as JWTs signed with the instance key.
     #[arg(long)]
     jwt_access_tokens: bool,
+    /// Call this URL for each new event, as a ZITADEL Actions v2 target of an event execution (e.g. warden's
+    /// `http://127.0.0.1:8080/zitadel/actions/prod`).
+    #[arg(long, requires = "action_signing_key")]
+    action_target: Option<String>,
+    /// The target's signing key (ZITADEL generates it when the target is created).
+    #[arg(long, env = "ZITADEL_SIM_ACTION_SIGNING_KEY", requires = "action_target")]
+    action_signing_key: Option<String>,
+    /// The events the target is called for, comma-separated: `user.human.email.changed`, a group `user.*`, `*`.
+    #[arg(long, value_delimiter = ',', default_value = "*")]
+    action_events: Vec<String>,
 }
 
 #[allow(clippy::disallowed_methods, reason = "the binary's entry point reads the clock once to anchor the estate")]
@@ -85,6 +95,10 @@ async fn main() -> anyhow::Result<()> {
     let simulator =
         Simulator::start(options, SocketAddr::new(args.bind, args.port)).await.context("starting the simulator")?;
     let control = simulator.control().clone();
+    if let (Some(url), Some(key)) = (&args.action_target, &args.action_signing_key) {
+        control.add_action_target(url.clone(), key.clone(), args.action_events.clone());
+        println!("calling the action target {url} for events {}", args.action_events.join(","));
+    }
     let key_json = control.service_account_key_json();
     let key_path = args.key_file.unwrap_or_else(|| std::env::temp_dir().join("zitadel-sim-service-account.json"));
     std::fs::write(&key_path, &key_json).with_context(|| format!("writing {}", key_path.display()))?;

@@ -14,6 +14,8 @@
 //!   pool CPU-heavy protocol work runs on, off the async runtime.
 //! - `health`: provider health: probing ZITADEL and its identity providers, their status and its changes.
 //! - `maintenance`: retention and planner statistics. `lease`: how one process at a time runs a job.
+//! - `push`: syncs ZITADEL's Actions v2 asks for (a verified event: sync now), through each environment's
+//!   `signal`.
 //!
 //! `settings` parses the configuration once; `clock` is the one place the time is read.
 
@@ -25,10 +27,12 @@ pub mod history;
 pub mod lease;
 pub mod maintenance;
 pub mod provisioning;
+pub mod push;
 pub mod report;
 pub mod scim_admin;
 pub mod scim_records;
 pub mod settings;
+pub mod signal;
 pub mod sync;
 pub mod tokens;
 
@@ -48,6 +52,7 @@ use crate::store::{self, Store};
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use settings::{EnvironmentSettings, ScimSettings, Settings};
+pub use signal::{PendingPushes, PushSignal, PushedEvent};
 
 /// How long one request to ZITADEL may take, connection to last byte.
 const ZITADEL_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -106,6 +111,8 @@ struct Inner {
     holder: String,
     /// Whether this process's scheduler runs: `None` where there is none (a command, the demo).
     scheduler_running: Mutex<Option<bool>>,
+    /// Per configured environment: the pushes (ZITADEL Actions calls) waiting for its sync loop.
+    push_signals: HashMap<EnvironmentName, Arc<PushSignal>>,
 }
 
 impl App {
@@ -113,6 +120,7 @@ impl App {
         let metrics = Metrics::new();
         let environments: Vec<String> = settings.environment_names().iter().map(ToString::to_string).collect();
         metrics.register_environments(&environments);
+        let push_signals = settings.environment_names().into_iter().map(|name| (name, Arc::default())).collect();
         App {
             inner: Arc::new(Inner {
                 store,
@@ -124,6 +132,7 @@ impl App {
                 metrics,
                 holder: holder_id(),
                 scheduler_running: Mutex::new(None),
+                push_signals,
             }),
         }
     }
@@ -163,6 +172,11 @@ impl App {
     /// Whether this process's scheduler stopped (a process without one never reports stopped).
     pub fn scheduler_stopped(&self) -> bool {
         *self.inner.scheduler_running.lock().unwrap_or_else(PoisonError::into_inner) == Some(false)
+    }
+
+    /// The environment's push signal (`None` for an environment not configured).
+    pub fn push_signal(&self, environment: &EnvironmentName) -> Option<Arc<PushSignal>> {
+        self.inner.push_signals.get(environment).cloned()
     }
 
     /// What `/metrics` exposes; operations record into it.

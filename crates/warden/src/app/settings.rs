@@ -11,7 +11,7 @@ use warden_core::model::Environment;
 use warden_core::health::HealthPolicy;
 use warden_scim::list::ListLimits;
 
-use crate::config::{self, Config, ConfigDuration, CredentialSource, DatabaseUrl, ProbesConfig};
+use crate::config::{self, Config, ConfigDuration, CredentialSource, DatabaseUrl, ProbesConfig, SecretReference};
 use crate::govern::GovernanceSettings;
 use crate::probe::ProbeSettings;
 
@@ -78,6 +78,9 @@ pub struct EnvironmentSettings {
     pub page_size: u32,
     /// A sync that would remove more than this percentage of a kind holds every removal.
     pub removal_guard_percent: u8,
+    /// Where the signing key of the ZITADEL Actions target that calls warden is read from; `None`: pushes are not
+    /// accepted for this environment.
+    pub actions_signing_key: Option<SecretReference>,
 }
 
 impl EnvironmentSettings {
@@ -132,6 +135,7 @@ impl Settings {
                 rate_limit: entry.rate_limit,
                 page_size: entry.page_size,
                 removal_guard_percent: entry.removal_guard_percent,
+                actions_signing_key: entry.actions_signing_key.clone(),
             });
         }
         let probes = probe_settings(&config.probes);

@@ -232,6 +232,12 @@ async fn check_config(config: &Config, source: &ConfigSource) -> anyhow::Result<
         let credential = environment.credential.source().map_err(anyhow::Error::msg)?;
         credential.resolve().with_context(|| format!("environments[{}] credential", environment.name))?;
         notes.push(format!("environment {}: credential {credential} is readable", environment.name));
+        if let Some(signing_key) = &environment.actions_signing_key {
+            signing_key
+                .resolve("actions_signing_key")
+                .with_context(|| format!("environments[{}] actions_signing_key", environment.name))?;
+            notes.push(format!("environment {}: actions signing key {signing_key} is readable", environment.name));
+        }
     }
     if config.database.url.is_sqlite() {
         // Opening would create the file; a check should leave no trace.

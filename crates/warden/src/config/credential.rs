@@ -82,7 +82,7 @@ pub enum CredentialError {
     InvalidKeyFile { path: String, reason: String },
 }
 
-fn read_variable(variable: &str, field: &'static str) -> Result<SecretString, CredentialError> {
+pub(super) fn read_variable(variable: &str, field: &'static str) -> Result<SecretString, CredentialError> {
     match std::env::var(variable) {
         Ok(value) if value.trim().is_empty() => {
             Err(CredentialError::EmptyVariable { variable: variable.to_owned(), field })

@@ -8,6 +8,7 @@ mod credential;
 mod database_url;
 mod duration;
 mod governance;
+mod secret;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -23,6 +24,7 @@ pub use credential::{CredentialConfig, CredentialError, CredentialSource};
 pub use database_url::DatabaseUrl;
 pub use duration::{ConfigDuration, parse_duration_seconds};
 pub use governance::{GovernanceConfig, PolicyConfig, SeverityName, WebhookConfig, WebhookFormat};
+pub use secret::SecretReference;
 
 /// The file read when neither `--config` nor `WARDEN_CONFIG` names one (and only if it exists).
 pub const DEFAULT_CONFIG_FILE: &str = "warden.toml";
@@ -430,6 +432,11 @@ pub struct EnvironmentConfig {
     /// not errors. 100 turns the guard off; `warden sync --accept-removals` overrides it for one run.
     #[serde(default = "EnvironmentConfig::default_removal_guard_percent")]
     pub removal_guard_percent: u8,
+    /// Where the signing key of the ZITADEL Actions v2 target that calls `warden serve` at
+    /// `/zitadel/actions/{name}` is read from (`{ env = "PROD_ACTIONS_KEY" }`). Unset: the endpoint answers 404 for
+    /// this environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions_signing_key: Option<SecretReference>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
 }
@@ -450,6 +457,7 @@ impl EnvironmentConfig {
             rate_limit: EnvironmentConfig::default_rate_limit(),
             page_size: EnvironmentConfig::default_page_size(),
             removal_guard_percent: EnvironmentConfig::default_removal_guard_percent(),
+            actions_signing_key: None,
             labels: BTreeMap::new(),
         }
     }
@@ -590,6 +598,9 @@ impl Config {
             }
             if !(1..=1_000).contains(&environment.page_size) {
                 return Err(invalid(key("page_size"), format!("{} is not between 1 and 1000", environment.page_size)));
+            }
+            if let Some(signing_key) = &environment.actions_signing_key {
+                signing_key.check().map_err(|message| invalid(key("actions_signing_key.env"), message))?;
             }
         }
         Ok(())

@@ -1,4 +1,5 @@
-//! The background work of `warden serve`: each job is one step of the application layer (`app::sync::sync_if_due`,
+//! The background work of `warden serve`: each job is one step of the application layer
+//! (`app::push::sync_if_due_or_pushed`, which is `app::sync::sync_if_due` unless ZITADEL pushed an event,
 //! `app::health::probe_if_due`, `app::provisioning::provision_once`, `app::sync::deliver_notifications`,
 //! `app::maintenance::apply_retention`, `app::maintenance::refresh_statistics`),
 //! and the loops here only wait between steps. Jobs that must run once across replicas take a lease inside their
@@ -18,7 +19,8 @@ use warden_core::id::EnvironmentName;
 
 use crate::app::App;
 use crate::app::health::{ScheduledProbe, needs_attention, probe_if_due};
-use crate::app::sync::{ScheduledSync, abandon, deliver_notifications, sync_if_due};
+use crate::app::push::sync_if_due_or_pushed;
+use crate::app::sync::{ScheduledSync, abandon, deliver_notifications};
 use crate::app::{maintenance, provisioning};
 
 /// How often due notifications are looked for.
@@ -112,13 +114,14 @@ impl Scheduler {
     }
 }
 
-/// Syncs `environment` whenever it is due, until stopped.
+/// Syncs `environment` whenever it is due, or at once when ZITADEL pushed an event, until stopped.
 async fn sync_loop(app: App, environment: EnvironmentName, mut stopping: watch::Receiver<bool>) {
+    let signal = app.push_signal(&environment).unwrap_or_default();
     loop {
         if *stopping.borrow() {
             return;
         }
-        let wait = match sync_if_due(&app, &environment).await {
+        let wait = match sync_if_due_or_pushed(&app, &environment).await {
             Ok(ScheduledSync::Ran(synced)) => {
                 tracing::info!(run = synced.outcome.run.id.0, status = %synced.outcome.run.status, "scheduled sync");
                 // What governance just queued goes out now, not at the next delivery round.
@@ -137,8 +140,12 @@ async fn sync_loop(app: App, environment: EnvironmentName, mut stopping: watch::
                 FAILURE_RETRY
             }
         };
-        if !wait.is_zero() && tokio::time::timeout(wait, stopping.wait_for(|stop| *stop)).await.is_ok() {
-            return;
+        if wait.is_zero() {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::timeout(wait, stopping.wait_for(|stop| *stop)) => {}
+            () = signal.pushed() => {}
         }
     }
 }

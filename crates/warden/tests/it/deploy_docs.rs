@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use warden::config::{Config, CredentialConfig, EnvironmentConfig, PolicyConfig, WebhookConfig};
+use warden::config::{Config, CredentialConfig, EnvironmentConfig, PolicyConfig, SecretReference, WebhookConfig};
 
 /// The reference table's rows: key -> (default, environment variable).
 fn documented() -> BTreeMap<String, (String, String)> {
@@ -56,6 +56,7 @@ fn keys() -> BTreeMap<String, Option<toml::Value>> {
         client_id_env: Some("ID".to_owned()),
         client_secret_env: Some("SECRET".to_owned()),
     };
+    environment.actions_signing_key = Some(SecretReference::from_env("PROD_ACTIONS_KEY"));
     full.environments.push(environment);
     let mut keys = BTreeMap::new();
     walk("", &toml::Value::try_from(full).unwrap(), Some(&defaults), &mut keys);

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly by design")]
 #![allow(unreachable_pub, reason = "a test binary exports nothing")]
 
+mod actions;
 mod app_sync;
 mod architecture;
 mod cli;

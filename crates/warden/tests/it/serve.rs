@@ -26,15 +26,21 @@ use crate::support::postgres_admin_url;
 use crate::sync_cli::{PAT, run, warden};
 
 /// A running `warden serve`, its log collected as it is written.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    log: Arc<Mutex<Vec<String>>>,
+    pub(crate) log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
     fn start(directory: &Path, hooks: &str) -> Server {
+        Server::start_with(directory, &[("HOOK_URL", hooks)])
+    }
+
+    /// `warden serve` in `directory` with these environment variables set.
+    pub(crate) fn start_with(directory: &Path, variables: &[(&str, &str)]) -> Server {
         let mut command = warden(directory, &["serve"]);
-        command.env("HOOK_URL", hooks).env("WARDEN_LOG", "info").stdout(Stdio::null()).stderr(Stdio::piped());
+        command.envs(variables.iter().copied());
+        command.env("WARDEN_LOG", "info").stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = command.spawn().unwrap();
         let log: Arc<Mutex<Vec<String>>> = Arc::default();
         let stderr = child.stderr.take().unwrap();
@@ -48,7 +54,7 @@ impl Server {
     }
 
     /// `http://127.0.0.1:PORT`, once the server says where it listens.
-    async fn address(&self) -> String {
+    pub(crate) async fn address(&self) -> String {
         for _ in 0..600 {
             let found = self.log.lock().unwrap().iter().find_map(|line| {
                 let start = line.find("serving SCIM at http://")? + "serving SCIM at ".len();

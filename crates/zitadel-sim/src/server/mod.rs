@@ -1,5 +1,6 @@
 //! The HTTP server: options, start/shutdown, shared state and the axum router.
 
+mod actions;
 mod auth;
 mod context;
 mod control;
@@ -30,6 +31,7 @@ use rand_chacha::ChaCha8Rng;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use actions::{action_event_body, actions_signature};
 pub use control::{Control, Fault, FaultKind};
 pub use providers::{AZURE_TENANT, ProbeProviders, ProviderEndpoint};
 

@@ -93,7 +93,7 @@ fn the_application_layer_imports_no_front_end() {
         .iter()
         .flat_map(|file| {
             let code = code_only(&std::fs::read_to_string(file).unwrap());
-            ["cli", "scim", "server", "scheduler"]
+            ["actions", "cli", "scim", "server", "scheduler"]
                 .into_iter()
                 .filter(move |front_end| code.contains(&format!("crate::{front_end}::")))
                 .map(move |front_end| format!("{} uses crate::{front_end}", file.display()))
