@@ -139,6 +139,9 @@ fn mutations_append_events_with_editor() {
     assert_eq!(key_event.editor.user_id, editor);
     assert_eq!(key_event.editor.display_name, "Warden");
     assert_eq!(key_event.payload["keyId"], key_id.as_str());
-    let sequences: Vec<u64> = estate.events().iter().map(|event| event.sequence).collect();
-    assert!(sequences.windows(2).all(|pair| pair[1] == pair[0] + 1));
+    let positions: Vec<u64> = estate.events().iter().map(|event| event.position).collect();
+    assert!(positions.windows(2).all(|pair| pair[1] == pair[0] + 1), "positions count the whole log");
+    let user_sequences: Vec<u64> =
+        estate.events().iter().filter(|event| event.aggregate_id == user_id).map(|event| event.sequence).collect();
+    assert_eq!(user_sequences, [1, 2, 3], "sequences count per aggregate");
 }

@@ -66,6 +66,12 @@ pub struct Estate {
     pub(crate) identity_providers: BTreeMap<String, IdentityProvider>,
     pub(crate) user_metadata: BTreeMap<String, UserMetadata>,
     pub(crate) events: Vec<Event>,
+    /// The last sequence of each aggregate `(type, id)`: ZITADEL's sequences count per aggregate.
+    pub(crate) aggregate_sequences: HashMap<(String, String), u64>,
+    /// The current command (see `begin_command`); events of one command share a creation date.
+    pub(crate) command: u64,
+    /// The command the newest event belongs to.
+    pub(crate) last_event_command: u64,
     pub(crate) anomalies: Vec<SeededAnomaly>,
 }
 
@@ -247,14 +253,16 @@ impl Estate {
         self.user_metadata.values()
     }
 
-    /// The event log, oldest first.
+    /// The event log, oldest first (append-only; positions 1, 2, 3, ...; creation dates never decrease, and are
+    /// equal exactly within one command).
     pub fn events(&self) -> &[Event] {
         &self.events
     }
 
-    /// The sequence of the newest event (0 when the log is empty).
+    /// The position of the newest event (0 when the log is empty): a global counter of events, ZITADEL's
+    /// `position`. Not comparable to an event's `sequence`, which counts the events of its aggregate.
     pub fn processed_sequence(&self) -> u64 {
-        self.events.last().map_or(0, |event| event.sequence)
+        self.events.last().map_or(0, |event| event.position)
     }
 
     /// Hands out the next 18-digit id.
@@ -373,26 +381,6 @@ const RULE_ORDER: &[&str] = &[
     "machine-without-description",
     "idp-certificate-expiring",
 ];
-
-impl Estate {
-    /// Gives a machine user a client secret for the client-credentials grant (`user.machine.secret.set`).
-    pub fn set_machine_secret(&mut self, editor_id: &str, user_id: &str, secret: &str) -> Result<(), EstateError> {
-        let now = self.now;
-        let user = self.users.get_mut(user_id).ok_or_else(EstateError::user_not_found)?;
-        let UserKind::Machine(machine) = &mut user.kind else {
-            return Err(EstateError::new(
-                EstateErrorKind::FailedPrecondition,
-                "COMMAND-5xk2O",
-                "User is not a machine",
-            ));
-        };
-        machine.client_secret = Some(secret.to_string());
-        user.meta.touch(now);
-        let org_id = user.org_id.clone();
-        self.record_event(editor_id, ("user", user_id, &org_id), "user.machine.secret.set", serde_json::json!({}));
-        Ok(())
-    }
-}
 
 impl Estate {
     /// Adds `user_id` (already in `users`) to the userName index.

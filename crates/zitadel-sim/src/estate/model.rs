@@ -22,12 +22,6 @@ impl ObjectMeta {
     pub fn new(created: OffsetDateTime) -> Self {
         Self { sequence: 1, created, changed: created }
     }
-
-    /// Records one more change at `now`.
-    pub fn touch(&mut self, now: OffsetDateTime) {
-        self.sequence += 1;
-        self.changed = now;
-    }
 }
 
 /// Organization state.
@@ -579,9 +573,12 @@ pub struct Editor {
 /// One event of the instance's event log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    /// Global, increasing sequence.
+    /// Sequence within its aggregate (1, 2, 3, ... per aggregate type and id), as ZITADEL's eventstore v3.
     pub sequence: u64,
-    /// When it happened (the estate's `now` at that time).
+    /// Global position in the log (1, 2, 3, ...), the order events were written (ZITADEL's `position`; the event
+    /// API does not show it).
+    pub position: u64,
+    /// When it was written: the command's time (`max(now, previous event + 1 µs)`), shared by its command's events.
     pub created: OffsetDateTime,
     /// Who did it.
     pub editor: Editor,

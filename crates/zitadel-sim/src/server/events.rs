@@ -30,11 +30,13 @@ fn event_message(event_type: &str) -> String {
         "user.deactivated" => "User deactivated",
         "user.reactivated" => "User reactivated",
         "user.locked" => "User locked",
+        "user.unlocked" => "User unlocked",
         "user.removed" => "User deleted",
         "user.machine.key.added" => "Key added",
         "user.machine.key.removed" => "Key removed",
         "user.pat.added" => "Personal Access Token added",
         "user.pat.removed" => "Personal Access Token removed",
+        "user.machine.secret.set" => "Client secret generated",
         "user.metadata.set" => "User metadata set",
         "user.metadata.removed" => "User metadata removed",
         "user.grant.added" => "Authorization added",
@@ -43,20 +45,35 @@ fn event_message(event_type: &str) -> String {
         "user.grant.cascade.removed" => "Authorization removed",
         "user.grant.cascade.changed" => "Authorization changed",
         "project.added" => "Project added",
+        "project.changed" => "Project changed",
         "project.removed" => "Project removed",
+        "project.role.changed" => "Role changed",
+        "project.application.added" => "Application added",
+        "project.application.removed" => "Application removed",
+        "project.application.config.oidc.added" => "OIDC configuration added",
+        "project.application.config.api.added" => "API configuration added",
+        "project.application.config.saml.added" => "SAML configuration added",
+        "project.grant.added" => "Project grant added",
+        "project.grant.removed" => "Project grant removed",
+        "org.changed" => "Organization changed",
+        "org.removed" => "Organization removed",
         "project.role.added" => "Role added",
         "project.role.removed" => "Role removed",
         "project.grant.cascade.changed" => "Project grant changed",
         "org.member.added" => "Organization member added",
+        "org.member.changed" => "Organization member changed",
         "org.member.removed" => "Organization member removed",
         "org.member.cascade.removed" => "Organization member removed",
         "instance.member.added" => "Instance member added",
+        "instance.member.changed" => "Instance member changed",
         "instance.member.removed" => "Instance member removed",
         "instance.member.cascade.removed" => "Instance member removed",
         "project.member.added" => "Project member added",
+        "project.member.changed" => "Project member changed",
         "project.member.removed" => "Project member removed",
         "project.member.cascade.removed" => "Project member removed",
         "project.grant.member.added" => "Project grant member added",
+        "project.grant.member.changed" => "Project grant member changed",
         "project.grant.member.removed" => "Project grant member removed",
         "project.grant.member.cascade.removed" => "Project grant member removed",
         _ => "",
@@ -86,18 +103,21 @@ pub(crate) fn event_v1(event: &Event) -> Value {
             .string("key", &format!("EventTypes.{}", event.event_type))
             .string("localizedMessage", &event_message(&event.event_type)),
     );
-    Obj::new()
+    let out = Obj::new()
         .object("editor", editor)
         .object("aggregate", aggregate)
         .int64("sequence", event.sequence)
         .time("creationDate", event.created)
-        .value("payload", event.payload.clone())
-        .object("type", event_type)
-        .build()
+        .object("type", event_type);
+    // Events without a payload (`user.removed`, `org.removed`, ...) have none on the wire either.
+    if event.payload.is_null() { out.build() } else { out.value("payload", event.payload.clone()).build() }
 }
 
-/// `POST /admin/v1/events/_search`: newest first unless `asc`; `from` means "at or after" with `asc`, "at or before"
-/// without; `sequence` means "greater than"; limit 0 or above 1000 = 1000.
+/// `POST /admin/v1/events/_search` as ZITADEL's `admin/event.go` and its event store build the query: newest first
+/// unless `asc`; with `asc`, `from` keeps events created strictly after it, without, strictly before it; `range`
+/// (`since` strictly after, `until` strictly before) replaces `from`; `sequence` (an aggregate's sequence) keeps
+/// greater sequences with `asc`, smaller without; `aggregateTypes` default to those of `eventTypes`; limit 0 or
+/// above 1000 = 1000. Order: the order events were written (ZITADEL's `position`).
 pub(crate) fn list_events(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
     ctx.instance(EVENTS_READ)?;
     let body = ctx.body;
@@ -112,25 +132,31 @@ pub(crate) fn list_events(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
     let aggregate_id = get_str(body, "aggregateId")?;
     let resource_owner = get_str(body, "resourceOwner")?;
     let event_types = get_strings(body, "eventTypes")?;
-    let aggregate_types = get_strings(body, "aggregateTypes")?;
-    let from = match get_timestamp(body, "from")? {
+    let mut aggregate_types = get_strings(body, "aggregateTypes")?;
+    if aggregate_types.is_empty() {
+        aggregate_types = event_types.iter().map(|event_type| aggregate_type_of(event_type)).collect();
+    }
+    let mut from = match get_timestamp(body, "from")? {
         Some(from) => Some(from),
         None => get_timestamp(body, "creationDate")?,
     };
     let (since, until) = match get_object(body, "range")? {
-        Some(range) => (get_timestamp(range, "since")?, get_timestamp(range, "until")?),
+        Some(range) => {
+            from = None;
+            (get_timestamp(range, "since")?, get_timestamp(range, "until")?)
+        }
         None => (None, None),
     };
     let matches = |event: &&Event| {
-        event.sequence > sequence
+        (sequence == 0 || if asc { event.sequence > sequence } else { event.sequence < sequence })
             && (editor.is_empty() || event.editor.user_id == editor)
             && (aggregate_id.is_empty() || event.aggregate_id == aggregate_id)
             && (resource_owner.is_empty() || event.resource_owner == resource_owner)
             && (event_types.is_empty() || event_types.contains(&event.event_type))
             && (aggregate_types.is_empty() || aggregate_types.contains(&event.aggregate_type))
-            && from.is_none_or(|from| if asc { event.created >= from } else { event.created <= from })
-            && since.is_none_or(|since| event.created >= since)
-            && until.is_none_or(|until| event.created <= until)
+            && from.is_none_or(|from| if asc { event.created > from } else { event.created < from })
+            && since.is_none_or(|since| event.created > since)
+            && until.is_none_or(|until| event.created < until)
     };
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let events: Vec<Value> = if asc {
@@ -139,4 +165,12 @@ pub(crate) fn list_events(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
         ctx.estate.events().iter().rev().filter(matches).take(limit).map(event_v1).collect()
     };
     Ok(Obj::new().list("events", events).build())
+}
+
+/// The aggregate type of an event type, as `aggregateTypesFromEventTypes` (`user.grant.*` is `usergrant`).
+fn aggregate_type_of(event_type: &str) -> String {
+    if event_type.starts_with("user.grant.") {
+        return "usergrant".to_string();
+    }
+    event_type.split('.').next().unwrap_or_default().to_string()
 }

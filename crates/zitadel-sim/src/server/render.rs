@@ -19,22 +19,22 @@ pub(crate) fn details(meta: &ObjectMeta, owner: &str) -> Obj {
         .string("resourceOwner", owner)
 }
 
+/// The aggregate sequence and creation date of the newest event (what a write's details report: ZITADEL's
+/// `writeModelToObjectDetails` after the push); `(0, now)` when the log is empty.
+fn last_write(estate: &Estate) -> (u64, time::OffsetDateTime) {
+    estate.events().last().map_or((0, estate.now()), |event| (event.sequence, event.created))
+}
+
 /// v1 `ObjectDetails` of a change response (sequence, change date, owner).
 pub(crate) fn change_details(estate: &Estate, owner: &str) -> Value {
-    Obj::new()
-        .int64("sequence", estate.processed_sequence())
-        .time("changeDate", estate.now())
-        .string("resourceOwner", owner)
-        .build()
+    let (sequence, at) = last_write(estate);
+    Obj::new().int64("sequence", sequence).time("changeDate", at).string("resourceOwner", owner).build()
 }
 
 /// v1 `ObjectDetails` of an add response (sequence, creation date, owner).
 pub(crate) fn add_details(estate: &Estate, owner: &str) -> Value {
-    Obj::new()
-        .int64("sequence", estate.processed_sequence())
-        .time("creationDate", estate.now())
-        .string("resourceOwner", owner)
-        .build()
+    let (sequence, at) = last_write(estate);
+    Obj::new().int64("sequence", sequence).time("creationDate", at).string("resourceOwner", owner).build()
 }
 
 fn org_state(state: OrgState, prefix: &str) -> String {

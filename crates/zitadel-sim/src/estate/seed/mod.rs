@@ -74,6 +74,9 @@ pub(crate) fn generate(now: OffsetDateTime, shape: &Shape) -> Estate {
             identity_providers: BTreeMap::new(),
             user_metadata: BTreeMap::new(),
             events: Vec::new(),
+            aggregate_sequences: HashMap::new(),
+            command: 0,
+            last_event_command: 0,
             anomalies: Vec::new(),
         },
     };
@@ -89,6 +92,7 @@ pub(crate) fn generate(now: OffsetDateTime, shape: &Shape) -> Estate {
     for id in ids {
         generator.estate.index_user(&id);
     }
+    generator.estate.seed_aggregate_sequences();
     generator.estate
 }
 
