@@ -75,8 +75,8 @@ pub fn choose_mode(input: ModeInput<'_>) -> ModeChoice {
 }
 
 /// Whether a run's end lets the next read on from its position.
-pub fn advances_position(status: SyncStatus) -> bool {
-    status == SyncStatus::Ok
+pub fn advances_position(status: &SyncStatus) -> bool {
+    *status == SyncStatus::Ok
 }
 
 /// One event, as far as planning needs it.

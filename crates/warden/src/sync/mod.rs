@@ -245,7 +245,7 @@ pub async fn sync_once(
     run.counts = comparison.counts_after.clone();
     run.status = if errors.is_empty() { SyncStatus::Ok } else { SyncStatus::Partial };
     run.errors = errors;
-    if advances_position(run.status.clone()) {
+    if advances_position(&run.status) {
         run.event_position = position;
         run.basis = Some(basis);
     }

@@ -132,7 +132,7 @@ fn mutate(estate: &mut Estate, rng: &mut ChaCha8Rng, step: usize) -> Option<Stri
             let org = &orgs[pick(orgs.len(), rng)?];
             estate.change_org_name(&editor, org, &format!("Org {step}")).map(|()| "rename org")
         }
-        22 if step % 4 == 0 => {
+        22 if step.is_multiple_of(4) => {
             let org = &orgs[pick(orgs.len(), rng)?];
             estate.remove_org(&editor, org).map(|()| "remove org")
         }
