@@ -15,6 +15,28 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// Whose metadata a sync reads: one list per user, the largest part of a full sync of a large estate.
+    MetadataScope {
+        All => "all",
+        /// Machine users' only: for estates where people's metadata does not matter.
+        Machines => "machines",
+        /// Nobody's.
+        Nobody => "none",
+    }
+);
+
+impl MetadataScope {
+    /// Whether the metadata of a user (a machine user or not) is read.
+    pub fn covers(&self, machine: bool) -> bool {
+        match self {
+            MetadataScope::All => true,
+            MetadataScope::Machines => machine,
+            _ => false,
+        }
+    }
+}
+
 /// An environment as recorded in the store (its credential is only ever referenced, never held).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Environment {

@@ -113,7 +113,7 @@ pub(crate) mod text_enum;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use environment::{ApiVersion, Environment};
+pub use environment::{ApiVersion, Environment, MetadataScope};
 pub use estate::{Application, IdentityProvider, IdpOwner, Org, Project, ProjectGrant, ProjectRole};
 pub use history::{Attribution, Change, ChangeKind, FieldChange, SyncError, SyncMode, SyncRun, SyncStatus};
 pub use principal::{

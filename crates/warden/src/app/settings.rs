@@ -6,7 +6,7 @@ use std::time::Duration;
 use warden_core::posture::ConnectionHealthPolicy;
 
 use warden_core::id::EnvironmentName;
-use warden_core::model::Environment;
+use warden_core::model::{Environment, MetadataScope};
 
 use warden_core::health::HealthPolicy;
 use warden_scim::list::ListLimits;
@@ -70,6 +70,8 @@ pub struct EnvironmentSettings {
     pub full_sync_interval: time::Duration,
     /// How often `warden serve` probes its ZITADEL and identity providers.
     pub probe_interval: time::Duration,
+    /// Whose metadata a sync reads.
+    pub metadata: MetadataScope,
     /// Parallel requests to this ZITADEL.
     pub concurrency: usize,
     /// Requests per second; 0: unlimited.
@@ -131,6 +133,7 @@ impl Settings {
                 sync_interval: entry.sync_interval.as_time(),
                 full_sync_interval: entry.full_sync_interval.as_time(),
                 probe_interval: entry.probe_interval.as_time(),
+                metadata: MetadataScope::from_text(&entry.metadata),
                 concurrency: usize::from(entry.concurrency),
                 rate_limit: entry.rate_limit,
                 page_size: entry.page_size,

@@ -158,6 +158,7 @@ async fn pipeline(app: &App, environment: &EnvironmentName, request: SyncRequest
         holder: Some(app.holder().to_owned()),
         full: request.full,
         full_sync_interval: settings.full_sync_interval,
+        metadata: settings.metadata.clone(),
     };
     let now = app.now();
     let store = app.store();

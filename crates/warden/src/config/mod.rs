@@ -18,7 +18,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 use warden_core::id::{EnvironmentName, OrgId};
-use warden_core::model::{ApiVersion, Environment};
+use warden_core::model::{ApiVersion, Environment, MetadataScope};
 
 pub use credential::{CredentialConfig, CredentialError, CredentialSource};
 pub use database_url::DatabaseUrl;
@@ -418,6 +418,9 @@ pub struct EnvironmentConfig {
     /// `auto`, `v1` or `v2`.
     #[serde(default = "EnvironmentConfig::default_api")]
     pub api: String,
+    /// Whose metadata a sync reads: `all`, `machines` (machine users only) or `none`.
+    #[serde(default = "EnvironmentConfig::default_metadata")]
+    pub metadata: String,
     /// Parallel requests to this ZITADEL.
     #[serde(default = "EnvironmentConfig::default_concurrency")]
     pub concurrency: u16,
@@ -453,6 +456,7 @@ impl EnvironmentConfig {
             full_sync_interval: EnvironmentConfig::default_full_sync_interval(),
             probe_interval: EnvironmentConfig::default_probe_interval(),
             api: EnvironmentConfig::default_api(),
+            metadata: EnvironmentConfig::default_metadata(),
             concurrency: EnvironmentConfig::default_concurrency(),
             rate_limit: EnvironmentConfig::default_rate_limit(),
             page_size: EnvironmentConfig::default_page_size(),
@@ -473,6 +477,9 @@ impl EnvironmentConfig {
     }
     fn default_api() -> String {
         "auto".to_owned()
+    }
+    fn default_metadata() -> String {
+        "all".to_owned()
     }
     fn default_concurrency() -> u16 {
         16
@@ -632,6 +639,9 @@ impl EnvironmentConfig {
             }
             api => api,
         };
+        if let MetadataScope::Unknown(other) = MetadataScope::from_text(&self.metadata) {
+            return Err(("metadata", format!("{other:?} is not one of \"all\", \"machines\", \"none\"")));
+        }
         if self.removal_guard_percent > 100 {
             return Err((
                 "removal_guard_percent",

@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 use warden_core::fields::Described;
 use warden_core::id::{OrgId, UserId};
 use warden_core::incremental::Plan;
+use warden_core::model::MetadataScope;
 use warden_core::model::{
     Application, IdentityProvider, MachineKey, Membership, ObjectBatch, Observed, Org, PersonalAccessToken, Project,
     ProjectGrant, ProjectRole, ResourceKind, Snapshot, SyncError, User, UserGrant, UserMetadata,
@@ -168,7 +169,11 @@ impl Task {
 }
 
 /// Reads the organizations in scope (`orgs_in_scope` empty: all visible), then everything in them.
-pub(crate) async fn fetch_estate(client: &ZitadelClient, orgs_in_scope: &[OrgId]) -> Result<Fetched, ClientError> {
+pub(crate) async fn fetch_estate(
+    client: &ZitadelClient,
+    orgs_in_scope: &[OrgId],
+    metadata: &MetadataScope,
+) -> Result<Fetched, ClientError> {
     // The administrators list needs no org, and whether it is served decides how members are read: ask both at once.
     let (orgs, memberships) = tokio::join!(client.list_orgs(), Task::MembershipsOfInstance.run(client.clone()));
     let mut orgs: Vec<Org> = orgs?;
@@ -179,6 +184,7 @@ pub(crate) async fn fetch_estate(client: &ZitadelClient, orgs_in_scope: &[OrgId]
     let members_through_v2 = !matches!(memberships.1, Ok(None));
     let mut graph = Graph::new(client, org_ids.clone(), members_through_v2);
     graph.fan_out_users = true;
+    graph.metadata = metadata.clone();
     graph.fetched.snapshot.orgs = orgs;
     graph.finish(&memberships.0, memberships.1);
 
@@ -212,6 +218,7 @@ pub(crate) struct PlannedRead {
 pub(crate) async fn fetch_planned(
     client: &ZitadelClient,
     orgs_in_scope: &[OrgId],
+    metadata: &MetadataScope,
     plan: &mut Plan,
     known_users: &[User],
 ) -> Result<PlannedRead, ClientError> {
@@ -284,7 +291,7 @@ pub(crate) async fn fetch_planned(
             stored.get(user_id).copied()
         };
         let Some(user) = user else { continue };
-        if parts.metadata {
+        if parts.metadata && metadata.covers(user.is_machine()) {
             follow_ups.push(Task::Metadata(org.clone(), user_id.clone()));
         }
         if parts.machine_keys && user.is_machine() {
@@ -309,6 +316,8 @@ struct Graph {
     orgs: Vec<OrgId>,
     /// Whether the keys, tokens and metadata of every user read are listed (a full read), or only those queued.
     fan_out_users: bool,
+    /// Whose metadata is listed.
+    metadata: MetadataScope,
     /// Where the instance-wide administrators list is not served, the organizations whose managers are listed
     /// instead, and whether the instance's are.
     members_of: Vec<OrgId>,
@@ -334,6 +343,7 @@ impl Graph {
             members_of: orgs.clone(),
             orgs,
             fan_out_users: false,
+            metadata: MetadataScope::All,
             instance_members: true,
             members_through_v2,
             tasks: JoinSet::new(),
@@ -370,7 +380,8 @@ impl Graph {
         }
     }
 
-    /// The next list hanging off a user already read: metadata of every user, keys and tokens of machine users.
+    /// The next list hanging off a user already read: metadata of every user in the metadata scope, keys and
+    /// tokens of machine users.
     fn next_user_task(&mut self) -> Option<Task> {
         if !self.fan_out_users {
             return None;
@@ -381,7 +392,7 @@ impl Graph {
             self.user_cursor = if step == 2 { (index + 1, 0) } else { (index, step + 1) };
             let (org, id) = (user.org_id.clone(), user.id.clone());
             match step {
-                0 => return Some(Task::Metadata(org, id)),
+                0 if self.metadata.covers(user.is_machine()) => return Some(Task::Metadata(org, id)),
                 1 if user.is_machine() => return Some(Task::MachineKeys(org, id)),
                 2 if user.is_machine() => return Some(Task::PersonalAccessTokens(org, id)),
                 _ => {}

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use time::OffsetDateTime;
 use warden_core::id::EnvironmentName;
 use warden_core::incremental::{AGGREGATE_TYPES, EventRef, NeedsFullSync, Plan, plan};
-use warden_core::model::{Environment, ResourceKind, Snapshot};
+use warden_core::model::{Environment, MetadataScope, ResourceKind, Snapshot};
 use warden_core::reconcile::reconcile;
 use warden_zitadel::{ZitadelClient, ZitadelEvent};
 
@@ -31,9 +31,9 @@ const READING: u32 = 1;
 
 /// What a position is valid for: a position recorded under another scope (organizations, API) or reading is not
 /// trusted.
-pub(crate) fn basis(environment: &Environment) -> String {
+pub(crate) fn basis(environment: &Environment, metadata: &MetadataScope) -> String {
     let orgs: Vec<&str> = environment.orgs.iter().map(|org| org.as_str()).collect();
-    format!("reading={READING};api={};orgs={}", environment.api, orgs.join(","))
+    format!("reading={READING};api={};orgs={};metadata={metadata}", environment.api, orgs.join(","))
 }
 
 /// What the events since the position say.

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use warden_core::id::EnvironmentName;
 use warden_core::incremental::{AGGREGATE_TYPES, ModeChoice, ModeInput, advances_position, choose_mode};
-use warden_core::model::{Change, Environment, ObjectBatch, ResourceKind, SyncError, SyncMode, SyncRun, SyncStatus};
+use warden_core::model::{
+    Change, Environment, MetadataScope, ObjectBatch, ResourceKind, SyncError, SyncMode, SyncRun, SyncStatus,
+};
 use warden_core::reconcile::{Reconciliation, RemovalGuard, excessive_removals};
 use warden_zitadel::ZitadelClient;
 
@@ -61,6 +63,8 @@ pub struct SyncOptions {
     pub full: bool,
     /// A full sync at least this often.
     pub full_sync_interval: time::Duration,
+    /// Whose metadata is read; stored metadata outside it is forgotten (no change is recorded: it was not removed).
+    pub metadata: MetadataScope,
 }
 
 impl Default for SyncOptions {
@@ -70,6 +74,7 @@ impl Default for SyncOptions {
             holder: None,
             full: false,
             full_sync_interval: time::Duration::hours(24),
+            metadata: MetadataScope::All,
         }
     }
 }
@@ -103,7 +108,7 @@ pub async fn sync_once(
     let previous_start = store.list_sync_runs(&environment.name, 1).await?.first().map(|run| run.started_at);
     let last_ok = store.last_sync_run(&environment.name, SyncStatus::Ok, None).await?;
     let last_full_ok = store.last_sync_run(&environment.name, SyncStatus::Ok, Some(SyncMode::Full)).await?;
-    let basis = incremental::basis(environment);
+    let basis = incremental::basis(environment, &options.metadata);
     let mut choice = choose_mode(ModeInput {
         full_requested: options.full,
         last_ok: last_ok.as_ref(),
@@ -159,6 +164,12 @@ pub async fn sync_once(
     run.mode = choice.mode.clone();
     run.mode_reason = choice.reason.clone();
 
+    if options.metadata != MetadataScope::All {
+        let forgotten = store.forget_user_metadata(&environment.name, &options.metadata).await?;
+        if forgotten > 0 {
+            tracing::info!(environment = %environment.name, forgotten, scope = %options.metadata, "metadata outside the scope forgotten");
+        }
+    }
     // Kind by kind, largest first, each compared with the store a bounded slice at a time: the stored state is
     // never loaded whole, and each fetched kind leaves memory as it is compared.
     let stored_counts = store.count_objects(&environment.name).await?;
@@ -171,7 +182,9 @@ pub async fn sync_once(
                 ObjectBatch::Users(users) => users,
                 _ => Vec::new(),
             };
-            let read = match fetch::fetch_planned(client, &environment.orgs, &mut plan, &known_users).await {
+            let read = match fetch::fetch_planned(client, &environment.orgs, &options.metadata, &mut plan, &known_users)
+                .await
+            {
                 Ok(read) => read,
                 Err(error) => return failed(store, run, &error.to_string(), finish, started).await,
             };
@@ -194,7 +207,7 @@ pub async fn sync_once(
                     None
                 }
             };
-            let fetched = match fetch::fetch_estate(client, &environment.orgs).await {
+            let fetched = match fetch::fetch_estate(client, &environment.orgs, &options.metadata).await {
                 Ok(fetched) => fetched,
                 Err(error) => return failed(store, run, &error.to_string(), finish, started).await,
             };

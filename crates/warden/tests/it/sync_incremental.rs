@@ -15,7 +15,7 @@ use time::macros::datetime;
 use warden::store::{ChangeQuery, Store};
 use warden::sync::{SyncOptions, SyncOutcome, sync_once};
 use warden_core::id::EnvironmentName;
-use warden_core::model::{ApiVersion, Environment, Observed, Snapshot, SyncMode, SyncStatus, UserKind};
+use warden_core::model::{ApiVersion, Environment, MetadataScope, Observed, Snapshot, SyncMode, SyncStatus, UserKind};
 use warden_zitadel::{ClientOptions, Credential, RetryPolicy, ZitadelClient};
 use zitadel_sim::{Estate, Fault, FaultKind, MembershipScope, NO_EXPIRY, NewHumanUser, Simulator, SimulatorOptions};
 
@@ -25,6 +25,7 @@ contract_tests!(
     incremental_and_full_sync_agree_after_random_mutations,
     a_failed_events_page_or_re_read_stores_nothing_false_and_keeps_the_position,
     an_unchanged_estate_costs_a_handful_of_requests_and_the_mode_is_recorded,
+    the_metadata_scope_reads_and_keeps_only_machine_users_metadata,
 );
 
 const PAT: &str = "warden-incremental-test-pat";
@@ -386,4 +387,52 @@ fn differences(stored: &Snapshot, expected: &Snapshot) -> Vec<String> {
     of(&stored.identity_providers, &expected.identity_providers, &mut out);
     of(&stored.user_metadata, &expected.user_metadata, &mut out);
     out
+}
+
+async fn the_metadata_scope_reads_and_keeps_only_machine_users_metadata(store: Arc<dyn Store>) {
+    let sim = simulator().await;
+    let (client, environment) = (client(&sim), environment(&sim, "prod"));
+    let run = |minutes: i64, metadata: MetadataScope| {
+        let options = SyncOptions { metadata, ..SyncOptions::default() };
+        sync_once(&environment, &client, &*store, options, NOW + time::Duration::minutes(minutes))
+    };
+    let all = run(0, MetadataScope::All).await.unwrap();
+    let name = all.run.environment.clone();
+    let machine_user = |snapshot: &Snapshot, user: &warden_core::id::UserId| {
+        snapshot.users.iter().find(|candidate| &candidate.id == user).is_some_and(|user| user.is_machine())
+    };
+    let before = store.load_snapshot(&name).await.unwrap();
+    assert!(
+        before.user_metadata.iter().any(|entry| !machine_user(&before, &entry.user_id)),
+        "the seed has people's metadata"
+    );
+
+    // Narrowing the scope is a full run that forgets people's metadata without recording its removal.
+    let machines = run(15, MetadataScope::Machines).await.unwrap();
+    assert_eq!(machines.run.mode, SyncMode::Full, "{}", machines.run.mode_reason);
+    assert_eq!(machines.removed, 0);
+    assert!(machines.run.requests < all.run.requests, "{} against {}", machines.run.requests, all.run.requests);
+    let after = store.load_snapshot(&name).await.unwrap();
+    assert!(after.user_metadata.iter().all(|entry| machine_user(&after, &entry.user_id)));
+    assert_eq!(
+        after.user_metadata.len(),
+        before.user_metadata.iter().filter(|entry| machine_user(&before, &entry.user_id)).count()
+    );
+
+    // Incrementally, a person's new metadata is not read; a machine user's is.
+    let (person, machine) = sim.control().with_estate(|estate| {
+        let editor = estate.warden_user_id().to_owned();
+        let person = estate.users().find(|user| !user.is_machine()).unwrap().id.clone();
+        let machine = estate.users().find(|user| user.is_machine() && user.id != editor).unwrap().id.clone();
+        estate.set_user_metadata(&editor, &person, "team", b"blue").unwrap();
+        estate.set_user_metadata(&editor, &machine, "team", b"red").unwrap();
+        (person, machine)
+    });
+    let incremental = run(30, MetadataScope::Machines).await.unwrap();
+    assert_eq!(incremental.run.mode, SyncMode::Incremental, "{}", incremental.run.mode_reason);
+    let stored = store.load_snapshot(&name).await.unwrap();
+    let team_of = |user: &str| {
+        stored.user_metadata.iter().any(|entry| entry.user_id.as_str() == user && entry.key.as_str() == "team")
+    };
+    assert!(team_of(&machine) && !team_of(&person));
 }

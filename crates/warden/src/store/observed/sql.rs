@@ -7,7 +7,8 @@ use sqlx::QueryBuilder;
 use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, SyncRunId};
 use warden_core::model::{
-    Change, Environment, ObjectBatch, ObjectKey, ResourceKind, SyncError, SyncMode, SyncRun, SyncStatus, User,
+    Change, Environment, MetadataScope, ObjectBatch, ObjectKey, ResourceKind, SyncError, SyncMode, SyncRun, SyncStatus,
+    User,
 };
 
 use crate::store::observed::objects::{self, Page, unknown_environment_on_foreign_key};
@@ -115,6 +116,23 @@ impl<D: Dialect> Store for SqlStore<D> {
         let mut counts: BTreeMap<ResourceKind, u64> = ResourceKind::ALL.iter().map(|kind| (*kind, 0)).collect();
         counts.extend(stored);
         Ok(counts)
+    }
+
+    async fn forget_user_metadata(&self, environment: &EnvironmentName, scope: &MetadataScope) -> Result<u64, Error> {
+        let mut builder = QueryBuilder::<D>::new("DELETE FROM user_metadata WHERE environment = ");
+        D::bind(&mut builder, SqlValue::text(environment.as_str()));
+        if scope.covers(true) {
+            builder.push(" AND user_id NOT IN (SELECT id FROM zitadel_user WHERE environment = ");
+            D::bind(&mut builder, SqlValue::text(environment.as_str()));
+            builder.push(" AND kind = 'machine')");
+        }
+        if scope.covers(false) {
+            return Ok(0);
+        }
+        let mut transaction = begin_write(&self.pool).await?;
+        let forgotten = execute(&mut *transaction, &mut builder).await?;
+        transaction.commit().await?;
+        Ok(forgotten)
     }
 
     async fn count_machine_users(&self, environment: &EnvironmentName) -> Result<u64, Error> {

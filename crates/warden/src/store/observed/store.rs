@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use warden_core::id::{EnvironmentName, OrgId, SyncRunId, UserId};
 use warden_core::model::{
-    Change, Environment, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncError, SyncMode, SyncRun, SyncStatus, User,
+    Change, Environment, MetadataScope, ObjectBatch, ObjectKey, ResourceKind, Snapshot, SyncError, SyncMode, SyncRun,
+    SyncStatus, User,
 };
 
 use crate::store::{Error, GovernanceStore, LeaseStore, MaintenanceStore, ProbeStore, ProvisioningStore, ScimStore};
@@ -85,6 +86,9 @@ pub trait Store:
     ) -> Result<ObjectBatch, Error>;
     /// The stored user `id` of an environment, if any.
     async fn observed_user(&self, environment: &EnvironmentName, id: &str) -> Result<Option<User>, Error>;
+    /// Deletes the stored metadata of users outside `scope` (people's for `machines`, everyone's for `none`), without
+    /// recording changes; returns how many entries.
+    async fn forget_user_metadata(&self, environment: &EnvironmentName, scope: &MetadataScope) -> Result<u64, Error>;
     /// How many of the environment's stored users are machine users.
     async fn count_machine_users(&self, environment: &EnvironmentName) -> Result<u64, Error>;
     /// How many objects of each kind are stored for an environment (every kind present, zero included).
