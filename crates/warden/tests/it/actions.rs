@@ -13,7 +13,7 @@ use time::macros::datetime;
 use warden::config::DatabaseUrl;
 use warden::store::{self, Store};
 use warden_core::id::EnvironmentName;
-use warden_core::model::UserKind;
+use warden_core::model::{SyncMode, UserKind};
 use zitadel_sim::{Estate, NewHumanUser, Simulator, SimulatorOptions, action_event_body, actions_signature};
 
 use crate::serve::Server;
@@ -139,6 +139,16 @@ async fn pushes_sync_now_and_bad_calls_are_refused(database: &str, store: Arc<dy
     while email_of(&*store, &user).await.as_deref() != Some("ada.lovelace@example.com") {
         assert!(changed.elapsed() < Duration::from_secs(5), "not pushed within 5 s: {:?}", server.log.lock().unwrap());
         tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    // Without a full sync: the run that picked the change up read the events since the baseline.
+    let runs = store.list_sync_runs(&prod(), 10).await.unwrap();
+    let (baseline, later) = runs.split_last().unwrap();
+    assert_eq!(baseline.mode, SyncMode::Full);
+    let pushed: Vec<_> = later.iter().filter(|run| run.finished_at.is_some()).collect();
+    assert!(!pushed.is_empty());
+    for run in pushed {
+        assert_eq!(run.mode, SyncMode::Incremental, "{}", run.mode_reason);
+        assert!(run.requests < 20, "{} requests", run.requests);
     }
 
     // A call accepted once is refused when it comes again.
