@@ -36,6 +36,16 @@ impl std::fmt::Display for ExcessiveRemoval {
     }
 }
 
+impl RemovalGuard {
+    /// Whether removing `removing` of `stored` objects of a kind is more than the guard allows.
+    pub fn is_excessive(&self, stored: u64, removing: u64) -> bool {
+        // removing / stored > max_percent / 100, in integers.
+        stored >= self.min_stored
+            && self.max_percent < 100
+            && u128::from(removing) * 100 > u128::from(stored) * u128::from(self.max_percent)
+    }
+}
+
 /// The kinds whose removals exceed `guard`, given how many objects of each kind are stored.
 pub fn excessive_removals(
     stored: &BTreeMap<ResourceKind, u64>,
@@ -46,15 +56,24 @@ pub fn excessive_removals(
     for (kind, _) in removals {
         *removing.entry(*kind).or_default() += 1;
     }
+    excessive_counts(stored, &removing, guard)
+}
+
+/// The kinds whose removals (counted per kind) exceed `guard`.
+pub fn excessive_counts(
+    stored: &BTreeMap<ResourceKind, u64>,
+    removing: &BTreeMap<ResourceKind, u64>,
+    guard: RemovalGuard,
+) -> Vec<ExcessiveRemoval> {
     removing
-        .into_iter()
+        .iter()
         .filter_map(|(kind, removing)| {
-            let stored = stored.get(&kind).copied().unwrap_or_default();
-            // removing / stored > max_percent / 100, in integers.
-            let excessive = stored >= guard.min_stored
-                && guard.max_percent < 100
-                && u128::from(removing) * 100 > u128::from(stored) * u128::from(guard.max_percent);
-            excessive.then_some(ExcessiveRemoval { kind, removing, stored })
+            let stored = stored.get(kind).copied().unwrap_or_default();
+            guard.is_excessive(stored, *removing).then_some(ExcessiveRemoval {
+                kind: *kind,
+                removing: *removing,
+                stored,
+            })
         })
         .collect()
 }

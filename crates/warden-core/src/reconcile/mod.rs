@@ -13,7 +13,7 @@ use crate::fields::{Described, FieldValue};
 use crate::id::OrgId;
 use crate::model::{ChangeKind, FieldChange, ObjectKey, ResourceKind, Snapshot, Stored, with_kind};
 
-pub use guard::{ExcessiveRemoval, RemovalGuard, excessive_removals};
+pub use guard::{ExcessiveRemoval, RemovalGuard, excessive_counts, excessive_removals};
 
 /// One fetch unit: a kind of object in one organization, or at instance level (`org: None`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -17,12 +17,16 @@ use super::events::{self, EventsRead};
 
 /// Events read at most per run for attribution; older changes stay unattributed.
 const MAX_EVENTS: usize = 50_000;
+/// How far before the previous run's start events are read.
+const MARGIN: time::Duration = time::Duration::seconds(1);
 const PAYLOAD_IDS: [&str; 7] = ["userId", "keyId", "tokenId", "grantId", "appId", "idpId", "id"];
 
 /// The events since `since`, oldest first; `None` when the credential may not read them (or the read fails: a
 /// sync never fails for want of attribution).
 pub(crate) async fn read_events(client: &ZitadelClient, since: OffsetDateTime) -> Option<Vec<ZitadelEvent>> {
-    match events::read_after(client, since, &[], MAX_EVENTS).await {
+    // ZITADEL's `from` is strictly after, and an event becomes visible when its transaction commits but keeps the
+    // transaction's start as its date: a margin before `since` catches both.
+    match events::read_after(client, since - MARGIN, &[], MAX_EVENTS).await {
         Ok(EventsRead::Complete(events)) => Some(events),
         Ok(EventsRead::Incomplete(why)) => {
             tracing::info!(%why, "not every event since the last run can be read; changes are attributed to nobody");

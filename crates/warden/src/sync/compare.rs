@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use warden_core::id::EnvironmentName;
 use warden_core::model::{ChangeKind, ObjectBatch, ObjectKey, ResourceKind, Snapshot};
-use warden_core::reconcile::{FetchScope, ObjectChange, Reconciliation, reconcile};
+use warden_core::reconcile::{
+    ExcessiveRemoval, FetchScope, ObjectChange, Reconciliation, RemovalGuard, excessive_counts, reconcile,
+};
 
 use crate::store::{self, Store};
 
@@ -27,12 +29,33 @@ pub(crate) struct Comparison {
     pub(crate) counts_after: BTreeMap<ResourceKind, u64>,
     /// Machine users the store holds after the run.
     pub(crate) machine_users_after: u64,
+    /// `None`: every removal is recorded.
+    guard: Option<RemovalGuard>,
+    stored_counts: BTreeMap<ResourceKind, u64>,
+    /// Removals found per kind, held or not.
+    removing: BTreeMap<ResourceKind, u64>,
+    /// How many removals were held, once the guard tripped: from then on removals are dropped as they are found,
+    /// so that a run finding the whole estate gone never holds its removals in memory.
+    held: Option<usize>,
+}
+
+/// The removals a run held, and the kinds that made it hold them.
+#[derive(Debug)]
+pub(crate) struct HeldRemovals {
+    pub(crate) held: usize,
+    pub(crate) excessive: Vec<ExcessiveRemoval>,
 }
 
 impl Comparison {
-    /// Starts from what the store holds now.
-    pub(crate) fn new(stored_counts: BTreeMap<ResourceKind, u64>) -> Comparison {
-        Comparison { counts_after: stored_counts, ..Comparison::default() }
+    /// Starts from what the store holds now; removals beyond `guard` are held.
+    pub(crate) fn new(stored_counts: BTreeMap<ResourceKind, u64>, guard: Option<RemovalGuard>) -> Comparison {
+        Comparison { counts_after: stored_counts.clone(), stored_counts, guard, ..Comparison::default() }
+    }
+
+    /// The removals held, if the guard tripped.
+    pub(crate) fn held_removals(&self) -> Option<HeldRemovals> {
+        let (held, guard) = (self.held?, self.guard?);
+        Some(HeldRemovals { held, excessive: excessive_counts(&self.stored_counts, &self.removing, guard) })
     }
 
     /// Counts the machine users among users the store holds (or will hold) after the run.
@@ -53,7 +76,7 @@ impl Comparison {
 
     /// Keeps every object the run would remove (the removal guard tripped): none is removed or reported, and the
     /// counts stay as stored. Returns how many removals were held.
-    pub(crate) fn hold_removals(&mut self) -> usize {
+    fn hold_removals(&mut self) -> usize {
         let held = std::mem::take(&mut self.reconciliation.removals).len();
         let Comparison { reconciliation, removed, counts_after, machine_users_after, .. } = self;
         reconciliation.changes.retain(|change| {
@@ -70,7 +93,15 @@ impl Comparison {
         held
     }
 
-    pub(crate) fn absorb(&mut self, part: Reconciliation) {
+    pub(crate) fn absorb(&mut self, mut part: Reconciliation) {
+        for (kind, _) in &part.removals {
+            *self.removing.entry(*kind).or_default() += 1;
+        }
+        if let Some(held) = &mut self.held {
+            *held += part.removals.len();
+            part.removals.clear();
+            part.changes.retain(|change| change.kind != ChangeKind::Removed);
+        }
         for change in &part.changes {
             let count = self.counts_after.entry(change.object_kind).or_default();
             let machine_user = change.object_kind == ResourceKind::User && is_machine(change);
@@ -91,6 +122,14 @@ impl Comparison {
         self.reconciliation.changes.extend(part.changes);
         self.reconciliation.removals.extend(part.removals);
         self.reconciliation.upserts.append(part.upserts);
+        let tripped = self.guard.is_some_and(|guard| {
+            self.removing.iter().any(|(kind, removing)| {
+                guard.is_excessive(self.stored_counts.get(kind).copied().unwrap_or_default(), *removing)
+            })
+        });
+        if tripped && self.held.is_none() {
+            self.held = Some(self.hold_removals());
+        }
     }
 }
 
@@ -222,7 +261,7 @@ mod tests {
             &BTreeSet::new(),
         );
         for slice in [1, 2, 3, 7, 40, 1000] {
-            let mut comparison = Comparison::new(store.count_objects(&environment.name).await.unwrap());
+            let mut comparison = Comparison::new(store.count_objects(&environment.name).await.unwrap(), None);
             let batch = ObjectBatch::Users(fetched.clone());
             compare_kind(&*store, &environment.name, batch, &BTreeSet::new(), slice, &mut comparison).await.unwrap();
             let found = &comparison.reconciliation;

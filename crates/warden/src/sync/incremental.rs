@@ -29,11 +29,16 @@ const MAX_EVENTS: usize = 100_000;
 /// trusted (bumped when what a sync stores from the same estate changes).
 const READING: u32 = 1;
 
-/// What a position is valid for: a position recorded under another scope (organizations, API) or reading is not
-/// trusted.
+/// What a position is valid for: a position recorded for another instance (URL), scope (organizations, API,
+/// metadata) or reading is not trusted.
 pub(crate) fn basis(environment: &Environment, metadata: &MetadataScope) -> String {
     let orgs: Vec<&str> = environment.orgs.iter().map(|org| org.as_str()).collect();
-    format!("reading={READING};api={};orgs={};metadata={metadata}", environment.api, orgs.join(","))
+    format!(
+        "reading={READING};url={};api={};orgs={};metadata={metadata}",
+        environment.url,
+        environment.api,
+        orgs.join(",")
+    )
 }
 
 /// What the events since the position say.

@@ -15,7 +15,7 @@ use warden_core::incremental::{AGGREGATE_TYPES, ModeChoice, ModeInput, advances_
 use warden_core::model::{
     Change, Environment, MetadataScope, ObjectBatch, ResourceKind, SyncError, SyncMode, SyncRun, SyncStatus,
 };
-use warden_core::reconcile::{Reconciliation, RemovalGuard, excessive_removals};
+use warden_core::reconcile::{ObjectChange, RemovalGuard};
 use warden_zitadel::ZitadelClient;
 
 use crate::store::{self, Store, SyncWrites};
@@ -173,7 +173,7 @@ pub async fn sync_once(
     // Kind by kind, largest first, each compared with the store a bounded slice at a time: the stored state is
     // never loaded whole, and each fetched kind leaves memory as it is compared.
     let stored_counts = store.count_objects(&environment.name).await?;
-    let mut comparison = compare::Comparison::new(stored_counts.clone());
+    let mut comparison = compare::Comparison::new(stored_counts.clone(), options.removal_guard);
     let (errors, not_permitted, events, position) = match planned {
         Some((mut plan, events, position)) => {
             let known_users =
@@ -228,33 +228,33 @@ pub async fn sync_once(
         }
     };
     let mut errors = errors;
-    if let Some(guard) = options.removal_guard {
-        let excessive = excessive_removals(&stored_counts, &comparison.reconciliation.removals, guard);
-        if !excessive.is_empty() {
-            let held = comparison.hold_removals();
-            let kinds: Vec<String> = excessive.iter().map(ToString::to_string).collect();
-            tracing::warn!(environment = %environment.name, held, kinds = %kinds.join(", "), "removals held");
-            errors.push(SyncError {
-                scope: "removals".to_owned(),
-                message: format!(
-                    "held all {held} removals: this run would remove {} (more than {} %), which looks like a \
-                     credential that lost permissions; nothing was removed. If the deletions are real, run \
-                     `warden sync --accept-removals`",
-                    kinds.join(", "),
-                    guard.max_percent
-                ),
-            });
-        }
+    if let Some(held) = comparison.held_removals() {
+        let kinds: Vec<String> = held.excessive.iter().map(ToString::to_string).collect();
+        tracing::warn!(environment = %environment.name, held = held.held, kinds = %kinds.join(", "), "removals held");
+        let max_percent = options.removal_guard.map_or(100, |guard| guard.max_percent);
+        errors.push(SyncError {
+            scope: "removals".to_owned(),
+            message: format!(
+                "held all {} removals: this run would remove {} (more than {max_percent} %), which looks like a \
+                 credential that lost permissions; nothing was removed. If the deletions are real, run \
+                 `warden sync --accept-removals`",
+                held.held,
+                kinds.join(", "),
+            ),
+        });
     }
-    let reconciliation = &comparison.reconciliation;
     // Events explain changes since the previous run began (an incremental run has read them already).
     let events = match (events, previous_start) {
         (Some(events), _) => Some(events),
-        (None, Some(since)) if !reconciliation.changes.is_empty() => attribution::read_events(client, since).await,
+        (None, Some(since)) if !comparison.reconciliation.changes.is_empty() => {
+            attribution::read_events(client, since).await
+        }
         _ => None,
     };
     let attributor = attribution::Attributor::new(events.as_deref().unwrap_or_default());
-    let changes = change_rows(environment, &run, now, reconciliation, &attributor);
+    let found = std::mem::take(&mut comparison.reconciliation.changes);
+    let changes = change_rows(environment, &run, now, found, &attributor);
+    let reconciliation = &comparison.reconciliation;
     run.counts = comparison.counts_after.clone();
     run.status = if errors.is_empty() { SyncStatus::Ok } else { SyncStatus::Partial };
     run.errors = errors;
@@ -322,26 +322,27 @@ fn nothing_done(run: SyncRun, machine_users: u64, started: Instant) -> SyncOutco
     }
 }
 
+/// The change rows of a run, each with who made it; the changes' fields move into the rows (a run that finds the
+/// whole estate changed holds them once).
 fn change_rows(
     environment: &Environment,
     run: &SyncRun,
     observed_at: OffsetDateTime,
-    reconciliation: &Reconciliation,
+    changes: Vec<ObjectChange>,
     attributor: &attribution::Attributor<'_>,
 ) -> Vec<Change> {
-    reconciliation
-        .changes
-        .iter()
+    changes
+        .into_iter()
         .map(|change| Change {
             environment: environment.name.clone(),
             run_id: run.id,
             observed_at,
+            attribution: attributor.attribute(&change),
             object_kind: change.object_kind,
-            object_key: change.object_key.clone(),
-            org_id: change.org_id.clone(),
-            kind: change.kind.clone(),
-            fields: change.fields.clone(),
-            attribution: attributor.attribute(change),
+            object_key: change.object_key,
+            org_id: change.org_id,
+            kind: change.kind,
+            fields: change.fields,
         })
         .collect()
 }
