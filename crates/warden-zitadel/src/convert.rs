@@ -212,6 +212,30 @@ pub(crate) fn personal_access_token(
     })
 }
 
+/// A key of the instance-wide search, which does not say its type: [`KeyType::Unspecified`].
+pub(crate) fn machine_key_v2(key: v2::Credential) -> Result<MachineKey, ConvertError> {
+    Ok(MachineKey {
+        id: id("machine key", key.id)?,
+        user_id: id("machine key user", key.user_id)?,
+        org_id: id("machine key owner", key.organization_id)?,
+        key_type: KeyType::Unspecified,
+        created_at: time(key.creation_date.as_deref()),
+        expires_at: expiry(key.expiration_date.as_deref()),
+    })
+}
+
+/// A token of the instance-wide search, which does not carry its scopes: none.
+pub(crate) fn personal_access_token_v2(token: v2::Credential) -> Result<PersonalAccessToken, ConvertError> {
+    Ok(PersonalAccessToken {
+        id: id("personal access token", token.id)?,
+        user_id: id("personal access token user", token.user_id)?,
+        org_id: id("personal access token owner", token.organization_id)?,
+        scopes: Vec::new(),
+        created_at: time(token.creation_date.as_deref()),
+        expires_at: expiry(token.expiration_date.as_deref()),
+    })
+}
+
 pub(crate) fn metadata(entry: v1::Metadata, org: &OrgId, user: &UserId) -> Result<UserMetadata, ConvertError> {
     let (created_at, changed_at) = dates(&entry.details);
     // The value is base64 on the wire; an undecodable one is kept as the text that arrived.
@@ -480,6 +504,25 @@ mod tests {
         assert_eq!(time(Some("not a time")), None);
         let precise = time(Some("2026-10-23T05:42:45.937346731Z")).unwrap();
         assert_eq!(precise.nanosecond(), 937_346_000, "nanoseconds are cut to what the stores keep");
+    }
+
+    #[test]
+    fn searched_credentials_carry_no_key_type_and_no_scopes() {
+        let item = || v2::Credential {
+            creation_date: Some("2026-01-02T03:04:05Z".to_owned()),
+            change_date: None,
+            id: "311".to_owned(),
+            user_id: "312".to_owned(),
+            organization_id: "313".to_owned(),
+            expiration_date: Some("9999-12-31T23:59:59Z".to_owned()),
+        };
+        let key = machine_key_v2(item()).unwrap();
+        assert_eq!((key.id.as_str(), key.user_id.as_str(), key.org_id.as_str()), ("311", "312", "313"));
+        assert_eq!((key.key_type, key.expires_at), (KeyType::Unspecified, None));
+        assert!(key.created_at.is_some());
+        let token = personal_access_token_v2(item()).unwrap();
+        assert!(token.scopes.is_empty());
+        assert!(machine_key_v2(v2::Credential { organization_id: String::new(), ..item() }).is_err());
     }
 
     #[test]

@@ -202,6 +202,21 @@ async fn every_route_conforms_to_zitadel_schemas() {
         expect_ok(&sim, Method::GET, &format!("/v2/users/{machine}"), None, None).await;
         expect_ok(&sim, Method::POST, &format!("/v2/users/{machine}/metadata/search"), None, Some(json!({}))).await;
     }
+    for (path, id_filter, column) in [
+        ("/v2/users/keys/search", "keyIdFilter", "KEY_FIELD_NAME_KEY_EXPIRATION_DATE"),
+        ("/v2/users/pats/search", "tokenIdFilter", "PERSONAL_ACCESS_TOKEN_FIELD_NAME_CREATED_DATE"),
+    ] {
+        expect_ok(&sim, Method::POST, path, None, Some(json!({}))).await;
+        let filters = json!([
+            {"organizationIdFilter": {"id": ids.platform}},
+            {"userIdFilter": {"id": ids.machines[0]}},
+            {id_filter: {"id": "1"}},
+            {"createdDateFilter": {"timestamp": "2020-01-01T00:00:00Z", "method": "TIMESTAMP_FILTER_METHOD_AFTER"}},
+            {"expirationDateFilter": {"timestamp": "2030-01-01T00:00:00.5Z", "method": 4}},
+        ]);
+        let body = json!({"pagination": {"offset": "1", "limit": 1000, "asc": true}, "sortingColumn": column, "filters": filters});
+        expect_ok(&sim, Method::POST, path, None, Some(body)).await;
+    }
     expect_ok(&sim, Method::POST, "/v2beta/projects/search", None, Some(json!({"pagination": {"limit": 1000}}))).await;
     for (_, project) in ids.projects.iter().take(10) {
         expect_ok(&sim, Method::POST, &format!("/v2beta/projects/{project}/roles/search"), None, None).await;

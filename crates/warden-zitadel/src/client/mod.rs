@@ -67,6 +67,10 @@ pub enum V2Service {
     Projects,
     Authorizations,
     Administrators,
+    /// User v2 `ListKeys` (`POST /v2/users/keys/search`): newer than the rest of user v2, so probed on its own.
+    MachineKeys,
+    /// User v2 `ListPersonalAccessTokens` (`POST /v2/users/pats/search`).
+    PersonalAccessTokens,
 }
 
 /// A client for one ZITADEL instance. Cheap to clone; clones share the rate limit, the concurrency bound, the

@@ -212,6 +212,100 @@ impl ZitadelClient {
         converted(&operation, tokens, |token| convert::personal_access_token(token, org, user))
     }
 
+    /// The machine keys of every user the credential may read (`user.read`), across all organizations, in pages of
+    /// the configured size (user v2 `ListKeys`, `POST /v2/users/keys/search`, sorted by key id).
+    ///
+    /// `None`: ZITADEL does not serve the search, so list per machine user with [`Self::list_machine_keys`]. As for
+    /// every v2 list: `api = "v1"` never asks; `auto` asks once and, when the route is missing (404/501), remembers
+    /// that for the client's life; `v2` makes a missing route an [`Error::V2Unavailable`].
+    ///
+    /// The search does not carry a key's type: every key comes back as [`KeyType::Unspecified`]. A key's type never
+    /// changes after creation, so take it from the stored key or from [`Self::list_machine_keys`].
+    ///
+    /// [`KeyType::Unspecified`]: warden_core::model::KeyType::Unspecified
+    pub async fn list_machine_keys_instance_wide(&self) -> Result<Option<Vec<MachineKey>>, Error> {
+        self.search_machine_keys(None).await
+    }
+
+    /// [`Self::list_machine_keys_instance_wide`] narrowed to the keys of one organization's users
+    /// (`organizationIdFilter`); `None` and the key type as there.
+    pub async fn list_machine_keys_of_org(&self, org: &OrgId) -> Result<Option<Vec<MachineKey>>, Error> {
+        self.search_machine_keys(Some(org)).await
+    }
+
+    /// The personal access tokens of every user the credential may read (`user.read`), across all organizations, in
+    /// pages of the configured size (user v2 `ListPersonalAccessTokens`, `POST /v2/users/pats/search`, sorted by
+    /// token id).
+    ///
+    /// `None`: ZITADEL does not serve the search, so list per machine user with
+    /// [`Self::list_personal_access_tokens`]; `api = "v1"`, `auto` and `v2` decide as for
+    /// [`Self::list_machine_keys_instance_wide`] (probed and remembered separately from it).
+    ///
+    /// The search does not carry a token's scopes: every token comes back with none. Scopes never change after
+    /// creation, so take them from the stored token or from [`Self::list_personal_access_tokens`].
+    pub async fn list_personal_access_tokens_instance_wide(&self) -> Result<Option<Vec<PersonalAccessToken>>, Error> {
+        self.search_personal_access_tokens(None).await
+    }
+
+    /// [`Self::list_personal_access_tokens_instance_wide`] narrowed to the tokens of one organization's users
+    /// (`organizationIdFilter`); `None` and the scopes as there.
+    pub async fn list_personal_access_tokens_of_org(
+        &self,
+        org: &OrgId,
+    ) -> Result<Option<Vec<PersonalAccessToken>>, Error> {
+        self.search_personal_access_tokens(Some(org)).await
+    }
+
+    async fn search_machine_keys(&self, org: Option<&OrgId>) -> Result<Option<Vec<MachineKey>>, Error> {
+        let search = CredentialSearch {
+            service: V2Service::MachineKeys,
+            path: "/v2/users/keys/search",
+            sorting_column: "KEY_FIELD_NAME_ID",
+            what: "machine keys",
+        };
+        self.search_credentials(&search, org, convert::machine_key_v2).await
+    }
+
+    async fn search_personal_access_tokens(
+        &self,
+        org: Option<&OrgId>,
+    ) -> Result<Option<Vec<PersonalAccessToken>>, Error> {
+        let search = CredentialSearch {
+            service: V2Service::PersonalAccessTokens,
+            path: "/v2/users/pats/search",
+            sorting_column: "PERSONAL_ACCESS_TOKEN_FIELD_NAME_ID",
+            what: "personal access tokens",
+        };
+        self.search_credentials(&search, org, convert::personal_access_token_v2).await
+    }
+
+    /// One of the two credential searches: every page, through [`Self::through_v2`].
+    async fn search_credentials<T>(
+        &self,
+        search: &CredentialSearch,
+        org: Option<&OrgId>,
+        convert: fn(v2::Credential) -> Result<T, ConvertError>,
+    ) -> Result<Option<Vec<T>>, Error> {
+        let operation = match org {
+            None => format!("list {} of the instance", search.what),
+            Some(org) => format!("list {} of org {org}", search.what),
+        };
+        self.through_v2(search.service, &operation, async {
+            let list = ListCall {
+                path: search.path.to_owned(),
+                org: None,
+                style: PageStyle::Pagination { items: "result" },
+                sorting_column: Some(search.sorting_column),
+                filters: org.map(|org| json!([{"organizationIdFilter": {"id": org.as_str()}}])),
+                operation: operation.clone(),
+                permission: "user.read",
+            };
+            let items: Vec<v2::Credential> = self.list(&list, |item: &v2::Credential| item.id.clone()).await?;
+            converted(&operation, items, convert)
+        })
+        .await
+    }
+
     pub async fn list_user_metadata(&self, org: &OrgId, user: &UserId) -> Result<Vec<UserMetadata>, Error> {
         let operation = format!("list metadata of user {}", user);
         let path = format!("/management/v1/users/{}/metadata/_search", segment(user.as_str()));
@@ -431,6 +525,15 @@ impl ZitadelClient {
             })
             .collect())
     }
+}
+
+/// Where one credential search lives and how it sorts.
+struct CredentialSearch {
+    service: V2Service,
+    path: &'static str,
+    sorting_column: &'static str,
+    /// "machine keys", for the operation's description.
+    what: &'static str,
 }
 
 fn administrator_key(admin: &v2::Administrator) -> String {

@@ -124,3 +124,16 @@ pub(crate) struct AdministeredProjectGrant {
     pub(crate) project_id: String,
     pub(crate) organization_id: String,
 }
+
+/// `zitadel.user.v2.Key` and `zitadel.user.v2.PersonalAccessToken` of the instance-wide searches: the same fields,
+/// and neither the key type nor the token's scopes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct Credential {
+    pub(crate) creation_date: Option<String>,
+    pub(crate) change_date: Option<String>,
+    pub(crate) id: String,
+    pub(crate) user_id: String,
+    pub(crate) organization_id: String,
+    pub(crate) expiration_date: Option<String>,
+}

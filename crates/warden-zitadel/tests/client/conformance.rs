@@ -25,6 +25,8 @@ async fn every_exchange_of_a_full_read_and_of_provisioning_passes_zitadels_schem
     client.list_projects_instance_wide().await.unwrap().unwrap();
     client.list_user_grants_instance_wide().await.unwrap().unwrap();
     client.list_memberships_instance_wide().await.unwrap().unwrap();
+    client.list_machine_keys_instance_wide().await.unwrap().unwrap();
+    client.list_personal_access_tokens_instance_wide().await.unwrap().unwrap();
     client.search_events(&warden_zitadel::EventQuery { limit: 100, ..Default::default() }).await.unwrap();
 
     let org: OrgId = snapshot.orgs[1].id.clone();

@@ -5,6 +5,7 @@
 #![allow(unreachable_pub, reason = "a test binary exports nothing")]
 
 mod conformance;
+mod credentials;
 mod estate_walk;
 mod faults;
 mod secrets;

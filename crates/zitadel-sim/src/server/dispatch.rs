@@ -169,6 +169,8 @@ fn call(endpoint: Endpoint, ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
         Endpoint::V2ListUsers => reads_v2::list_users(ctx),
         Endpoint::V2GetUser => reads_v2::get_user(ctx),
         Endpoint::V2ListUserMetadata => reads_v2::list_user_metadata(ctx),
+        Endpoint::V2ListKeys => reads_v2::list_keys(ctx),
+        Endpoint::V2ListPersonalAccessTokens => reads_v2::list_personal_access_tokens(ctx),
         Endpoint::V2ListProjects => reads_v2::list_projects(ctx),
         Endpoint::V2ListProjectRoles => reads_v2::list_project_roles(ctx),
         Endpoint::V2ListProjectGrants => reads_v2::list_project_grants(ctx),

@@ -1,6 +1,7 @@
 //! v2 and v2beta read routes (instance-wide, filtered by the caller's permissions).
 
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use super::context::{
     Ctx, IAM_MEMBER_READ, ORG_MEMBER_READ, ORG_READ, PROJECT_APP_READ, PROJECT_GRANT_MEMBER_READ, PROJECT_GRANT_READ,
@@ -10,7 +11,7 @@ use super::paging::{SortKey, apply, sort_items, v1_page, v2_filter_list, v2_obje
 use super::reads_v1::{org_matches, search_users};
 use super::render;
 use crate::error::ApiError;
-use crate::estate::{AppConfig, AppState, GrantState, Membership, MembershipScope};
+use crate::estate::{AppConfig, AppState, GrantState, Membership, MembershipScope, ObjectMeta};
 use crate::json::{
     TEXT_FILTER_METHODS, field, get_bool, get_enum, get_list, get_str, get_strings, get_timestamp, text_query,
 };
@@ -75,6 +76,152 @@ pub(crate) fn list_user_metadata(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
     let (total, entries) = apply(entries, page);
     Ok(v2_filter_list(total, page, "metadata", entries.into_iter().map(render::metadata_v2).collect()))
 }
+
+/// What the instance-wide key and PAT searches filter, sort and render: the fields both messages carry.
+struct Credential<'a> {
+    id: &'a str,
+    user_id: &'a str,
+    org_id: &'a str,
+    expiration: OffsetDateTime,
+    meta: &'a ObjectMeta,
+}
+
+/// How one credential search names its id filter and its sorting columns (`KeyFieldName` /
+/// `PersonalAccessTokenFieldName`, in number order). Both answer their items as `result`.
+struct CredentialSearch {
+    id_filter: &'static str,
+    columns: &'static [&'static str],
+}
+
+/// `POST /v2/users/keys/search`: the machine keys of every user the caller may read (`user.read` in the user's org).
+pub(crate) fn list_keys(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
+    let keys = ctx.estate.machine_keys().map(|key| Credential {
+        id: &key.id,
+        user_id: &key.user_id,
+        org_id: &key.org_id,
+        expiration: key.expiration,
+        meta: &key.meta,
+    });
+    let search = CredentialSearch {
+        id_filter: "keyIdFilter",
+        columns: &[
+            "KEY_FIELD_NAME_UNSPECIFIED",
+            "KEY_FIELD_NAME_CREATED_DATE",
+            "KEY_FIELD_NAME_ID",
+            "KEY_FIELD_NAME_USER_ID",
+            "KEY_FIELD_NAME_ORGANIZATION_ID",
+            "KEY_FIELD_NAME_KEY_EXPIRATION_DATE",
+        ],
+    };
+    search_credentials(ctx, keys.collect(), &search)
+}
+
+/// `POST /v2/users/pats/search`: the personal access tokens of every user the caller may read.
+pub(crate) fn list_personal_access_tokens(ctx: &mut Ctx<'_>) -> Result<Value, ApiError> {
+    let tokens = ctx.estate.personal_access_tokens().map(|token| Credential {
+        id: &token.id,
+        user_id: &token.user_id,
+        org_id: &token.org_id,
+        expiration: token.expiration,
+        meta: &token.meta,
+    });
+    let search = CredentialSearch {
+        id_filter: "tokenIdFilter",
+        columns: &[
+            "PERSONAL_ACCESS_TOKEN_FIELD_NAME_UNSPECIFIED",
+            "PERSONAL_ACCESS_TOKEN_FIELD_NAME_CREATED_DATE",
+            "PERSONAL_ACCESS_TOKEN_FIELD_NAME_ID",
+            "PERSONAL_ACCESS_TOKEN_FIELD_NAME_USER_ID",
+            "PERSONAL_ACCESS_TOKEN_FIELD_NAME_ORGANIZATION_ID",
+            "PERSONAL_ACCESS_TOKEN_FIELD_NAME_EXPIRATION_DATE",
+        ],
+    };
+    search_credentials(ctx, tokens.collect(), &search)
+}
+
+fn search_credentials(
+    ctx: &Ctx<'_>,
+    candidates: Vec<Credential<'_>>,
+    search: &CredentialSearch,
+) -> Result<Value, ApiError> {
+    let page = v2_page(ctx.body)?;
+    let filters = get_list(ctx.body, "filters")?;
+    let column = get_enum(ctx.body, "sortingColumn", search.columns)?;
+    let mut kept = Vec::new();
+    for credential in candidates.into_iter().filter(|credential| ctx.visible(USER_READ, credential.org_id)) {
+        let mut keep = true;
+        for filter in &filters {
+            keep &= credential_matches(&credential, filter, search)?;
+        }
+        if keep {
+            kept.push(credential);
+        }
+    }
+    if column > 0 {
+        sort_items(&mut kept, page.asc, |credential| match column {
+            1 => SortKey::Time(credential.meta.created),
+            2 => SortKey::Text(credential.id.to_owned()),
+            3 => SortKey::Text(credential.user_id.to_owned()),
+            4 => SortKey::Text(credential.org_id.to_owned()),
+            _ => SortKey::Time(credential.expiration),
+        });
+    }
+    let (total, kept) = apply(kept, page);
+    let items = kept
+        .into_iter()
+        .map(|credential| {
+            render::credential_v2(
+                credential.id,
+                credential.user_id,
+                credential.org_id,
+                credential.expiration,
+                credential.meta,
+            )
+        })
+        .collect();
+    Ok(v2_filter_list(total, page, "result", items))
+}
+
+/// One `KeysSearchFilter` / `PersonalAccessTokensSearchFilter` (a oneof; filters of a request are ANDed).
+fn credential_matches(
+    credential: &Credential<'_>,
+    filter: &Value,
+    search: &CredentialSearch,
+) -> Result<bool, ApiError> {
+    if let Some(id) = id_filter(filter, search.id_filter)? {
+        return Ok(id == credential.id);
+    }
+    if let Some(id) = id_filter(filter, "userIdFilter")? {
+        return Ok(id == credential.user_id);
+    }
+    if let Some(id) = id_filter(filter, "organizationIdFilter")? {
+        return Ok(id == credential.org_id);
+    }
+    for (name, at) in [("createdDateFilter", credential.meta.created), ("expirationDateFilter", credential.expiration)]
+    {
+        if let Some(inner) = field(filter, name) {
+            // An absent timestamp is protobuf's zero time, as ZITADEL reads it.
+            let wanted = get_timestamp(inner, "timestamp")?.unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            return Ok(match get_enum(inner, "method", FILTER_V2_TIMESTAMP_METHODS)? {
+                1 => at > wanted,
+                2 => at >= wanted,
+                3 => at < wanted,
+                4 => at <= wanted,
+                _ => at == wanted,
+            });
+        }
+    }
+    Ok(true)
+}
+
+/// `zitadel.filter.v2.TimestampFilterMethod`.
+const FILTER_V2_TIMESTAMP_METHODS: &[&str] = &[
+    "TIMESTAMP_FILTER_METHOD_EQUALS",
+    "TIMESTAMP_FILTER_METHOD_AFTER",
+    "TIMESTAMP_FILTER_METHOD_AFTER_OR_EQUALS",
+    "TIMESTAMP_FILTER_METHOD_BEFORE",
+    "TIMESTAMP_FILTER_METHOD_BEFORE_OR_EQUALS",
+];
 
 fn id_filter(filter: &Value, name: &str) -> Result<Option<String>, ApiError> {
     match field(filter, name) {

@@ -191,6 +191,24 @@ pub(crate) fn pat_v1(pat: &PersonalAccessToken) -> Value {
         .build()
 }
 
+/// v2 `Key` and `PersonalAccessToken` of the instance-wide searches (the same fields; no key type, no scopes).
+pub(crate) fn credential_v2(
+    id: &str,
+    user_id: &str,
+    org_id: &str,
+    expiration: time::OffsetDateTime,
+    meta: &ObjectMeta,
+) -> Value {
+    Obj::new()
+        .time("creationDate", meta.created)
+        .time("changeDate", meta.changed)
+        .string("id", id)
+        .string("userId", user_id)
+        .string("organizationId", org_id)
+        .time("expirationDate", expiration)
+        .build()
+}
+
 pub(crate) fn metadata_v1(entry: &UserMetadata) -> Value {
     Obj::new()
         .object("details", details(&entry.meta, &entry.org_id))

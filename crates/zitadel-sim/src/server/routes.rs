@@ -27,6 +27,8 @@ pub(crate) enum Endpoint {
     V2ListUsers,
     V2GetUser,
     V2ListUserMetadata,
+    V2ListKeys,
+    V2ListPersonalAccessTokens,
     V2ListProjects,
     V2ListProjectRoles,
     V2ListProjectGrants,
@@ -105,6 +107,9 @@ pub(crate) const ROUTES: &[Route] = &[
     route("POST", "/v2/users", Endpoint::V2ListUsers),
     route("GET", "/v2/users/{user_id}", Endpoint::V2GetUser),
     route("POST", "/v2/users/{user_id}/metadata/search", Endpoint::V2ListUserMetadata),
+    // Newer than the pinned schemas' REST mappings: `schemas` checks these two by message type.
+    route("POST", "/v2/users/keys/search", Endpoint::V2ListKeys),
+    route("POST", "/v2/users/pats/search", Endpoint::V2ListPersonalAccessTokens),
     route("POST", "/v2beta/projects/search", Endpoint::V2ListProjects),
     route("POST", "/v2beta/projects/{project_id}/roles/search", Endpoint::V2ListProjectRoles),
     route("POST", "/v2beta/projects/grants/search", Endpoint::V2ListProjectGrants),
@@ -222,6 +227,14 @@ mod tests {
             _ => panic!("no match"),
         }
         assert!(matches!(find("GET", "/v2/users"), RouteMatch::WrongMethod));
+        match find("POST", "/v2/users/keys/search") {
+            RouteMatch::Found(route, params) => {
+                assert_eq!(route.endpoint, Endpoint::V2ListKeys);
+                assert!(params.is_empty());
+            }
+            _ => panic!("no match"),
+        }
+        assert!(matches!(find("GET", "/v2/users/pats/search"), RouteMatch::WrongMethod));
         assert!(matches!(find("GET", "/v2/nothing"), RouteMatch::NotFound));
         assert_eq!(percent_decode("a%2Fb%zz"), "a/b%zz");
     }
