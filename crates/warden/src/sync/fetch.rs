@@ -10,6 +10,8 @@ use tokio::task::JoinSet;
 use warden_core::fields::Described;
 use warden_core::id::{OrgId, UserId};
 use warden_core::incremental::Plan;
+
+use super::credentials::KnownCredentials;
 use warden_core::model::MetadataScope;
 use warden_core::model::{
     Application, IdentityProvider, MachineKey, Membership, ObjectBatch, Observed, Org, PersonalAccessToken, Project,
@@ -38,7 +40,9 @@ pub(crate) struct Fetched {
 enum Task {
     UsersOfInstance,
     UsersOfOrg(OrgId),
+    MachineKeysOfInstance,
     MachineKeys(OrgId, UserId),
+    PersonalAccessTokensOfInstance,
     PersonalAccessTokens(OrgId, UserId),
     Metadata(OrgId, UserId),
     ProjectsOfInstance,
@@ -65,6 +69,13 @@ impl Task {
         let outcome = match &self {
             Task::UsersOfInstance => client.list_users_instance_wide().await.map(|users| users.map(ObjectBatch::Users)),
             Task::UsersOfOrg(org) => client.list_users(org).await.map(|users| Some(ObjectBatch::Users(users))),
+            Task::MachineKeysOfInstance => {
+                client.list_machine_keys_instance_wide().await.map(|keys| keys.map(ObjectBatch::MachineKeys))
+            }
+            Task::PersonalAccessTokensOfInstance => client
+                .list_personal_access_tokens_instance_wide()
+                .await
+                .map(|tokens| tokens.map(ObjectBatch::PersonalAccessTokens)),
             Task::MachineKeys(org, user) => {
                 client.list_machine_keys(org, user).await.map(|keys| Some(ObjectBatch::MachineKeys(keys)))
             }
@@ -138,6 +149,8 @@ impl Task {
         match self {
             Task::UsersOfInstance => everywhere(USER_KINDS),
             Task::UsersOfOrg(org) => in_org(org, USER_KINDS),
+            Task::MachineKeysOfInstance => everywhere(&[ResourceKind::MachineKey]),
+            Task::PersonalAccessTokensOfInstance => everywhere(&[ResourceKind::PersonalAccessToken]),
             Task::MachineKeys(org, _) => in_org(org, &[ResourceKind::MachineKey]),
             Task::PersonalAccessTokens(org, _) => in_org(org, &[ResourceKind::PersonalAccessToken]),
             Task::Metadata(org, _) => in_org(org, &[ResourceKind::UserMetadata]),
@@ -173,9 +186,16 @@ pub(crate) async fn fetch_estate(
     client: &ZitadelClient,
     orgs_in_scope: &[OrgId],
     metadata: &MetadataScope,
+    known: KnownCredentials,
 ) -> Result<Fetched, ClientError> {
-    // The administrators list needs no org, and whether it is served decides how members are read: ask both at once.
-    let (orgs, memberships) = tokio::join!(client.list_orgs(), Task::MembershipsOfInstance.run(client.clone()));
+    // The administrators list and the credential searches need no org, and whether they are served decides how
+    // members and credentials are read: ask them all at once.
+    let (orgs, memberships, keys, tokens) = tokio::join!(
+        client.list_orgs(),
+        Task::MembershipsOfInstance.run(client.clone()),
+        Task::MachineKeysOfInstance.run(client.clone()),
+        Task::PersonalAccessTokensOfInstance.run(client.clone()),
+    );
     let mut orgs: Vec<Org> = orgs?;
     if !orgs_in_scope.is_empty() {
         orgs.retain(|org| orgs_in_scope.contains(&org.id));
@@ -185,8 +205,13 @@ pub(crate) async fn fetch_estate(
     let mut graph = Graph::new(client, org_ids.clone(), members_through_v2);
     graph.fan_out_users = true;
     graph.metadata = metadata.clone();
+    graph.keys_per_user = matches!(keys.1, Ok(None));
+    graph.tokens_per_user = matches!(tokens.1, Ok(None));
+    graph.known = known;
     graph.fetched.snapshot.orgs = orgs;
     graph.finish(&memberships.0, memberships.1);
+    graph.finish(&keys.0, keys.1);
+    graph.finish(&tokens.0, tokens.1);
 
     for task in [Task::UsersOfInstance, Task::ProjectsOfInstance, Task::UserGrantsOfInstance] {
         graph.spawn(task);
@@ -318,6 +343,11 @@ struct Graph {
     fan_out_users: bool,
     /// Whose metadata is listed.
     metadata: MetadataScope,
+    /// Whether machine users' keys (tokens) are listed per user: the instance-wide search is not served.
+    keys_per_user: bool,
+    tokens_per_user: bool,
+    /// What completes the searched credentials.
+    known: KnownCredentials,
     /// Where the instance-wide administrators list is not served, the organizations whose managers are listed
     /// instead, and whether the instance's are.
     members_of: Vec<OrgId>,
@@ -344,6 +374,9 @@ impl Graph {
             orgs,
             fan_out_users: false,
             metadata: MetadataScope::All,
+            keys_per_user: true,
+            tokens_per_user: true,
+            known: KnownCredentials::default(),
             instance_members: true,
             members_through_v2,
             tasks: JoinSet::new(),
@@ -393,8 +426,8 @@ impl Graph {
             let (org, id) = (user.org_id.clone(), user.id.clone());
             match step {
                 0 if self.metadata.covers(user.is_machine()) => return Some(Task::Metadata(org, id)),
-                1 if user.is_machine() => return Some(Task::MachineKeys(org, id)),
-                2 if user.is_machine() => return Some(Task::PersonalAccessTokens(org, id)),
+                1 if user.is_machine() && self.keys_per_user => return Some(Task::MachineKeys(org, id)),
+                2 if user.is_machine() && self.tokens_per_user => return Some(Task::PersonalAccessTokens(org, id)),
                 _ => {}
             }
         }
@@ -414,6 +447,22 @@ impl Graph {
             }
             // The instance does not serve this v2 list: read it per organization instead.
             Ok(None) => self.fall_back(task),
+            Ok(Some(ObjectBatch::MachineKeys(keys))) if matches!(task, Task::MachineKeysOfInstance) => {
+                let (keys, unknown) = self.known.complete_keys(in_scope(keys, &self.orgs));
+                self.fetched.snapshot.machine_keys.extend(keys);
+                for (org, user) in unknown {
+                    self.spawn(Task::MachineKeys(org, user));
+                }
+            }
+            Ok(Some(ObjectBatch::PersonalAccessTokens(tokens)))
+                if matches!(task, Task::PersonalAccessTokensOfInstance) =>
+            {
+                let (tokens, unknown) = self.known.complete_tokens(in_scope(tokens, &self.orgs));
+                self.fetched.snapshot.personal_access_tokens.extend(tokens);
+                for (org, user) in unknown {
+                    self.spawn(Task::PersonalAccessTokens(org, user));
+                }
+            }
             Ok(Some(batch)) => self.accept(batch),
         }
     }

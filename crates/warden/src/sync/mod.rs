@@ -3,6 +3,7 @@
 
 mod attribution;
 mod compare;
+mod credentials;
 mod events;
 mod fetch;
 mod incremental;
@@ -207,7 +208,11 @@ pub async fn sync_once(
                     None
                 }
             };
-            let fetched = match fetch::fetch_estate(client, &environment.orgs, &options.metadata).await {
+            let known = credentials::KnownCredentials::of(
+                store.list_objects(&environment.name, ResourceKind::MachineKey).await?,
+                store.list_objects(&environment.name, ResourceKind::PersonalAccessToken).await?,
+            );
+            let fetched = match fetch::fetch_estate(client, &environment.orgs, &options.metadata, known).await {
                 Ok(fetched) => fetched,
                 Err(error) => return failed(store, run, &error.to_string(), finish, started).await,
             };

@@ -1,0 +1,73 @@
+//! Machine keys and personal access tokens through ZITADEL's instance-wide searches (`/v2/users/keys/search`,
+//! `/v2/users/pats/search`): a few pages instead of two lists per machine user.
+//!
+//! The searches do not carry a key's type or a token's scopes. Neither changes after creation (ZITADEL has no
+//! command to change them), so they are taken from the store; a credential the store does not know yet is read
+//! with its user's per-user list, which carries them.
+
+use std::collections::{BTreeSet, HashMap};
+
+use warden_core::id::{MachineKeyId, OrgId, PatId, UserId};
+use warden_core::model::{KeyType, MachineKey, ObjectBatch, PersonalAccessToken};
+
+/// What the store knows of credentials that never change after creation.
+#[derive(Debug, Default)]
+pub(crate) struct KnownCredentials {
+    pub(crate) key_types: HashMap<MachineKeyId, KeyType>,
+    pub(crate) token_scopes: HashMap<PatId, Vec<String>>,
+}
+
+impl KnownCredentials {
+    /// From the stored keys and tokens.
+    pub(crate) fn of(keys: ObjectBatch, tokens: ObjectBatch) -> KnownCredentials {
+        let mut known = KnownCredentials::default();
+        if let ObjectBatch::MachineKeys(keys) = keys {
+            known.key_types = keys.into_iter().map(|key| (key.id, key.key_type)).collect();
+        }
+        if let ObjectBatch::PersonalAccessTokens(tokens) = tokens {
+            known.token_scopes = tokens.into_iter().map(|token| (token.id, token.scopes)).collect();
+        }
+        known
+    }
+
+    /// Completes searched keys with their stored type. Returns the complete keys and the users (with their
+    /// organization) whose keys must be listed per user instead: the searched keys of those users are dropped,
+    /// their list replaces them.
+    pub(crate) fn complete_keys(&self, keys: Vec<MachineKey>) -> (Vec<MachineKey>, BTreeSet<(OrgId, UserId)>) {
+        let unknown: BTreeSet<(OrgId, UserId)> = keys
+            .iter()
+            .filter(|key| !self.key_types.contains_key(&key.id))
+            .map(|key| (key.org_id.clone(), key.user_id.clone()))
+            .collect();
+        let complete = keys
+            .into_iter()
+            .filter(|key| !unknown.contains(&(key.org_id.clone(), key.user_id.clone())))
+            .filter_map(|mut key| {
+                key.key_type = self.key_types.get(&key.id)?.clone();
+                Some(key)
+            })
+            .collect();
+        (complete, unknown)
+    }
+
+    /// As [`KnownCredentials::complete_keys`], for tokens and their scopes.
+    pub(crate) fn complete_tokens(
+        &self,
+        tokens: Vec<PersonalAccessToken>,
+    ) -> (Vec<PersonalAccessToken>, BTreeSet<(OrgId, UserId)>) {
+        let unknown: BTreeSet<(OrgId, UserId)> = tokens
+            .iter()
+            .filter(|token| !self.token_scopes.contains_key(&token.id))
+            .map(|token| (token.org_id.clone(), token.user_id.clone()))
+            .collect();
+        let complete = tokens
+            .into_iter()
+            .filter(|token| !unknown.contains(&(token.org_id.clone(), token.user_id.clone())))
+            .filter_map(|mut token| {
+                token.scopes = self.token_scopes.get(&token.id)?.clone();
+                Some(token)
+            })
+            .collect();
+        (complete, unknown)
+    }
+}
