@@ -334,6 +334,18 @@ impl Snapshot {
         }
     }
 
+    /// How many objects of `kind` the snapshot holds.
+    pub fn count(&self, kind: ResourceKind) -> usize {
+        with_kind!(kind, |T| T::list(self).len())
+    }
+
+    /// Keeps the objects for which `keep(kind, key)` holds.
+    pub fn retain(&mut self, keep: impl Fn(ResourceKind, &str) -> bool) {
+        for kind in ResourceKind::ALL {
+            with_kind!(kind, |T| T::list_mut(self).retain(|object| keep(kind, &object.key())));
+        }
+    }
+
     /// A snapshot holding one batch.
     pub fn of(batch: ObjectBatch) -> Snapshot {
         let mut snapshot = Snapshot::default();

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::fields::{Described, FieldValue};
 use crate::id::OrgId;
-use crate::model::{ChangeKind, FieldChange, ObjectKey, ResourceKind, Snapshot, Stored, with_kind};
+use crate::model::{ChangeKind, FieldChange, ObjectKey, Observed, ResourceKind, Snapshot, Stored, with_kind};
 
 pub use guard::{ExcessiveRemoval, RemovalGuard, excessive_counts, excessive_removals};
 
@@ -123,6 +123,32 @@ impl Sink<'_> {
             self.removals.push((kind, key));
         }
     }
+}
+
+/// The changes recording objects of `objects` whole: as added (every field after) or removed (every field before),
+/// those for which `keep(kind, key)` holds, kind by kind. Rendered one at a time, so that a run that adds or removes
+/// a whole estate holds the objects, not their changes as well.
+pub fn whole_object_changes<'a>(
+    objects: &'a Snapshot,
+    kind: ChangeKind,
+    keep: impl Fn(ResourceKind, &str) -> bool + Clone + Send + 'a,
+) -> impl Iterator<Item = ObjectChange> + Send + 'a {
+    let removed = kind == ChangeKind::Removed;
+    ResourceKind::ALL.into_iter().flat_map(move |object_kind| {
+        let keep = keep.clone();
+        let changes: Box<dyn Iterator<Item = ObjectChange> + Send + 'a> =
+            with_kind!(object_kind, |T| Box::new(T::list(objects).iter().filter_map(move |object| {
+                let key = object.key();
+                keep(object_kind, &key).then(|| ObjectChange {
+                    object_kind,
+                    org_id: object.scope_org().cloned(),
+                    kind: if removed { ChangeKind::Removed } else { ChangeKind::Added },
+                    fields: all_fields(object, removed),
+                    object_key: key,
+                })
+            })));
+        changes
+    })
 }
 
 fn all_fields<T: Described>(object: &T, before: bool) -> Vec<FieldChange> {

@@ -4,12 +4,13 @@
 //! sorted once. Each round compares the two sides up to a common key bound, so the stored state is never loaded
 //! whole; a large estate's comparison holds at most two pages of stored objects next to what was fetched.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use warden_core::id::EnvironmentName;
 use warden_core::model::{ChangeKind, ObjectBatch, ObjectKey, ResourceKind, Snapshot};
 use warden_core::reconcile::{
     ExcessiveRemoval, FetchScope, ObjectChange, Reconciliation, RemovalGuard, excessive_counts, reconcile,
+    whole_object_changes,
 };
 
 use crate::store::{self, Store};
@@ -18,10 +19,18 @@ use crate::store::{self, Store};
 pub(crate) const SLICE: usize = 2_000;
 
 /// What comparing every kind found, with the tallies the run reports.
+///
+/// Additions and removals are kept as objects (the upserts, the removed stored objects), not as changes: a change
+/// records every field of its object again, and a run that adds or removes a whole estate would hold the estate
+/// twice. Their changes are rendered while the store writes them ([`Comparison::changes`]).
 #[derive(Debug, Default)]
 pub(crate) struct Comparison {
-    /// The changes (none for a baseline), upserts and removals.
+    /// The modifications (additions and removals are `added` and `removed_objects`), upserts and removals.
     pub(crate) reconciliation: Reconciliation,
+    /// The keys of the upserts that are additions.
+    added_keys: HashSet<(ResourceKind, ObjectKey)>,
+    /// The stored objects removed (not held).
+    removed_objects: Snapshot,
     pub(crate) added: usize,
     pub(crate) removed: usize,
     pub(crate) modified: usize,
@@ -58,6 +67,27 @@ impl Comparison {
         Some(HeldRemovals { held, excessive: excessive_counts(&self.stored_counts, &self.removing, guard) })
     }
 
+    /// Whether anything changed.
+    pub(crate) fn changed(&self) -> bool {
+        self.added + self.removed + self.modified > 0
+    }
+
+    /// Every change, rendered as it is taken: `modified` (taken with [`Comparison::take_modified`]), then the
+    /// additions and removals kind by kind.
+    pub(crate) fn changes(&self, modified: Vec<ObjectChange>) -> impl Iterator<Item = ObjectChange> + Send + '_ {
+        let added_keys = &self.added_keys;
+        let added = whole_object_changes(&self.reconciliation.upserts, ChangeKind::Added, move |kind, key| {
+            added_keys.contains(&(kind, key.to_owned()))
+        });
+        let removed = whole_object_changes(&self.removed_objects, ChangeKind::Removed, |_, _| true);
+        modified.into_iter().chain(added).chain(removed)
+    }
+
+    /// Moves the modifications out (the rest is rendered by [`Comparison::changes`]).
+    pub(crate) fn take_modified(&mut self) -> Vec<ObjectChange> {
+        std::mem::take(&mut self.reconciliation.changes)
+    }
+
     /// Counts the machine users among users the store holds (or will hold) after the run.
     fn count_stored(&mut self, page: &ObjectBatch) {
         if let ObjectBatch::Users(users) = page {
@@ -78,48 +108,53 @@ impl Comparison {
     /// counts stay as stored. Returns how many removals were held.
     fn hold_removals(&mut self) -> usize {
         let held = std::mem::take(&mut self.reconciliation.removals).len();
-        let Comparison { reconciliation, removed, counts_after, machine_users_after, .. } = self;
-        reconciliation.changes.retain(|change| {
-            if change.kind != ChangeKind::Removed {
-                return true;
-            }
-            *removed = removed.saturating_sub(1);
-            *counts_after.entry(change.object_kind).or_default() += 1;
-            if change.object_kind == ResourceKind::User && is_machine(change) {
-                *machine_users_after += 1;
-            }
-            false
-        });
+        let removed = std::mem::take(&mut self.removed_objects);
+        for kind in ResourceKind::ALL {
+            let count = removed.count(kind) as u64;
+            *self.counts_after.entry(kind).or_default() += count;
+            self.removed = self.removed.saturating_sub(count as usize);
+        }
+        self.machine_users_after += removed.users.iter().filter(|user| user.is_machine()).count() as u64;
         held
     }
 
-    pub(crate) fn absorb(&mut self, mut part: Reconciliation) {
+    /// Takes one comparison's outcome; `stored` are the stored objects it compared (the removed ones are kept).
+    pub(crate) fn absorb(&mut self, mut part: Reconciliation, mut stored: Snapshot) {
         for (kind, _) in &part.removals {
             *self.removing.entry(*kind).or_default() += 1;
         }
         if let Some(held) = &mut self.held {
             *held += part.removals.len();
             part.removals.clear();
-            part.changes.retain(|change| change.kind != ChangeKind::Removed);
         }
-        for change in &part.changes {
-            let count = self.counts_after.entry(change.object_kind).or_default();
-            let machine_user = change.object_kind == ResourceKind::User && is_machine(change);
+        let removals: HashSet<(ResourceKind, &str)> =
+            part.removals.iter().map(|(kind, key)| (*kind, key.as_str())).collect();
+        stored.retain(|kind, key| removals.contains(&(kind, key)));
+        self.machine_users_after = self
+            .machine_users_after
+            .saturating_sub(stored.users.iter().filter(|user| user.is_machine()).count() as u64);
+        for kind in ResourceKind::ALL {
+            let count = self.counts_after.entry(kind).or_default();
+            *count = count.saturating_sub(stored.count(kind) as u64);
+        }
+        self.removed += removals.len();
+        self.removed_objects.append(stored);
+        for change in std::mem::take(&mut part.changes) {
             match change.kind {
                 ChangeKind::Added => {
                     self.added += 1;
-                    *count += 1;
+                    *self.counts_after.entry(change.object_kind).or_default() += 1;
+                    let machine_user = change.object_kind == ResourceKind::User && is_machine(&change);
                     self.machine_users_after += u64::from(machine_user);
+                    self.added_keys.insert((change.object_kind, change.object_key));
                 }
-                ChangeKind::Removed => {
-                    self.removed += 1;
-                    *count = count.saturating_sub(1);
-                    self.machine_users_after = self.machine_users_after.saturating_sub(u64::from(machine_user));
+                ChangeKind::Removed => {}
+                _ => {
+                    self.modified += 1;
+                    self.reconciliation.changes.push(change);
                 }
-                _ => self.modified += 1,
             }
         }
-        self.reconciliation.changes.extend(part.changes);
         self.reconciliation.removals.extend(part.removals);
         self.reconciliation.upserts.append(part.upserts);
         let tripped = self.guard.is_some_and(|guard| {
@@ -133,12 +168,9 @@ impl Comparison {
     }
 }
 
-/// ZITADEL never turns a person into a machine user or back, so an addition or removal tells by its `kind` field.
+/// ZITADEL never turns a person into a machine user or back, so an addition tells by its `kind` field.
 fn is_machine(change: &ObjectChange) -> bool {
-    change
-        .fields
-        .iter()
-        .any(|field| field.field == "kind" && field.before.as_deref().or(field.after.as_deref()) == Some("machine"))
+    change.fields.iter().any(|field| field.field == "kind" && field.after.as_deref() == Some("machine"))
 }
 
 /// Compares the fetched objects of one kind with the stored ones, a slice at a time, into `comparison`.
@@ -185,8 +217,9 @@ pub(crate) async fn compare_kind(
                 (std::mem::replace(&mut stored, empty.clone()), std::mem::replace(&mut fetched, empty))
             }
         };
-        let part = reconcile(&Snapshot::of(stored_slice), Snapshot::of(fetched_slice), unknown);
-        comparison.absorb(part);
+        let stored_slice = Snapshot::of(stored_slice);
+        let part = reconcile(&stored_slice, Snapshot::of(fetched_slice), unknown);
+        comparison.absorb(part, stored_slice);
         if bound.is_none() {
             return Ok(());
         }
@@ -264,8 +297,10 @@ mod tests {
             let mut comparison = Comparison::new(store.count_objects(&environment.name).await.unwrap(), None);
             let batch = ObjectBatch::Users(fetched.clone());
             compare_kind(&*store, &environment.name, batch, &BTreeSet::new(), slice, &mut comparison).await.unwrap();
+            let modified = comparison.take_modified();
+            let changes: Vec<ObjectChange> = comparison.changes(modified).collect();
             let found = &comparison.reconciliation;
-            assert_eq!(summary(&found.changes), summary(&expected.changes), "slice {slice}");
+            assert_eq!(summary(&changes), summary(&expected.changes), "slice {slice}");
             assert_eq!(found.upserts.users.len(), expected.upserts.users.len(), "slice {slice}");
             let mut removals = found.removals.clone();
             removals.sort();

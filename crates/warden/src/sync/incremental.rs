@@ -135,8 +135,9 @@ pub(crate) async fn compare_planned(
                     // An organization's providers list shows the instance's as well, for instance.
                     fetched_kind.retain_in_orgs(&scope.orgs.iter().cloned().collect(), scope.instance);
                 }
-                let stored = store.list_objects_in(environment, kind, &scope).await?;
-                comparison.absorb(reconcile(&Snapshot::of(stored), Snapshot::of(fetched_kind), &fetched.unknown));
+                let stored = Snapshot::of(store.list_objects_in(environment, kind, &scope).await?);
+                let part = reconcile(&stored, Snapshot::of(fetched_kind), &fetched.unknown);
+                comparison.absorb(part, stored);
             }
         }
     }

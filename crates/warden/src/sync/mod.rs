@@ -251,15 +251,10 @@ pub async fn sync_once(
     // Events explain changes since the previous run began (an incremental run has read them already).
     let events = match (events, previous_start) {
         (Some(events), _) => Some(events),
-        (None, Some(since)) if !comparison.reconciliation.changes.is_empty() => {
-            attribution::read_events(client, since).await
-        }
+        (None, Some(since)) if comparison.changed() => attribution::read_events(client, since).await,
         _ => None,
     };
     let attributor = attribution::Attributor::new(events.as_deref().unwrap_or_default());
-    let found = std::mem::take(&mut comparison.reconciliation.changes);
-    let changes = change_rows(environment, &run, now, found, &attributor);
-    let reconciliation = &comparison.reconciliation;
     run.counts = comparison.counts_after.clone();
     run.status = if errors.is_empty() { SyncStatus::Ok } else { SyncStatus::Partial };
     run.errors = errors;
@@ -268,13 +263,16 @@ pub async fn sync_once(
         run.basis = Some(basis);
     }
     finish(&mut run);
+    let modified = comparison.take_modified();
+    let mut changes = change_rows(environment, &run, now, comparison.changes(modified), &attributor);
     let writes = SyncWrites {
-        upserts: &reconciliation.upserts,
-        removals: &reconciliation.removals,
-        changes: &changes,
+        upserts: &comparison.reconciliation.upserts,
+        removals: &comparison.reconciliation.removals,
+        changes: &mut changes,
         run: &run,
     };
-    store.apply_sync(&environment.name, &writes).await?;
+    store.apply_sync(&environment.name, writes).await?;
+    drop(changes);
 
     let outcome = SyncOutcome {
         added: comparison.added,
@@ -327,27 +325,23 @@ fn nothing_done(run: SyncRun, machine_users: u64, started: Instant) -> SyncOutco
     }
 }
 
-/// The change rows of a run, each with who made it; the changes' fields move into the rows (a run that finds the
-/// whole estate changed holds them once).
-fn change_rows(
-    environment: &Environment,
-    run: &SyncRun,
+/// The change rows of a run, each with who made it, rendered as the store takes them.
+fn change_rows<'a>(
+    environment: &'a Environment,
+    run: &'a SyncRun,
     observed_at: OffsetDateTime,
-    changes: Vec<ObjectChange>,
-    attributor: &attribution::Attributor<'_>,
-) -> Vec<Change> {
-    changes
-        .into_iter()
-        .map(|change| Change {
-            environment: environment.name.clone(),
-            run_id: run.id,
-            observed_at,
-            attribution: attributor.attribute(&change),
-            object_kind: change.object_kind,
-            object_key: change.object_key,
-            org_id: change.org_id,
-            kind: change.kind,
-            fields: change.fields,
-        })
-        .collect()
+    changes: impl Iterator<Item = ObjectChange> + Send + 'a,
+    attributor: &'a attribution::Attributor<'_>,
+) -> impl Iterator<Item = Change> + Send + 'a {
+    changes.map(move |change| Change {
+        environment: environment.name.clone(),
+        run_id: run.id,
+        observed_at,
+        attribution: attributor.attribute(&change),
+        object_kind: change.object_kind,
+        object_key: change.object_key,
+        org_id: change.org_id,
+        kind: change.kind,
+        fields: change.fields,
+    })
 }

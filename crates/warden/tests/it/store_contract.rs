@@ -377,8 +377,9 @@ async fn a_sync_outcome_is_applied_in_one_transaction(store: Arc<dyn Store>) {
     run.status = SyncStatus::Ok;
     run.finished_at = Some(CHANGED + Duration::seconds(3));
     run.requests = 9;
-    let writes = SyncWrites { upserts: &upserts, removals: &removals, changes: &changes, run: &run };
-    store.apply_sync(&name("prod"), &writes).await.unwrap();
+    let mut rows = changes.clone().into_iter();
+    let writes = SyncWrites { upserts: &upserts, removals: &removals, changes: &mut rows, run: &run };
+    store.apply_sync(&name("prod"), writes).await.unwrap();
 
     let snapshot = store.load_snapshot(&name("prod")).await.unwrap();
     assert!(snapshot.users.contains(&changed) && snapshot.users.contains(&added));
@@ -400,8 +401,9 @@ async fn a_failed_apply_leaves_the_previous_state(store: Arc<dyn Store>) {
     let mut missing_run = run.clone();
     missing_run.id = SyncRunId(run.id.0 + 1_000);
     let changes = vec![change("prod", run.id, CHANGED, ChangeKind::Added)];
-    let writes = SyncWrites { upserts: &upserts, removals: &removals, changes: &changes, run: &missing_run };
-    let error = store.apply_sync(&name("prod"), &writes).await.unwrap_err();
+    let mut rows = changes.clone().into_iter();
+    let writes = SyncWrites { upserts: &upserts, removals: &removals, changes: &mut rows, run: &missing_run };
+    let error = store.apply_sync(&name("prod"), writes).await.unwrap_err();
     assert!(matches!(error, Error::UnknownSyncRun(_)), "{error}");
 
     assert_eq!(store.load_snapshot(&name("prod")).await.unwrap(), before);

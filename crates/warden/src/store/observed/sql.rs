@@ -300,7 +300,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         Ok(())
     }
 
-    async fn apply_sync(&self, environment: &EnvironmentName, writes: &SyncWrites<'_>) -> Result<(), Error> {
+    async fn apply_sync(&self, environment: &EnvironmentName, writes: SyncWrites<'_>) -> Result<(), Error> {
         let mut transaction = begin_write(&self.pool).await?;
         let mut removals: BTreeMap<ResourceKind, Vec<&str>> = BTreeMap::new();
         for (kind, key) in writes.removals {
@@ -310,7 +310,14 @@ impl<D: Dialect> Store for SqlStore<D> {
             objects::delete_keys::<D>(&mut transaction, environment, kind, &keys).await?;
         }
         objects::upsert_snapshot::<D>(&mut transaction, environment, writes.upserts).await?;
-        insert_change_rows::<D>(&mut transaction, writes.changes).await?;
+        let rows_per_statement = D::MAX_PARAMETERS / (rows::CHANGE_COLUMNS.len() - 1);
+        loop {
+            let chunk: Vec<Change> = (&mut *writes.changes).take(rows_per_statement).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            insert_change_rows::<D>(&mut transaction, &chunk).await?;
+        }
         update_sync_run::<D>(&mut *transaction, writes.run).await?;
         transaction.commit().await?;
         Ok(())

@@ -176,17 +176,18 @@ pub trait Store:
 
     /// Applies one sync's outcome in one transaction: removals, upserts, the changes and the run's end state. On any
     /// error (or a crash) nothing of it is visible and the previous state stands.
-    async fn apply_sync(&self, environment: &EnvironmentName, writes: &SyncWrites<'_>) -> Result<(), Error>;
+    async fn apply_sync(&self, environment: &EnvironmentName, writes: SyncWrites<'_>) -> Result<(), Error>;
 }
 
 /// Everything one sync run writes, applied together by [`Store::apply_sync`].
-#[derive(Debug, Clone, Copy)]
 pub struct SyncWrites<'a> {
     /// Objects to insert or replace.
     pub upserts: &'a Snapshot,
     /// Objects to delete, by kind and key.
     pub removals: &'a [(ResourceKind, ObjectKey)],
-    pub changes: &'a [Change],
+    /// The change rows, taken a statement's worth at a time (a run that changed a whole estate renders them as
+    /// they are written instead of holding them all).
+    pub changes: &'a mut (dyn Iterator<Item = Change> + Send),
     /// The run, in its end state (status, finish time, counts, errors, request statistics).
     pub run: &'a SyncRun,
 }
