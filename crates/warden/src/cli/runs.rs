@@ -1,5 +1,5 @@
-//! `warden runs`: each environment's recent sync runs (running, finished, failed or interrupted), with their
-//! duration, requests and errors.
+//! `warden runs`: each environment's recent sync runs (running, finished, failed or interrupted), full or
+//! incremental and why, with their duration, requests and errors.
 
 use std::process::ExitCode;
 
@@ -46,6 +46,9 @@ fn run_json(run: &SyncRun) -> serde_json::Value {
         "environment": run.environment.as_str(),
         "run_id": run.id.0,
         "status": run.status.as_str(),
+        "mode": run.mode.as_str(),
+        "mode_reason": run.mode_reason,
+        "event_position": run.event_position.map(time_text),
         "started_at": time_text(run.started_at),
         "finished_at": run.finished_at.map(time_text),
         "duration_ms": duration_ms(run),
@@ -66,10 +69,12 @@ fn runs_table(runs: &[SyncRun]) -> String {
                 run.environment.to_string(),
                 run.id.0.to_string(),
                 run.status.to_string(),
+                run.mode.to_string(),
                 time_text(run.started_at),
                 duration_ms(run).map_or_else(String::new, |ms| format!("{:.1}s", ms as f64 / 1000.0)),
                 run.requests.to_string(),
                 run.retries.to_string(),
+                run.mode_reason.clone(),
                 run.errors.first().map_or_else(String::new, |error| {
                     let more = run.errors.len() - 1;
                     let first = format!("{}: {}", error.scope, error.message);
@@ -78,5 +83,6 @@ fn runs_table(runs: &[SyncRun]) -> String {
             ]
         })
         .collect();
-    table::render(&["environment", "run", "status", "started", "took", "requests", "retries", "errors"], &rows)
+    let header = ["environment", "run", "status", "mode", "started", "took", "requests", "retries", "why", "errors"];
+    table::render(&header, &rows)
 }

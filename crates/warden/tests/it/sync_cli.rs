@@ -63,6 +63,7 @@ async fn sync_prints_a_json_summary_and_changes_lists_what_moved() {
     for field in ["run_id", "duration_ms", "retries", "errors"] {
         assert!(!environment[field].is_null(), "{field} missing");
     }
+    assert_eq!((environment["mode"].as_str(), environment["mode_reason"].as_str()), (Some("full"), Some("first sync")));
 
     // ZITADEL dates its events by the wall clock, as `warden sync` dates its runs.
     #[allow(clippy::disallowed_methods, reason = "the simulated instance's clock follows the real one here")]
@@ -81,6 +82,13 @@ async fn sync_prints_a_json_summary_and_changes_lists_what_moved() {
     let (code, stdout, _) = run(warden(directory.path(), &["sync"])).await;
     assert_eq!(code, Some(0));
     assert!(stdout.lines().next().unwrap().starts_with("environment"), "a table: {stdout}");
+    assert!(stdout.contains("prod: incremental sync: events after "), "{stdout}");
+    let (code, stdout, stderr) = run(warden(directory.path(), &["runs", "--format", "json"])).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let runs: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(runs["runs"][0]["mode"], "incremental", "{runs}");
+    assert!(runs["runs"][0]["event_position"].is_string(), "{runs}");
+    assert_eq!(runs["runs"][1]["mode"], "full", "{runs}");
 
     let (code, stdout, stderr) =
         run(warden(directory.path(), &["changes", "--type", "user", "--format", "json"])).await;
