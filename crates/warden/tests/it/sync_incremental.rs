@@ -26,6 +26,7 @@ contract_tests!(
     a_failed_events_page_or_re_read_stores_nothing_false_and_keeps_the_position,
     an_unchanged_estate_costs_a_handful_of_requests_and_the_mode_is_recorded,
     the_metadata_scope_reads_and_keeps_only_machine_users_metadata,
+    a_credential_that_may_not_read_events_always_syncs_in_full,
 );
 
 const PAT: &str = "warden-incremental-test-pat";
@@ -435,4 +436,33 @@ async fn the_metadata_scope_reads_and_keeps_only_machine_users_metadata(store: A
         stored.user_metadata.iter().any(|entry| entry.user_id.as_str() == user && entry.key.as_str() == "team")
     };
     assert!(team_of(&machine) && !team_of(&person));
+}
+
+async fn a_credential_that_may_not_read_events_always_syncs_in_full(store: Arc<dyn Store>) {
+    let sim = simulator().await;
+    // A service user that may read one organization, not the instance's events (no `events.read`).
+    let (org, viewer) = sim.control().with_estate(|estate| {
+        let editor = estate.warden_user_id().to_owned();
+        let org = estate.orgs().find(|org| org.id != estate.platform_org_id()).unwrap().id.clone();
+        let viewer = estate.add_machine_user(&editor, &org, "org-viewer", "Org viewer", "").unwrap();
+        let scope = MembershipScope::Org { org_id: org.clone() };
+        estate.add_membership(&editor, &viewer, scope, vec!["ORG_OWNER_VIEWER".to_owned()]).unwrap();
+        (org, viewer)
+    });
+    sim.control().register_pat("org-viewer-pat", &viewer);
+    let mut options =
+        ClientOptions::new(sim.base_url(), Credential::PersonalAccessToken(SecretString::from("org-viewer-pat")));
+    options.rate_limit = 0;
+    let client = ZitadelClient::new(options).unwrap();
+    let mut environment = environment(&sim, "prod");
+    environment.orgs = vec![warden_core::id::OrgId::parse(org).unwrap()];
+    for (minutes, reason) in [(0, "first sync"), (15, "no event position")] {
+        let at = NOW + time::Duration::minutes(minutes);
+        let outcome = sync_once(&environment, &client, &*store, SyncOptions::default(), at).await.unwrap();
+        assert_eq!(outcome.run.status, SyncStatus::Ok, "{:?}", outcome.run.errors);
+        assert_eq!(outcome.run.mode, SyncMode::Full);
+        assert!(outcome.run.mode_reason.starts_with(reason), "{}", outcome.run.mode_reason);
+        assert_eq!(outcome.run.event_position, None);
+        assert!(outcome.run.counts[&warden_core::model::ResourceKind::User] > 0);
+    }
 }
