@@ -334,6 +334,17 @@ impl Snapshot {
         }
     }
 
+    /// Makes room for `additional` more objects of `kind` (a list grown a slice at a time would otherwise end with up
+    /// to twice the room it needs).
+    pub fn reserve(&mut self, kind: ResourceKind, additional: usize) {
+        with_kind!(kind, |T| T::list_mut(self).reserve_exact(additional))
+    }
+
+    /// The keys of the objects of `kind`, in list order.
+    pub fn keys(&self, kind: ResourceKind) -> Vec<ObjectKey> {
+        with_kind!(kind, |T| T::list(self).iter().map(Observed::key).collect())
+    }
+
     /// How many objects of `kind` the snapshot holds.
     pub fn count(&self, kind: ResourceKind) -> usize {
         with_kind!(kind, |T| T::list(self).len())

@@ -126,27 +126,27 @@ impl Sink<'_> {
 }
 
 /// The changes recording objects of `objects` whole: as added (every field after) or removed (every field before),
-/// those for which `keep(kind, key)` holds, kind by kind. Rendered one at a time, so that a run that adds or removes
-/// a whole estate holds the objects, not their changes as well.
+/// those for which `keep(kind, index in its list)` holds, kind by kind. Rendered one at a time, so that a run that
+/// adds or removes a whole estate holds the objects, not their changes as well.
 pub fn whole_object_changes<'a>(
     objects: &'a Snapshot,
     kind: ChangeKind,
-    keep: impl Fn(ResourceKind, &str) -> bool + Clone + Send + 'a,
+    keep: impl Fn(ResourceKind, usize) -> bool + Clone + Send + 'a,
 ) -> impl Iterator<Item = ObjectChange> + Send + 'a {
     let removed = kind == ChangeKind::Removed;
     ResourceKind::ALL.into_iter().flat_map(move |object_kind| {
         let keep = keep.clone();
-        let changes: Box<dyn Iterator<Item = ObjectChange> + Send + 'a> =
-            with_kind!(object_kind, |T| Box::new(T::list(objects).iter().filter_map(move |object| {
-                let key = object.key();
-                keep(object_kind, &key).then(|| ObjectChange {
+        let changes: Box<dyn Iterator<Item = ObjectChange> + Send + 'a> = with_kind!(object_kind, |T| Box::new(
+            T::list(objects).iter().enumerate().filter(move |(index, _)| keep(object_kind, *index)).map(
+                move |(_, object)| ObjectChange {
                     object_kind,
                     org_id: object.scope_org().cloned(),
                     kind: if removed { ChangeKind::Removed } else { ChangeKind::Added },
                     fields: all_fields(object, removed),
-                    object_key: key,
-                })
-            })));
+                    object_key: object.key(),
+                }
+            )
+        ));
         changes
     })
 }

@@ -27,8 +27,8 @@ pub(crate) const SLICE: usize = 2_000;
 pub(crate) struct Comparison {
     /// The modifications (additions and removals are `added` and `removed_objects`), upserts and removals.
     pub(crate) reconciliation: Reconciliation,
-    /// The keys of the upserts that are additions.
-    added_keys: HashSet<(ResourceKind, ObjectKey)>,
+    /// Per kind, whether each upsert (by its index) is an addition: a byte an object, not its key again.
+    added_flags: BTreeMap<ResourceKind, Vec<bool>>,
     /// The stored objects removed (not held).
     removed_objects: Snapshot,
     pub(crate) added: usize,
@@ -75,9 +75,9 @@ impl Comparison {
     /// Every change, rendered as it is taken: `modified` (taken with [`Comparison::take_modified`]), then the
     /// additions and removals kind by kind.
     pub(crate) fn changes(&self, modified: Vec<ObjectChange>) -> impl Iterator<Item = ObjectChange> + Send + '_ {
-        let added_keys = &self.added_keys;
-        let added = whole_object_changes(&self.reconciliation.upserts, ChangeKind::Added, move |kind, key| {
-            added_keys.contains(&(kind, key.to_owned()))
+        let flags = &self.added_flags;
+        let added = whole_object_changes(&self.reconciliation.upserts, ChangeKind::Added, move |kind, index| {
+            flags.get(&kind).and_then(|flags| flags.get(index)).copied().unwrap_or(false)
         });
         let removed = whole_object_changes(&self.removed_objects, ChangeKind::Removed, |_, _| true);
         modified.into_iter().chain(added).chain(removed)
@@ -139,6 +139,7 @@ impl Comparison {
         }
         self.removed += removals.len();
         self.removed_objects.append(stored);
+        let mut added_keys: HashSet<(ResourceKind, ObjectKey)> = HashSet::new();
         for change in std::mem::take(&mut part.changes) {
             match change.kind {
                 ChangeKind::Added => {
@@ -146,13 +147,19 @@ impl Comparison {
                     *self.counts_after.entry(change.object_kind).or_default() += 1;
                     let machine_user = change.object_kind == ResourceKind::User && is_machine(&change);
                     self.machine_users_after += u64::from(machine_user);
-                    self.added_keys.insert((change.object_kind, change.object_key));
+                    added_keys.insert((change.object_kind, change.object_key));
                 }
                 ChangeKind::Removed => {}
                 _ => {
                     self.modified += 1;
                     self.reconciliation.changes.push(change);
                 }
+            }
+        }
+        for kind in ResourceKind::ALL {
+            if part.upserts.count(kind) > 0 {
+                let flags = self.added_flags.entry(kind).or_default();
+                flags.extend(part.upserts.keys(kind).into_iter().map(|key| added_keys.contains(&(kind, key))));
             }
         }
         self.reconciliation.removals.extend(part.removals);
@@ -184,6 +191,10 @@ pub(crate) async fn compare_kind(
 ) -> Result<(), store::Error> {
     let kind = fetched.kind();
     fetched.sort_by_key_descending();
+    // At least the objects beyond those stored are additions: room for them at once (a list grown a slice at a
+    // time ends with up to twice the room it needs, which is most of the memory of a run re-adding an estate).
+    let stored_count = usize::try_from(comparison.stored_counts.get(&kind).copied().unwrap_or_default()).unwrap_or(0);
+    comparison.reconciliation.upserts.reserve(kind, fetched.len().saturating_sub(stored_count));
     let mut stored = fetched.empty_like();
     let mut cursor: Option<ObjectKey> = None;
     let mut stored_exhausted = false;
