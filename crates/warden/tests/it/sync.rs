@@ -29,15 +29,15 @@ contract_tests!(
     a_run_that_would_remove_most_users_holds_every_removal_until_accepted,
 );
 
-const PAT: &str = "warden-sync-test-pat";
-const NOW: OffsetDateTime = datetime!(2026-11-01 12:00 UTC);
+pub(crate) const PAT: &str = "warden-sync-test-pat";
+pub(crate) const NOW: OffsetDateTime = datetime!(2026-11-01 12:00 UTC);
 
-async fn simulator() -> Simulator {
+pub(crate) async fn simulator() -> Simulator {
     let options = SimulatorOptions::new(Estate::seed(NOW), PAT);
     Simulator::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap()
 }
 
-fn environment(sim: &Simulator) -> Environment {
+pub(crate) fn environment(sim: &Simulator) -> Environment {
     Environment {
         name: EnvironmentName::parse("prod").unwrap(),
         url: sim.base_url(),
@@ -49,7 +49,7 @@ fn environment(sim: &Simulator) -> Environment {
     }
 }
 
-fn client(sim: &Simulator, api: ApiVersion, page_size: u32) -> ZitadelClient {
+pub(crate) fn client(sim: &Simulator, api: ApiVersion, page_size: u32) -> ZitadelClient {
     let mut options = ClientOptions::new(sim.base_url(), Credential::PersonalAccessToken(SecretString::from(PAT)));
     options.api = api;
     options.rate_limit = 0;

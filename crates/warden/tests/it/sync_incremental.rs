@@ -5,21 +5,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use secrecy::SecretString;
-use time::OffsetDateTime;
-use time::macros::datetime;
 use warden::store::{ChangeQuery, Store};
 use warden::sync::{SyncOptions, SyncOutcome, sync_once};
 use warden_core::id::EnvironmentName;
 use warden_core::model::{ApiVersion, Environment, MetadataScope, Observed, Snapshot, SyncMode, SyncStatus, UserKind};
-use warden_zitadel::{ClientOptions, Credential, RetryPolicy, ZitadelClient};
-use zitadel_sim::{Estate, Fault, FaultKind, MembershipScope, NO_EXPIRY, NewHumanUser, Simulator, SimulatorOptions};
+use warden_zitadel::{ClientOptions, Credential, ZitadelClient};
+use zitadel_sim::{Estate, Fault, FaultKind, MembershipScope, NO_EXPIRY, NewHumanUser, Simulator};
 
 use crate::support::{contract_tests, on_sqlite};
+use crate::sync::{NOW, simulator};
 
 contract_tests!(
     incremental_and_full_sync_agree_after_random_mutations,
@@ -29,36 +27,12 @@ contract_tests!(
     a_credential_that_may_not_read_events_always_syncs_in_full,
 );
 
-const PAT: &str = "warden-incremental-test-pat";
-const NOW: OffsetDateTime = datetime!(2026-11-01 12:00 UTC);
-
-async fn simulator() -> Simulator {
-    let options = SimulatorOptions::new(Estate::seed(NOW), PAT);
-    Simulator::start(options, "127.0.0.1:0".parse().unwrap()).await.unwrap()
-}
-
 fn environment(sim: &Simulator, name: &str) -> Environment {
-    Environment {
-        name: EnvironmentName::parse(name).unwrap(),
-        url: sim.base_url(),
-        credential_reference: "pat_env:TEST".to_owned(),
-        orgs: Vec::new(),
-        sync_interval_seconds: 900,
-        api: ApiVersion::Auto,
-        labels: Default::default(),
-    }
+    Environment { name: EnvironmentName::parse(name).unwrap(), ..crate::sync::environment(sim) }
 }
 
 fn client(sim: &Simulator) -> ZitadelClient {
-    let mut options = ClientOptions::new(sim.base_url(), Credential::PersonalAccessToken(SecretString::from(PAT)));
-    options.rate_limit = 0;
-    options.retry = RetryPolicy {
-        max_retries: 1,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-        max_retry_after: Duration::from_secs(1),
-    };
-    ZitadelClient::new(options).unwrap()
+    crate::sync::client(sim, ApiVersion::Auto, 1_000)
 }
 
 async fn sync(sim: &Simulator, store: &dyn Store, minutes: i64, full: bool) -> SyncOutcome {
