@@ -130,10 +130,10 @@ impl Sink<'_> {
 /// adds or removes a whole estate holds the objects, not their changes as well.
 pub fn whole_object_changes<'a>(
     objects: &'a Snapshot,
-    kind: ChangeKind,
+    kind: &ChangeKind,
     keep: impl Fn(ResourceKind, usize) -> bool + Clone + Send + 'a,
 ) -> impl Iterator<Item = ObjectChange> + Send + 'a {
-    let removed = kind == ChangeKind::Removed;
+    let removed = *kind == ChangeKind::Removed;
     ResourceKind::ALL.into_iter().flat_map(move |object_kind| {
         let keep = keep.clone();
         let changes: Box<dyn Iterator<Item = ObjectChange> + Send + 'a> = with_kind!(object_kind, |T| Box::new(

@@ -76,10 +76,10 @@ impl Comparison {
     /// additions and removals kind by kind.
     pub(crate) fn changes(&self, modified: Vec<ObjectChange>) -> impl Iterator<Item = ObjectChange> + Send + '_ {
         let flags = &self.added_flags;
-        let added = whole_object_changes(&self.reconciliation.upserts, ChangeKind::Added, move |kind, index| {
+        let added = whole_object_changes(&self.reconciliation.upserts, &ChangeKind::Added, move |kind, index| {
             flags.get(&kind).and_then(|flags| flags.get(index)).copied().unwrap_or(false)
         });
-        let removed = whole_object_changes(&self.removed_objects, ChangeKind::Removed, |_, _| true);
+        let removed = whole_object_changes(&self.removed_objects, &ChangeKind::Removed, |_, _| true);
         modified.into_iter().chain(added).chain(removed)
     }
 
