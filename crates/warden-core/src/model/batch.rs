@@ -14,10 +14,16 @@ fn sort_descending_unique<T: Observed>(objects: &mut Vec<T>) {
     objects.dedup_by(|later, earlier| later.key() == earlier.key());
 }
 
-/// Moves the objects whose keys are at most `last` (the tail of a list sorted by descending key) out.
+/// Moves the objects whose keys are at most `last` (the tail of a list sorted by descending key) out. The list gives
+/// back room as it shrinks (whenever it uses less than half), so that a kind moved slice by slice into another list
+/// is never held twice over.
 fn split_smallest_through<T: Observed>(objects: &mut Vec<T>, last: &str) -> Vec<T> {
     let start = objects.partition_point(|object| object.key().as_str() > last);
-    objects.split_off(start)
+    let tail = objects.split_off(start);
+    if objects.len() < objects.capacity() / 2 {
+        objects.shrink_to_fit();
+    }
+    tail
 }
 
 impl ObjectBatch {
