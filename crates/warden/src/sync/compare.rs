@@ -104,6 +104,20 @@ impl Comparison {
         self.reconciliation.upserts.extend(fetched);
     }
 
+    /// Takes a kind the store holds nothing of, outside a baseline: every object is an addition, recorded as one,
+    /// and none needs comparing (a run re-adding an estate moves each such kind whole).
+    fn absorb_additions(&mut self, mut fetched: ObjectBatch) {
+        fetched.sort_by_key_descending();
+        let kind = fetched.kind();
+        self.added += fetched.len();
+        *self.counts_after.entry(kind).or_default() += fetched.len() as u64;
+        self.count_stored(&fetched);
+        let flags = self.added_flags.entry(kind).or_default();
+        flags.resize(self.reconciliation.upserts.count(kind), false);
+        flags.resize(flags.len() + fetched.len(), true);
+        self.reconciliation.upserts.extend(fetched);
+    }
+
     /// Keeps every object the run would remove (the removal guard tripped): none is removed or reported, and the
     /// counts stay as stored. Returns how many removals were held.
     fn hold_removals(&mut self) -> usize {
@@ -190,6 +204,10 @@ pub(crate) async fn compare_kind(
     comparison: &mut Comparison,
 ) -> Result<(), store::Error> {
     let kind = fetched.kind();
+    if comparison.stored_counts.get(&kind).copied().unwrap_or_default() == 0 {
+        comparison.absorb_additions(fetched);
+        return Ok(());
+    }
     fetched.sort_by_key_descending();
     // At least the objects beyond those stored are additions: room for them at once (a list grown a slice at a
     // time ends with up to twice the room it needs, which is most of the memory of a run re-adding an estate).

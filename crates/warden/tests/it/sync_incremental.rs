@@ -25,6 +25,7 @@ contract_tests!(
     an_unchanged_estate_costs_a_handful_of_requests_and_the_mode_is_recorded,
     the_metadata_scope_reads_and_keeps_only_machine_users_metadata,
     a_credential_that_may_not_read_events_always_syncs_in_full,
+    an_estate_removed_and_re_added_is_recorded_whole_and_stored_as_a_fresh_sync_stores_it,
 );
 
 fn environment(sim: &Simulator, name: &str) -> Environment {
@@ -439,4 +440,47 @@ async fn a_credential_that_may_not_read_events_always_syncs_in_full(store: Arc<d
         assert_eq!(outcome.run.event_position, None);
         assert!(outcome.run.counts[&warden_core::model::ResourceKind::User] > 0);
     }
+}
+
+async fn an_estate_removed_and_re_added_is_recorded_whole_and_stored_as_a_fresh_sync_stores_it(store: Arc<dyn Store>) {
+    let sim = simulator().await;
+    let empty = Simulator::start(
+        zitadel_sim::SimulatorOptions::new(Estate::minimal(NOW), crate::sync::PAT),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let at = |minutes: i64| NOW + time::Duration::minutes(minutes);
+    let environment = |url: String| Environment { url, ..environment(&sim, "prod") };
+    let (full, accept) = (SyncOptions::default(), SyncOptions { removal_guard: None, ..SyncOptions::default() });
+    let first = sync_once(&environment(sim.base_url()), &client(&sim), &*store, full.clone(), at(0)).await.unwrap();
+    let total: u64 = first.run.counts.values().sum();
+
+    // The same environment pointed at a nearly empty instance: a full run (another URL), every removal recorded.
+    let gone = sync_once(&environment(empty.base_url()), &client(&empty), &*store, accept, at(15)).await.unwrap();
+    assert_eq!((gone.run.status.clone(), gone.run.mode.clone()), (SyncStatus::Ok, SyncMode::Full));
+    let left: u64 = gone.run.counts.values().sum();
+    assert_eq!(gone.removed as u64 + left, total + gone.added as u64);
+    assert_eq!(
+        changes_of(&*store, &gone).await.iter().filter(|change| change.starts_with("removed")).count(),
+        gone.removed
+    );
+
+    // Pointed back: every object is recorded as added, with its fields, and the store holds what a fresh sync stores.
+    let back = sync_once(&environment(sim.base_url()), &client(&sim), &*store, full, at(30)).await.unwrap();
+    assert_eq!(back.run.status, SyncStatus::Ok, "{:?}", back.run.errors);
+    assert_eq!(back.run.counts, first.run.counts);
+    let added: Vec<String> =
+        changes_of(&*store, &back).await.into_iter().filter(|change| change.starts_with("added")).collect();
+    assert_eq!(added.len(), back.added);
+    assert!(added.iter().all(|change| !change.ends_with("[]")), "an addition without its fields");
+    let (seed_environment, seed_client) = (environment(sim.base_url()), client(&sim));
+    on_sqlite(|fresh| async move {
+        sync_once(&seed_environment, &seed_client, &*fresh, SyncOptions::default(), at(30)).await.unwrap();
+        let name = back.run.environment.clone();
+        let differences =
+            differences(&store.load_snapshot(&name).await.unwrap(), &fresh.load_snapshot(&name).await.unwrap());
+        assert!(differences.is_empty(), "{differences:#?}");
+    })
+    .await;
 }
