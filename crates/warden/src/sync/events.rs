@@ -44,8 +44,11 @@ pub(crate) async fn read_after(
         let full = page.len() >= PAGE as usize;
         let mut new = 0_usize;
         for event in page {
-            if event.created_at.is_none_or(|created| created <= from) {
-                continue;
+            match event.created_at {
+                // Without its date an event cannot be placed: nothing after it can be trusted.
+                None => return Ok(EventsRead::Incomplete(format!("event {} has no creation date", event.event_type))),
+                Some(created) if created <= from => continue,
+                Some(_) => {}
             }
             if seen.insert((event.aggregate_type.clone(), event.aggregate_id.clone(), event.sequence)) {
                 events.push(event);
