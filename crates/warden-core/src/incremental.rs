@@ -7,9 +7,13 @@
 //! applications, ...), or per user for what hangs off a user (metadata, keys, tokens). Removals are then found by
 //! comparing those lists with what the store holds in the same scope, never guessed from an event alone.
 //!
-//! Nothing is skipped because an object's `details.sequence` or `changeDate` did not move: ZITADEL's projections
-//! keep a user's row still when its metadata, keys or tokens change, and a project's when its roles or
-//! applications change (docs/incremental-sync.md names the reducers), so every fan-out is driven by events.
+//! Nothing is skipped because an object's `details.sequence` or `changeDate` did not move. ZITADEL's projections
+//! (`internal/query/projection/`) keep a user's row still when its metadata, keys or tokens change: `user.go`'s
+//! `userProjection` reduces none of `user.metadata.*`, `user.machine.key.*`, `user.pat.*`, which only
+//! `user_metadata.go`, `authn_key.go` and `personal_access_token.go` reduce; likewise `project.go` reduces no
+//! `project.role.*` (`project_role.go`) or `project.application.*` (`app.go`) event. A parent's `details` therefore
+//! prove nothing about its fan-out, and every fan-out is driven by events (docs/incremental-sync.md,
+//! docs/zitadel-projections.md).
 
 use std::collections::{BTreeMap, BTreeSet};
 
