@@ -1,5 +1,6 @@
 //! The SQL of [`Store`]: environments, observed objects (through `objects`), sync runs and changes.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -295,7 +296,7 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn insert_changes(&self, changes: &[Change]) -> Result<(), Error> {
         let mut transaction = begin_write(&self.pool).await?;
-        insert_change_rows::<D>(&mut transaction, changes).await?;
+        insert_change_rows::<D, _>(&mut transaction, changes.iter()).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -310,14 +311,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             objects::delete_keys::<D>(&mut transaction, environment, kind, &keys).await?;
         }
         objects::upsert_snapshot::<D>(&mut transaction, environment, writes.upserts).await?;
-        let rows_per_statement = D::MAX_PARAMETERS / (rows::CHANGE_COLUMNS.len() - 1);
-        loop {
-            let chunk: Vec<Change> = (&mut *writes.changes).take(rows_per_statement).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            insert_change_rows::<D>(&mut transaction, &chunk).await?;
-        }
+        insert_change_rows::<D, _>(&mut transaction, writes.changes).await?;
         update_sync_run::<D>(&mut *transaction, writes.run).await?;
         transaction.commit().await?;
         Ok(())
@@ -347,15 +341,21 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 }
 
-async fn insert_change_rows<D: Dialect>(connection: &mut D::Connection, changes: &[Change]) -> Result<(), Error> {
+/// Inserts change rows in statements as large as the dialect allows, taking them from `changes` a statement's worth
+/// at a time (a sync renders its rows as they are taken).
+async fn insert_change_rows<D: Dialect, C: Borrow<Change>>(
+    connection: &mut D::Connection,
+    changes: impl Iterator<Item = C> + Send,
+) -> Result<(), Error> {
     let columns = &rows::CHANGE_COLUMNS[1..];
     let rows_per_statement = D::MAX_PARAMETERS / columns.len();
     let insert = format!("INSERT INTO change ({}) VALUES ", columns.join(", "));
-    for chunk in changes.chunks(rows_per_statement) {
+    let mut changes = changes.peekable();
+    while changes.peek().is_some() {
         let mut builder = QueryBuilder::<D>::new(&insert);
-        for (row, change) in chunk.iter().enumerate() {
+        for (row, change) in changes.by_ref().take(rows_per_statement).enumerate() {
             builder.push(if row == 0 { "(" } else { ", (" });
-            push_binds(&mut builder, rows::change_values(change));
+            push_binds(&mut builder, rows::change_values(change.borrow()));
             builder.push(")");
         }
         execute(&mut *connection, &mut builder).await?;
