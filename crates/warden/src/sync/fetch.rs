@@ -222,11 +222,7 @@ pub(crate) async fn fetch_estate(
         graph.spawn(Task::OrgIdentityProviders(org.clone()));
     }
     graph.run_to_end().await;
-    let mut fetched = graph.fetched;
-    // Instance providers are listed by the instance and by every organization; keep each once.
-    let mut seen = BTreeSet::new();
-    fetched.snapshot.identity_providers.retain(|provider| seen.insert(provider.key()));
-    Ok(fetched)
+    Ok(graph.into_fetched())
 }
 
 /// What an incremental read produced, and whether managers came with the instance-wide administrators list.
@@ -330,10 +326,7 @@ pub(crate) async fn fetch_planned(
         graph.spawn(task);
     }
     graph.run_to_end().await;
-    let mut fetched = graph.fetched;
-    let mut seen = BTreeSet::new();
-    fetched.snapshot.identity_providers.retain(|provider| seen.insert(provider.key()));
-    Ok(PlannedRead { fetched, all_members })
+    Ok(PlannedRead { fetched: graph.into_fetched(), all_members })
 }
 
 struct Graph {
@@ -384,6 +377,15 @@ impl Graph {
             user_cursor: (0, 0),
             fetched: Fetched::default(),
         }
+    }
+
+    /// What the read produced. Instance providers are listed by the instance and by every organization: each is
+    /// kept once.
+    fn into_fetched(self) -> Fetched {
+        let mut fetched = self.fetched;
+        let mut seen = BTreeSet::new();
+        fetched.snapshot.identity_providers.retain(|provider| seen.insert(provider.key()));
+        fetched
     }
 
     /// Runs every queued task and what follows from it.
