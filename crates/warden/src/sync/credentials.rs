@@ -34,20 +34,11 @@ impl KnownCredentials {
     /// organization) whose keys must be listed per user instead: the searched keys of those users are dropped,
     /// their list replaces them.
     pub(crate) fn complete_keys(&self, keys: Vec<MachineKey>) -> (Vec<MachineKey>, BTreeSet<(OrgId, UserId)>) {
-        let unknown: BTreeSet<(OrgId, UserId)> = keys
-            .iter()
-            .filter(|key| !self.key_types.contains_key(&key.id))
-            .map(|key| (key.org_id.clone(), key.user_id.clone()))
-            .collect();
-        let complete = keys
-            .into_iter()
-            .filter(|key| !unknown.contains(&(key.org_id.clone(), key.user_id.clone())))
-            .filter_map(|mut key| {
-                key.key_type = self.key_types.get(&key.id)?.clone();
-                Some(key)
-            })
-            .collect();
-        (complete, unknown)
+        complete(
+            keys,
+            |key| (key.org_id.clone(), key.user_id.clone()),
+            |key| self.key_types.get(&key.id).map(|key_type| key.key_type = key_type.clone()).is_some(),
+        )
     }
 
     /// As [`KnownCredentials::complete_keys`], for tokens and their scopes.
@@ -55,19 +46,30 @@ impl KnownCredentials {
         &self,
         tokens: Vec<PersonalAccessToken>,
     ) -> (Vec<PersonalAccessToken>, BTreeSet<(OrgId, UserId)>) {
-        let unknown: BTreeSet<(OrgId, UserId)> = tokens
-            .iter()
-            .filter(|token| !self.token_scopes.contains_key(&token.id))
-            .map(|token| (token.org_id.clone(), token.user_id.clone()))
-            .collect();
-        let complete = tokens
-            .into_iter()
-            .filter(|token| !unknown.contains(&(token.org_id.clone(), token.user_id.clone())))
-            .filter_map(|mut token| {
-                token.scopes = self.token_scopes.get(&token.id)?.clone();
-                Some(token)
-            })
-            .collect();
-        (complete, unknown)
+        complete(
+            tokens,
+            |token| (token.org_id.clone(), token.user_id.clone()),
+            |token| self.token_scopes.get(&token.id).map(|scopes| token.scopes = scopes.clone()).is_some(),
+        )
     }
+}
+
+/// Fills each credential from the store (`fill` says whether it could); the owners of those it could not fill are
+/// returned, and all their credentials dropped.
+fn complete<T>(
+    credentials: Vec<T>,
+    owner: impl Fn(&T) -> (OrgId, UserId),
+    fill: impl Fn(&mut T) -> bool,
+) -> (Vec<T>, BTreeSet<(OrgId, UserId)>) {
+    let mut unknown = BTreeSet::new();
+    let mut complete = Vec::with_capacity(credentials.len());
+    for mut credential in credentials {
+        if fill(&mut credential) {
+            complete.push(credential);
+        } else {
+            unknown.insert(owner(&credential));
+        }
+    }
+    complete.retain(|credential| !unknown.contains(&owner(credential)));
+    (complete, unknown)
 }
